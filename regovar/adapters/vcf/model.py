@@ -1,0 +1,147 @@
+"""The contract between the VCF reader and the importer.
+
+The reader streams a file and yields one :class:`CallRow` per (record, ALT allele) after
+multi-allelic decomposition and normalisation. Everything the database needs is already computed
+here (zygosity codes, VAF, AC/AN, split Number=A/R/G values, parsed annotations), so the loader
+only has to COPY rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class VcfMalformed(Exception):
+    """A problem in the input file, located by physical (1-based) line number."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}, line {line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class Zygosity(IntEnum):
+    """Genotype of one sample relative to the ALT allele of one split row.
+
+    Codes are stored as smallint; their numeric values are part of the database format.
+    """
+
+    HOM_REF = 0  # every called allele is REF (ploidy >= 2)
+    HET = 1  # this ALT and REF (0/1, 1|0, 0/0/1...)
+    HOM_ALT = 2  # every allele is this ALT (ploidy >= 2)
+    HEMI_REF = 3  # haploid REF
+    HEMI_ALT = 4  # haploid, this ALT
+    HET_ALT = 5  # this ALT and another ALT (1/2 seen from the row of allele 1)
+    OTHER_ALT = 6  # no copy of this ALT, but another ALT is present (0/2, 2/2 in the row of 1)
+    PARTIAL_ALT = 7  # this ALT and a missing allele (./1)
+    PARTIAL = 8  # no copy of this ALT, some allele missing (./0, ./2)
+    MISSING = 9  # no call at all (./., ., absent GT)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    """An INFO or FORMAT header declaration."""
+
+    id: str
+    number: str  # "1", "A", "R", "G", ".", "0"...
+    type: str  # Integer, Float, Flag, Character, String
+    description: str = ""
+
+
+@dataclass(slots=True)
+class Annotation:
+    """One transcript (or intergenic) consequence entry attached to one ALT allele."""
+
+    source: str  # "CSQ" (VEP), "ANN" (SnpEff), "BCSQ" (bcftools csq), "EFF" (old SnpEff)
+    gene: str | None  # gene symbol
+    gene_id: str | None  # Ensembl/Entrez id when given
+    feature: str | None  # transcript id
+    biotype: str | None
+    consequences: list[str]  # SO terms, split on '&' (and '+' for BCSQ)
+    impact: str | None  # HIGH, MODERATE, LOW, MODIFIER (from the annotator or the SO table)
+    hgvsc: str | None = None
+    hgvsp: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # every other declared sub-field, non-empty
+
+
+@dataclass(slots=True)
+class VcfHeader:
+    path: str
+    samples: list[str]
+    fileformat: str | None
+    header_lines: int  # physical lines of the header, #CHROM line included
+    contigs: dict[str, int | None]  # name as written -> declared length
+    info: dict[str, FieldDef]
+    formats: dict[str, FieldDef]
+    filters: dict[str, str]
+    assembly: str | None  # "GRCh37" / "GRCh38" when the header says so (reference, contigs)
+    annotation_release: str | None  # e.g. "VEP 113 (cache 113, GRCh38)", "SnpEff 4.1g ..."
+    annotation_fields: dict[str, list[str]]  # "CSQ"/"ANN"/"BCSQ"/"EFF" -> declared sub-fields
+    compression: str  # "plain", "gzip", "bgzf", "bcf"
+
+
+@dataclass(slots=True)
+class CallRow:
+    """One ALT allele of one VCF record, with every sample's values for that allele.
+
+    Per-sample lists are aligned with ``VcfHeader.samples``; an empty file-level value is None.
+    """
+
+    line: int  # physical line of the record (1-based)
+    chrom: str  # contig name mapped to the assembly's convention
+    pos: int  # 1-based, after trimming
+    ref: str  # upper case, trimmed
+    alt: str  # upper case, trimmed; symbolic alleles (<DEL>, breakends) kept as written
+    end: int  # last reference base covered (INFO END for symbolic alleles)
+    alt_index: int  # 1-based index of this ALT in the original record
+    n_alts: int  # number of ALT alleles of the original record (excluding dropped ones)
+    qual: float | None
+    filters: list[str] | None  # None = FILTER '.', ["PASS"] = passed
+    info: dict[str, object]  # INFO for this allele: Number=A/R split, Flag -> True; no annotations
+    ac: int  # copies of this ALT among called alleles
+    an: int  # called alleles (haploid calls count 1)
+    gt: list[str | None]  # GT as written (None when absent)
+    zyg: list[int]  # Zygosity codes
+    ps: list[int | None]  # phase set
+    dp: list[int | None]
+    ad_ref: list[int | None]
+    ad_alt: list[int | None]
+    gq: list[int | None]
+    vaf: list[float | None]  # this ALT's depth / total allele depth; None when unknown or 0
+    annotations: list[Annotation]  # entries for this ALT only
+
+
+@dataclass(slots=True)
+class _WarningKind:
+    count: int = 0
+    lines: list[int] = field(default_factory=list)
+    message: str = ""
+
+
+class ImportWarnings:
+    """Warnings grouped by kind, with a count and the first few lines of each kind."""
+
+    KEEP_LINES = 5
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, _WarningKind] = {}
+
+    def add(self, kind: str, line: int | None, message: str) -> None:
+        entry = self._kinds.setdefault(kind, _WarningKind(message=message))
+        entry.count += 1
+        if line is not None and len(entry.lines) < self.KEEP_LINES:
+            entry.lines.append(line)
+
+    def count(self, kind: str) -> int:
+        entry = self._kinds.get(kind)
+        return entry.count if entry else 0
+
+    def as_list(self) -> list[dict[str, object]]:
+        return [
+            {"kind": kind, "count": e.count, "lines": list(e.lines), "message": e.message}
+            for kind, e in sorted(self._kinds.items())
+        ]
