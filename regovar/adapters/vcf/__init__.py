@@ -9,5 +9,16 @@ from regovar.adapters.vcf.model import (
     VcfMalformed,
     Zygosity,
 )
+from regovar.adapters.vcf.reader import VcfReader, open_vcf
 
-__all__ = ["Annotation", "CallRow", "FieldDef", "ImportWarnings", "VcfHeader", "VcfMalformed", "Zygosity"]
+__all__ = [
+    "Annotation",
+    "CallRow",
+    "FieldDef",
+    "ImportWarnings",
+    "VcfHeader",
+    "VcfMalformed",
+    "VcfReader",
+    "Zygosity",
+    "open_vcf",
+]

@@ -113,6 +113,9 @@ class CallRow:
     gq: list[int | None]
     vaf: list[float | None]  # this ALT's depth / total allele depth; None when unknown or 0
     annotations: list[Annotation]  # entries for this ALT only
+    # Other FORMAT keys (PL, GL, SB, AO...), typed and split per ALT like ``info``; lists aligned
+    # with ``VcfHeader.samples``. Added by the reader: README edge case 04 wants PL per split row.
+    format_values: dict[str, list[object]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,60 @@
+"""bcftools csq annotations (``INFO/BCSQ``, optionally with the ``FORMAT/BCSQ`` bitmask).
+
+bcftools is haplotype-aware: the per-sample bitmask says which haplotype of which sample carries
+each consequence (bit 2k for the first haplotype of consequence k, bit 2k+1 for the second), and
+the sample's GT on that haplotype tells which ALT it is. Without the bitmask (``--local-csq`` or
+stripped files) the consequence cannot be tied to one ALT and is attached to every ALT.
+"""
+
+from __future__ import annotations
+
+from regovar.adapters.vcf.consequences import BCSQ_TO_SO, impact_of_terms
+from regovar.adapters.vcf.meta import percent_decode
+from regovar.adapters.vcf.model import Annotation
+
+ByAlt = dict[int, list[Annotation]]
+Masks = list[tuple[int, tuple[int, ...]]]  # per sample: (FORMAT/BCSQ bitmask, GT alleles)
+_MASK_BITS = 32
+_NAMED = {"consequence", "gene", "transcript", "biotype"}
+
+
+def parse_bcsq(raw: str, layout: list[str], kept: list[int], masks: Masks | None,
+               out: ByAlt) -> int:
+    """Attach BCSQ entries; '@pos' back-references point to another record and are skipped."""
+    for k, entry in enumerate(raw.split(",")):
+        if not entry or entry.startswith("@"):
+            continue
+        downstream_of_stop = entry.startswith("*")
+        values = (entry[1:] if downstream_of_stop else entry).split("|")
+        for alt_index in _targets(k, kept, masks):
+            if alt_index in out:
+                out[alt_index].append(_annotation(values, layout, downstream_of_stop))
+    return 0
+
+
+def _targets(k: int, kept: list[int], masks: Masks | None) -> list[int]:
+    if masks is None or 2 * k + 1 >= _MASK_BITS:
+        return kept
+    found: set[int] = set()
+    for mask, alleles in masks:
+        if not mask:
+            continue
+        for haplotype, allele in enumerate(alleles[:2]):
+            if allele > 0 and mask >> (2 * k + haplotype) & 1:
+                found.add(allele)
+    return sorted(found) if found else kept
+
+
+def _annotation(values: list[str], layout: list[str], downstream_of_stop: bool) -> Annotation:
+    fields = dict(zip(layout, values, strict=False))
+    terms = [t.lstrip("*") for part in fields.get("consequence", "").split("&")
+             for t in part.split("+") if t.lstrip("*")]
+    consequences = [BCSQ_TO_SO.get(t, t) for t in terms]
+    extra = {name: percent_decode(v) for name, v in fields.items() if v and name not in _NAMED}
+    if downstream_of_stop:
+        extra["downstream_of_stop"] = "true"
+    return Annotation(
+        source="BCSQ", gene=fields.get("gene") or None, gene_id=None,
+        feature=fields.get("transcript") or None, biotype=fields.get("biotype") or None,
+        consequences=consequences, impact=impact_of_terms(consequences), extra=extra,
+    )

@@ -1,0 +1,136 @@
+"""Reading the VCF header (``##`` lines and the ``#CHROM`` line) into a :class:`VcfHeader`.
+
+Everything that would make a record ambiguous (missing ``#CHROM`` line, unexpected fixed
+columns, duplicate sample names that would shift genotypes between patients) is rejected here,
+before a single row reaches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from regovar.adapters.vcf.contigs import detect_assembly
+from regovar.adapters.vcf.meta import LAYOUT_PARSERS, annotation_release, parse_structured
+from regovar.adapters.vcf.model import FieldDef, ImportWarnings, VcfHeader, VcfMalformed
+
+FIXED_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
+ANNOTATION_KEYS = ("CSQ", "ANN", "EFF", "BCSQ")
+DEFAULT_LAYOUTS = {
+    "ANN": ["Allele", "Annotation", "Annotation_Impact", "Gene_Name", "Gene_ID", "Feature_Type",
+            "Feature_ID", "Transcript_BioType", "Rank", "HGVS.c", "HGVS.p",
+            "cDNA.pos / cDNA.length", "CDS.pos / CDS.length", "AA.pos / AA.length", "Distance",
+            "ERRORS / WARNINGS / INFO"],
+    "EFF": ["Effect", "Effect_Impact", "Functional_Class", "Codon_Change", "Amino_Acid_Change",
+            "Amino_Acid_Length", "Gene_Name", "Transcript_BioType", "Gene_Coding",
+            "Transcript_ID", "Exon_Rank", "Genotype_Number", "ERRORS", "WARNINGS"],
+    "BCSQ": ["consequence", "gene", "transcript", "biotype", "strand", "amino_acid_change",
+             "dna_change"],
+}
+
+
+class _HeaderBuilder:
+    def __init__(self, path: str, warnings: ImportWarnings) -> None:
+        self.path = path
+        self.warnings = warnings
+        self.meta: dict[str, list[str]] = {}
+        self.info: dict[str, FieldDef] = {}
+        self.formats: dict[str, FieldDef] = {}
+        self.filters: dict[str, str] = {}
+        self.contigs: dict[str, int | None] = {}
+        self.assembly_texts: list[str] = []
+        self.fileformat: str | None = None
+
+    def add(self, line: str) -> None:
+        key, _, value = line[2:].partition("=")
+        self.meta.setdefault(key, []).append(value)
+        if key == "fileformat":
+            self.fileformat = self.fileformat or value.strip()
+        elif key in ("reference", "assembly"):
+            self.assembly_texts.append(value)
+        elif key in ("INFO", "FORMAT", "FILTER", "contig"):
+            attrs = parse_structured(value)
+            if attrs is None or not attrs.get("ID"):
+                self.warnings.add("bad_meta_line", None, f"unreadable ##{key} line ignored")
+                return
+            self._add_structured(key, attrs)
+
+    def _add_structured(self, key: str, attrs: dict[str, str]) -> None:
+        ident = attrs["ID"]
+        if key == "contig":
+            length = attrs.get("length", "")
+            self.contigs[ident] = int(length) if length.isdigit() else None
+            if "assembly" in attrs:
+                self.assembly_texts.append(attrs["assembly"])
+        elif key == "FILTER":
+            self.filters[ident] = attrs.get("Description", "")
+        else:
+            fd = FieldDef(ident, attrs.get("Number", "."), attrs.get("Type", "String"),
+                          attrs.get("Description", ""))
+            (self.info if key == "INFO" else self.formats)[ident] = fd
+
+    def annotation_fields(self) -> dict[str, list[str]]:
+        layouts: dict[str, list[str]] = {}
+        for key in ANNOTATION_KEYS:
+            fd = self.info.get(key)
+            if fd is None:
+                continue
+            layout = LAYOUT_PARSERS[key](fd.description) or DEFAULT_LAYOUTS.get(key)
+            if layout:
+                layouts[key] = layout
+            else:
+                self.warnings.add("annotation_layout", None,
+                                  f"INFO/{key} declares no sub-field layout; it is not parsed")
+        return layouts
+
+
+def read_header(path: str, lines: Iterable[str], compression: str,
+                warnings: ImportWarnings) -> VcfHeader:
+    """Consume header lines up to and including ``#CHROM`` (records are left in ``lines``)."""
+    builder = _HeaderBuilder(path, warnings)
+    lineno = 0
+    samples: list[str] | None = None
+    for line in lines:
+        lineno += 1
+        if lineno == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        if line.startswith("##"):
+            builder.add(line)
+        elif line.startswith("#"):
+            samples = sample_names(path, line, lineno)
+            break
+        elif line.strip():
+            raise VcfMalformed(path, lineno, "data line before the #CHROM header line")
+    if samples is None:
+        raise VcfMalformed(path, lineno or None, "no #CHROM header line (is this a VCF file?)")
+    if builder.fileformat is None:
+        warnings.add("no_fileformat", 1, "no ##fileformat line; read as VCF 4.2")
+    return VcfHeader(
+        path=path, samples=samples, fileformat=builder.fileformat, header_lines=lineno,
+        contigs=builder.contigs, info=builder.info, formats=builder.formats,
+        filters=builder.filters,
+        assembly=detect_assembly(builder.assembly_texts, builder.contigs, warnings),
+        annotation_release=annotation_release(builder.meta),
+        annotation_fields=builder.annotation_fields(), compression=compression,
+    )
+
+
+def sample_names(path: str, line: str, lineno: int) -> list[str]:
+    """Check the ``#CHROM`` line and return the sample names."""
+    columns = line.split("\t")
+    if columns[:8] != FIXED_COLUMNS:
+        hint = " (columns must be separated by tabs)" if len(columns) < 8 else ""
+        raise VcfMalformed(path, lineno, "wrong fixed columns in the #CHROM line: expected "
+                           f"{' '.join(FIXED_COLUMNS)}, found {' '.join(columns[:9])}{hint}")
+    if len(columns) > 8 and columns[8] != "FORMAT":
+        raise VcfMalformed(path, lineno, f"column 9 of the #CHROM line must be FORMAT, found "
+                           f"{columns[8]!r}")
+    samples = columns[9:]
+    seen: dict[str, int] = {}
+    for col, name in enumerate(samples, start=10):
+        if not name.strip():
+            raise VcfMalformed(path, lineno, f"empty sample name in column {col}")
+        if name in seen:
+            raise VcfMalformed(path, lineno, f"duplicate sample name {name!r} in columns "
+                               f"{seen[name]} and {col}")
+        seen[name] = col
+    return samples

@@ -1,0 +1,122 @@
+"""Public entry point: ``open_vcf(path)`` -> :class:`VcfReader` streaming :class:`CallRow`.
+
+The header is read (and validated) when the file is opened, so a malformed header is reported
+before the importer starts writing; records are then streamed with bounded memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+from regovar.adapters.vcf.bcf import BcfDecoder
+from regovar.adapters.vcf.contigs import canonical_assembly
+from regovar.adapters.vcf.header import read_header
+from regovar.adapters.vcf.io import ByteStream, iter_text_lines
+from regovar.adapters.vcf.model import CallRow, ImportWarnings, VcfHeader, VcfMalformed
+from regovar.adapters.vcf.normalise import ReferenceGenome
+from regovar.adapters.vcf.records import RecordParser
+
+
+def open_vcf(path: str | Path, *, assembly: str | None = None, default_assembly: str = "GRCh37",
+             warnings: ImportWarnings | None = None, require_samples: bool = False,
+             reference: ReferenceGenome | None = None) -> VcfReader:
+    """Open a VCF (plain, gzip, BGZF) or BCF file and read its header.
+
+    ``assembly`` forces the genome build; otherwise the header decides and ``default_assembly``
+    is the fallback (recorded as warning ``assembly_assumed``). ``require_samples`` rejects
+    sites-only files for per-sample imports. ``reference`` enables indel left-alignment.
+    """
+    return VcfReader(path, assembly=assembly, default_assembly=default_assembly,
+                     warnings=warnings, require_samples=require_samples, reference=reference)
+
+
+class VcfReader:
+    """A VCF/BCF being read; use as a context manager so the file is always closed."""
+
+    header: VcfHeader
+    assembly: str
+    warnings: ImportWarnings
+    total_bytes: int
+
+    def __init__(self, path: str | Path, *, assembly: str | None, default_assembly: str,
+                 warnings: ImportWarnings | None, require_samples: bool,
+                 reference: ReferenceGenome | None) -> None:
+        self.path = str(path)
+        self.warnings = warnings if warnings is not None else ImportWarnings()
+        self._stream = ByteStream(path)
+        self.total_bytes = self._stream.total_bytes
+        self._bcf: BcfDecoder | None = None
+        self._lines: Iterator[str] = iter(())
+        self._started = False
+        try:
+            self._open(require_samples)
+            self.assembly = self._resolve_assembly(assembly, default_assembly)
+            self._records = RecordParser(self.header, self.assembly, self.warnings, reference)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, require_samples: bool) -> None:
+        if self._stream.peek(3) == b"BCF":
+            self._bcf = BcfDecoder(self._stream, self.path)
+            header_lines = iter(self._bcf.header_text.split("\n"))
+            self.header = read_header(self.path, header_lines, "bcf", self.warnings)
+            self._bcf.set_header(self.header, self._bcf.header_text)
+        else:
+            self._lines = iter_text_lines(self._stream.chunks())
+            self.header = read_header(self.path, self._lines, self._stream.compression,
+                                      self.warnings)
+        if require_samples and not self.header.samples:
+            raise VcfMalformed(self.path, self.header.header_lines,
+                               "VCF has no sample columns (sites-only file): nothing to import "
+                               "for a per-sample case")
+
+    def _resolve_assembly(self, explicit: str | None, default: str) -> str:
+        declared = self.header.assembly
+        if explicit:
+            chosen = canonical_assembly(explicit)
+            if declared and declared != chosen:
+                self.warnings.add("assembly_mismatch", None,
+                                  f"header says {declared} but {chosen} was requested")
+            return chosen
+        if declared:
+            return declared
+        chosen = canonical_assembly(default)
+        self.warnings.add("assembly_assumed", None,
+                          f"header does not name the assembly; assumed {chosen}")
+        return chosen
+
+    def rows(self) -> Iterator[CallRow]:
+        """Every CallRow of the file, in file order; can be iterated once."""
+        if self._started:
+            raise RuntimeError("VcfReader.rows() can only be iterated once")
+        self._started = True
+        parse = self._records.parse
+        if self._bcf is not None:
+            for fields, line in self._bcf.records():
+                yield from parse(fields, line)
+            return
+        line = self.header.header_lines
+        for text in self._lines:
+            line += 1
+            if not text or text[0] == "#":
+                if text:
+                    self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
+                continue
+            yield from parse(text.split("\t"), line)
+
+    def bytes_read(self) -> int:
+        """Compressed bytes consumed so far (compare with ``total_bytes`` for progress)."""
+        return self._stream.bytes_read
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> VcfReader:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

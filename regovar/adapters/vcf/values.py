@@ -1,0 +1,99 @@
+"""Typed INFO/FORMAT values, split per ALT allele according to their declared Number.
+
+After multi-allelic decomposition each row must only carry its own allele's values: Number=A
+gives this ALT's value, Number=R the (REF, this ALT) pair and Number=G the likelihoods of the
+genotypes made of REF and this ALT, so that a split row reads like a biallelic record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from regovar.adapters.vcf.meta import percent_decode
+from regovar.adapters.vcf.model import FieldDef
+
+ONE, FLAG, LIST, PER_A, PER_R, PER_G = range(6)
+_KINDS = {"1": ONE, "0": FLAG, "A": PER_A, "R": PER_R, "G": PER_G}
+
+
+def _to_int(v: str) -> object:
+    try:
+        return int(v)
+    except ValueError:
+        if v == ".":
+            return None
+        return _to_float(v)
+
+
+def _to_float(v: str) -> object:
+    try:
+        return float(v)
+    except ValueError:
+        return None if v == "." else v
+
+
+def _to_str(v: str) -> object:
+    return None if v == "." else percent_decode(v)
+
+
+_CONVERTERS: dict[str, Callable[[str], object]] = {
+    "Integer": _to_int, "Float": _to_float, "String": _to_str, "Character": _to_str,
+}
+
+
+class FieldPlan:
+    """How to type and split one INFO or FORMAT key; built once per key per file."""
+
+    __slots__ = ("conv", "key", "kind")
+
+    def __init__(self, key: str, definition: FieldDef | None) -> None:
+        self.key = key
+        self.conv: Callable[[str], object] = _to_str
+        if definition is None:
+            self.kind = ONE  # undeclared: kept as a string
+            return
+        self.conv = _CONVERTERS.get(definition.type, _to_str)
+        if definition.type == "Flag":
+            self.kind = FLAG
+        else:
+            self.kind = _KINDS.get(definition.number, LIST)
+
+    @property
+    def per_allele(self) -> bool:
+        return self.kind >= PER_A
+
+    def whole(self, raw: str) -> object:
+        """The value of a key that is the same for every ALT (Number=1, fixed, '.', Flag)."""
+        if self.kind == ONE:
+            return self.conv(raw)
+        if self.kind == FLAG:
+            return True
+        if raw == ".":
+            return None
+        return [self.conv(x) for x in raw.split(",")]
+
+    def for_allele(self, raw: str, alt_index: int, n_alleles: int) -> object:
+        """This ALT's share of a Number=A/R/G value (None when absent or '.')."""
+        if raw == ".":
+            return None
+        items = raw.split(",")
+        conv = self.conv
+        if self.kind == PER_A:
+            return conv(items[alt_index - 1]) if alt_index <= len(items) else None
+        if self.kind == PER_R:
+            alt = conv(items[alt_index]) if alt_index < len(items) else None
+            return [conv(items[0]), alt]
+        return [conv(items[k]) if k < len(items) else None
+                for k in genotype_indexes(alt_index, n_alleles, len(items))]
+
+
+def genotype_indexes(alt_index: int, n_alleles: int, n_values: int) -> tuple[int, ...]:
+    """Positions of (0/0, 0/i, i/i) in a Number=G vector, or (0, i) for a haploid vector.
+
+    The VCF ordering puts genotype j/k (j <= k) at k*(k+1)/2 + j; a haploid call has one value
+    per allele, which is recognised by the vector length.
+    """
+    if n_values == n_alleles:
+        return (0, alt_index)
+    base = alt_index * (alt_index + 1) // 2
+    return (0, base, base + alt_index)
