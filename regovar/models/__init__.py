@@ -1,1 +1,27 @@
+"""SQLAlchemy entities. Relationships are lazy="raise": load what you need explicitly."""
 
+from regovar.models.entities import (
+    AnnotationRelease,
+    Base,
+    File,
+    Import,
+    Project,
+    Sample,
+    Subject,
+    Variant,
+)
+from regovar.models.tables import calls, transcript_annotations, variant_annotations
+
+__all__ = [
+    "AnnotationRelease",
+    "Base",
+    "File",
+    "Import",
+    "Project",
+    "Sample",
+    "Subject",
+    "Variant",
+    "calls",
+    "transcript_annotations",
+    "variant_annotations",
+]

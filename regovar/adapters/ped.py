@@ -1,0 +1,86 @@
+"""PED (pedigree) files: family, individual, father, mother, sex, phenotype."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PedMalformed(Exception):
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path, self.line, self.message = path, line, message
+        super().__init__(f"{path}, line {line}: {message}" if line else f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class PedEntry:
+    family: str
+    individual: str
+    father: str | None
+    mother: str | None
+    sex: int  # 0 unknown, 1 male, 2 female
+    affected: int  # 0 unknown, 1 unaffected, 2 affected
+    line: int
+
+
+_SEX = {"1": 1, "2": 2, "0": 0, "other": 0, "-9": 0, "m": 1, "male": 1, "f": 2, "female": 2}
+_AFFECTED = {"1": 1, "2": 2, "0": 0, "-9": 0}
+
+
+def read_ped(path: str | Path) -> list[PedEntry]:
+    name = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PedMalformed(name, None, f"cannot read PED file: {exc}") from exc
+    entries: list[PedEntry] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        entry = _parse_line(name, number, line)
+        if entry.individual in seen:
+            raise PedMalformed(
+                name, number, f"individual {entry.individual!r} already listed on line "
+                f"{seen[entry.individual]}"
+            )
+        seen[entry.individual] = number
+        entries.append(entry)
+    _check_parents(name, entries)
+    return entries
+
+
+def _parse_line(name: str, number: int, line: str) -> PedEntry:
+    cols = line.split("\t") if "\t" in line else line.split()
+    if len(cols) < 6:
+        raise PedMalformed(name, number, f"expected 6 columns, found {len(cols)}")
+    family, individual, father, mother, sex, pheno = (c.strip() for c in cols[:6])
+    if sex.lower() not in _SEX:
+        raise PedMalformed(name, number, f"sex must be 1, 2 or 0, found {sex!r}")
+    if pheno not in _AFFECTED:
+        raise PedMalformed(name, number, f"phenotype must be 1, 2, 0 or -9, found {pheno!r}")
+    return PedEntry(
+        family=family,
+        individual=individual,
+        father=None if father in ("0", "") else father,
+        mother=None if mother in ("0", "") else mother,
+        sex=_SEX[sex.lower()],
+        affected=_AFFECTED[pheno],
+        line=number,
+    )
+
+
+def _check_parents(name: str, entries: list[PedEntry]) -> None:
+    by_id = {e.individual: e for e in entries}
+    for e in entries:
+        for role, parent, sex in (("father", e.father, 1), ("mother", e.mother, 2)):
+            if parent is None or parent not in by_id:
+                continue
+            if parent == e.individual:
+                raise PedMalformed(name, e.line, f"{e.individual!r} is listed as its own {role}")
+            if by_id[parent].sex not in (0, sex):
+                raise PedMalformed(
+                    name, e.line, f"{role} {parent!r} has sex {by_id[parent].sex} on line "
+                    f"{by_id[parent].line}"
+                )

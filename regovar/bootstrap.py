@@ -1,0 +1,84 @@
+"""The composition root: settings, database, broker, unit of work and managers, built once.
+
+The web app, the worker, the CLI and the tests all take their managers from a Container.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from regovar.adapters.broker import JobQueue, make_broker
+from regovar.adapters.pgserver import EmbeddedPostgres
+from regovar.config import Settings
+from regovar.db import make_engine
+from regovar.domain.imports import ImportManager
+from regovar.domain.projects import ProjectManager
+from regovar.domain.variants import VariantManager
+from regovar.repositories.uow import UnitOfWork
+
+
+@dataclass
+class Container:
+    settings: Settings
+    database_url: str
+    engine: AsyncEngine
+    projects: ProjectManager
+    imports: ImportManager
+    variants: VariantManager
+    queue: JobQueue | None
+    embedded: EmbeddedPostgres | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    def close_broker(self) -> None:
+        if self.queue is not None:
+            close = getattr(self.queue.broker, "close", None)
+            if close:
+                close()
+
+    def stop_embedded(self) -> None:
+        """Stops the private PostgreSQL if this process started it."""
+        if self.embedded is not None and self.embedded.started_here:
+            self.embedded.stop()
+
+
+def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    if settings.database_url:
+        return settings.database_url, None
+    server = EmbeddedPostgres(settings.data_dir)
+    return server.ensure_running(), server
+
+
+def build(settings: Settings, *, with_broker: bool = True, url: str | None = None) -> Container:
+    embedded = None
+    if url is None:
+        url, embedded = database_url(settings)
+    engine = make_engine(url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(sessions)
+
+    queue = JobQueue(make_broker(settings.broker_url, url)) if with_broker else None
+    return Container(
+        settings=settings,
+        database_url=url,
+        engine=engine,
+        projects=ProjectManager(uow, settings.max_page_size),
+        imports=ImportManager(
+            uow,
+            import_dirs=settings.effective_import_dirs,
+            default_assembly=settings.default_assembly,
+            batch_rows=settings.import_batch_rows,
+            max_page_size=settings.max_page_size,
+            dispatch=queue.run_import if queue else None,
+        ),
+        variants=VariantManager(uow, settings.max_page_size),
+        queue=queue,
+        embedded=embedded,
+    )

@@ -1,0 +1,57 @@
+"""Shared plumbing of the CLI: settings, container, errors as `CODE: message` and exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from regovar.bootstrap import Container, build
+from regovar.config import Settings, SettingsError, load_settings
+from regovar.domain.errors import RegovarError
+
+T = TypeVar("T")
+
+
+def fail(code: str, message: str) -> typer.Exit:
+    typer.echo(f"{code}: {message}", err=True)
+    return typer.Exit(1)
+
+
+def settings() -> Settings:
+    try:
+        loaded = load_settings()
+    except SettingsError as exc:
+        raise fail("INVALID_SETTINGS", str(exc)) from exc
+    logging.basicConfig(
+        level=loaded.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return loaded
+
+
+def container(*, with_broker: bool = True, config: Settings | None = None) -> Container:
+    try:
+        return build(config or settings(), with_broker=with_broker)
+    except (RuntimeError, OSError) as exc:
+        raise fail("DATABASE_UNAVAILABLE", str(exc)) from exc
+
+
+def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: bool = True) -> T:
+    async def main() -> T:
+        try:
+            return await work(c)
+        finally:
+            await c.aclose()
+
+    try:
+        return asyncio.run(main())
+    except RegovarError as exc:
+        raise fail(exc.code, exc.message) from exc
+    finally:
+        c.close_broker()
+        if stop_db:
+            c.stop_embedded()

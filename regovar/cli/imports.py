@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from regovar.bootstrap import Container
+from regovar.cli.base import container, run
+from regovar.cli.output import print_table
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM
+from regovar.models import Import
+
+imports_app = typer.Typer(help="Import jobs.", no_args_is_help=True)
+samples_app = typer.Typer(help="Samples.", no_args_is_help=True)
+
+
+def import_file(
+    path: Path = typer.Argument(..., help="VCF (.vcf, .vcf.gz, .bcf) on this server."),
+    project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
+    ped: Path | None = typer.Option(None, help="PED file describing the samples' family."),
+    assembly: str | None = typer.Option(None, help="GRCh37 or GRCh38 (else read from the header)."),
+    queue: bool = typer.Option(False, "--queue", help="Queue it for `regovar worker` instead."),
+) -> None:
+    """Import a VCF into a project (atomic; importing the same file again duplicates nothing)."""
+
+    async def work(c: Container) -> Import:
+        found = await c.projects.find(SYSTEM, project)
+        command = StartImport(found.id, str(path), str(ped) if ped else None, assembly)
+        started = await c.imports.start(SYSTEM, command, queue=queue)
+        if started.already_imported:
+            typer.echo(f"already imported as import {started.job.id} ({started.job.state})")
+            return started.job
+        if queue:
+            typer.echo(f"import {started.job.id} queued")
+            return started.job
+        return await _run_with_bar(c, started.job.id)
+
+    job = run(container(with_broker=queue), work)
+    _print_summary(job)
+
+
+async def _run_with_bar(c: Container, import_id: int) -> Import:
+    with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TextColumn("{task.fields[records]} records"), TimeElapsedColumn()) as bar:
+        task = bar.add_task("import", total=1.0, records=0)
+
+        def report(fraction: float, records: int) -> None:
+            bar.update(task, completed=fraction, records=f"{records:,}")
+
+        return await c.imports.run(SYSTEM, import_id, on_progress=report)
+
+
+def _print_summary(job: Import) -> None:
+    if job.state != "done":
+        return
+    typer.echo(
+        f"import {job.id} done: {job.records:,} records, {job.variants:,} variants "
+        f"({job.new_variants:,} new), {job.samples} samples, {job.genotypes:,} genotypes, "
+        f"{job.assembly}"
+    )
+    for w in job.warnings or []:
+        lines = f" (lines {', '.join(map(str, w['lines']))})" if w["lines"] else ""
+        typer.echo(f"warning {w['kind']} x{w['count']}: {w['message']}{lines}")
+
+
+@imports_app.command("list")
+def list_imports(
+    project: str | None = typer.Option(None, "--project", "-p"),
+    state: str | None = typer.Option(None, help="queued, running, done or failed"),
+    offset: int = typer.Option(0, min=0), limit: int = typer.Option(100, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """List import jobs with their state and progress."""
+
+    async def work(c: Container) -> None:
+        pid = (await c.projects.find(SYSTEM, project)).id if project else None
+        page = await c.imports.list(SYSTEM, pid, state, offset, limit)
+        rows = [{"id": i.id, "project": i.project_id, "state": i.state,
+                 "progress": f"{i.progress:.0%}", "records": i.records, "variants": i.variants,
+                 "samples": i.samples, "assembly": i.assembly,
+                 "error": f"{i.error_code}: {i.error_message}" if i.error_code else None}
+                for i in page.items]
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+@imports_app.command("show")
+def show_import(import_id: int) -> None:
+    """Show one import job, its counts and warnings."""
+
+    async def work(c: Container) -> Import:
+        return await c.imports.get(SYSTEM, import_id)
+
+    job = run(container(with_broker=False), work)
+    typer.echo(f"import {job.id}: {job.state} {job.progress:.0%}")
+    if job.error_code:
+        typer.echo(f"{job.error_code}: {job.error_message}")
+    _print_summary(job)
+
+
+@samples_app.command("list")
+def list_samples(
+    project: str | None = typer.Option(None, "--project", "-p"),
+    offset: int = typer.Option(0, min=0), limit: int = typer.Option(100, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """List samples (one per VCF column)."""
+
+    async def work(c: Container) -> None:
+        pid = (await c.projects.find(SYSTEM, project)).id if project else None
+        page = await c.variants.samples(SYSTEM, project_id=pid, offset=offset, limit=limit)
+        rows = [{"id": s.id, "name": s.name, "project": s.project_id, "import": s.import_id,
+                 "subject": s.subject_id} for s in page.items]
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def print_table(rows: list[dict[str, Any]], fmt: str, *, total: int | None = None) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps({"total": total, "items": rows}, indent=2, default=str))
+        return
+    if fmt == "tsv":
+        if rows:
+            typer.echo("\t".join(rows[0]))
+        for row in rows:
+            typer.echo("\t".join("" if v is None else _text(v) for v in row.values()))
+        return
+    if fmt != "table":
+        raise typer.BadParameter(f"unknown format {fmt!r}: use table, tsv or json")
+    table = Table(show_lines=False)
+    for name in rows[0] if rows else ["(no rows)"]:
+        table.add_column(str(name))
+    for row in rows:
+        table.add_row(*("" if v is None else _text(v) for v in row.values()))
+    Console().print(table)
+    if total is not None:
+        typer.echo(f"{len(rows)} shown of {total}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)

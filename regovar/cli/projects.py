@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import typer
+
+from regovar.bootstrap import Container
+from regovar.cli.base import container, run
+from regovar.cli.output import print_table
+from regovar.domain.principal import SYSTEM
+from regovar.domain.projects import CreateProject
+
+app = typer.Typer(help="Projects.", no_args_is_help=True)
+
+
+@app.command()
+def create(name: str, description: str = typer.Option("", help="Free text.")) -> None:
+    """Create a project."""
+
+    async def work(c: Container) -> None:
+        project = await c.projects.create(SYSTEM, CreateProject(name, description))
+        typer.echo(f"project {project.id} created: {project.name}")
+
+    run(container(with_broker=False), work)
+
+
+@app.command("list")
+def list_(
+    offset: int = typer.Option(0, min=0), limit: int = typer.Option(100, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """List projects."""
+
+    async def work(c: Container) -> None:
+        page = await c.projects.list(SYSTEM, offset, limit)
+        rows = [{"id": p.id, "name": p.name, "description": p.description,
+                 "created": p.created_at.isoformat(timespec="seconds")} for p in page.items]
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)

@@ -1,0 +1,143 @@
+"""Long-running commands: the web server, the worker, and the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from importlib import resources
+from pathlib import Path
+
+import typer
+
+from regovar.bootstrap import Container
+from regovar.cli.base import container, fail, settings
+from regovar.cli.imports import _print_summary, _run_with_bar
+from regovar.cli.output import print_table
+from regovar.db import upgrade_schema
+from regovar.domain import variant_filter as vf
+from regovar.domain.errors import Conflict, RegovarError
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM
+from regovar.domain.projects import CreateProject
+
+
+def _prepare(with_broker: bool = True) -> Container:
+    config = settings()
+    c = container(with_broker=with_broker, config=config)
+    if c.embedded is not None:  # Regovar owns this database: keep its schema current
+        upgrade_schema(c.database_url)
+    return c
+
+
+def _start_worker(c: Container, threads: int) -> object:
+    from dramatiq import Worker
+
+    from regovar.tasks.actors import register
+
+    register(c)
+    assert c.queue is not None
+    worker = Worker(c.queue.broker, worker_threads=threads)
+    worker.start()
+    return worker
+
+
+def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) -> None:
+    import uvicorn
+
+    from regovar.graphql.app import create_app
+
+    worker = _start_worker(c, 1) if with_worker else None
+    host, port = host or c.settings.http_host, port or c.settings.http_port
+    typer.echo(f"GraphQL and GraphiQL at http://{host}:{port}/graphql  (Ctrl-C to stop)")
+    try:
+        uvicorn.run(create_app(c), host=host, port=port, log_level="warning")
+    finally:
+        if worker is not None:
+            worker.stop()  # type: ignore[attr-defined]
+        c.close_broker()
+        c.stop_embedded()
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Listen address (REGOVAR_HTTP_HOST)."),
+    port: int | None = typer.Option(None, help="Port (REGOVAR_HTTP_PORT)."),
+    with_worker: bool = typer.Option(False, help="Also run a worker in this process."),
+) -> None:
+    """Serve GraphQL (and GraphiQL) over HTTP."""
+    _serve(_prepare(), host, port, with_worker)
+
+
+def worker(threads: int = typer.Option(2, min=1, help="Worker threads.")) -> None:
+    """Run the batch worker: imports queued from GraphQL, the CLI or the scheduler."""
+    c = _prepare()
+    w = _start_worker(c, threads)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    typer.echo("worker running (Ctrl-C to stop)")
+    stop.wait()
+    w.stop()  # type: ignore[attr-defined]
+    c.close_broker()
+    c.stop_embedded()
+
+
+DEMO_PROJECT = "demo"
+
+
+def demo(
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve GraphQL afterwards."),
+    port: int | None = typer.Option(None, help="Port for GraphQL."),
+) -> None:
+    """Import the shipped GIAB Ashkenazi trio, print a summary, then serve GraphQL."""
+    c = _prepare()
+    data = resources.files("regovar") / "data"
+    vcf, ped = Path(str(data / "ashk-trio.vcf.gz")), Path(str(data / "ashk-trio.ped"))
+    try:
+        asyncio.run(_demo_import(c, vcf, ped))
+    except RegovarError as exc:
+        c.close_broker()
+        c.stop_embedded()
+        raise fail(exc.code, exc.message) from exc
+    if serve_after:
+        _serve(c, None, port, with_worker=True)
+    else:
+        c.close_broker()
+        c.stop_embedded()
+
+
+async def _demo_import(c: Container, vcf: Path, ped: Path) -> None:
+    try:
+        project = await c.projects.create(SYSTEM, CreateProject(DEMO_PROJECT, "GIAB Ashkenazi trio"))
+    except Conflict:
+        project = await c.projects.find(SYSTEM, DEMO_PROJECT)
+    started = await c.imports.start(SYSTEM, StartImport(project.id, str(vcf), str(ped)), queue=False)
+    job = started.job
+    if started.already_imported:
+        typer.echo(f"the trio was already imported (import {job.id})")
+    else:
+        job = await _run_with_bar(c, job.id)
+    _print_summary(job)
+    samples = await c.variants.samples(SYSTEM, project_id=project.id, import_id=job.id)
+    ids = {s.name: s.id for s in samples.items}
+    print_table([{"sample": s.name, "id": s.id, "column": s.column} for s in samples.items],
+                "table")
+    await _de_novo(c, ids)
+    await c.aclose()
+
+
+async def _de_novo(c: Container, ids: dict[str, int]) -> None:
+    child, father, mother = ids["HG002"], ids["HG003"], ids["HG004"]
+    leaves: list[vf.Node] = [vf.Genotype(child, ("het",)), vf.Genotype(father, ("hom_ref",)),
+                             vf.Genotype(mother, ("hom_ref",))]
+    leaves += [vf.SampleValue(s, "dp", "ge", 10) for s in (child, father, mother)]
+    leaves += [vf.SampleValue(s, "gq", "ge", 20) for s in (child, father, mother)]
+    leaves += [vf.Filters(pass_only=True)]
+    page = await c.variants.query(
+        SYSTEM, vf.VariantQuery((child, father, mother), vf.And(tuple(leaves)), limit=10)
+    )
+    typer.echo(f"\nde novo candidates in HG002 (het; parents hom-ref; DP>=10, GQ>=20, PASS): "
+               f"{page.total}")
+    print_table([{"locus": f"{r.chrom}:{r.pos}", "ref": r.ref, "alt": r.alt,
+                  "genes": r.genes, "consequence": r.worst_consequence,
+                  "HG002 vaf": r.samples[child]["vaf"]} for r in page.items], "table")

@@ -1,0 +1,93 @@
+"""Typed settings, read once from REGOVAR_* environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ASSEMBLIES = ("GRCh37", "GRCh38")
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "regovar"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. ``database_url=None`` means: run a private PostgreSQL."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    broker_url: str | None = None  # None: the PostgreSQL queue; redis://, amqp://, stub://
+    import_dirs: tuple[Path, ...] = ()
+    default_assembly: str = "GRCh37"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    max_page_size: int = 1000
+    import_batch_rows: int = 20000
+    log_level: str = "INFO"
+
+    @property
+    def effective_import_dirs(self) -> tuple[Path, ...]:
+        """Server-side imports are confined to these folders (the drop folder by default)."""
+        return self.import_dirs or (self.data_dir / "incoming",)
+
+    def __repr__(self) -> str:  # never print credentials
+        url = _redact(self.database_url)
+        return f"Settings(data_dir={self.data_dir!s}, database_url={url}, broker={_redact(self.broker_url)})"
+
+
+def _redact(url: str | None) -> str | None:
+    if not url or "@" not in url or "//" not in url:
+        return url
+    scheme, rest = url.split("//", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}//{user}:***@{host}"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    if name == "data_dir":
+        return Path(str(raw)).expanduser()
+    if name == "import_dirs":
+        items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
+        return tuple(Path(str(p)).expanduser() for p in items if str(p))
+    if name in ("http_port", "max_page_size", "import_batch_rows"):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise SettingsError(f"REGOVAR_{name.upper()} must be an integer, got {raw!r}") from exc
+    if name == "default_assembly" and raw not in ASSEMBLIES:
+        raise SettingsError(f"REGOVAR_DEFAULT_ASSEMBLY must be one of {ASSEMBLIES}, got {raw!r}")
+    return raw or None if name in ("database_url", "broker_url") else raw
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then the TOML file named by REGOVAR_CONFIG, then REGOVAR_* variables."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    config_file = env.get("REGOVAR_CONFIG")
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                values.update(tomllib.load(fh).get("regovar", {}))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read REGOVAR_CONFIG {config_file}: {exc}") from exc
+    known = {f.name for f in fields(Settings)}
+    unknown = set(values) - known
+    if unknown:
+        raise SettingsError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
+    for name in known:
+        if f"REGOVAR_{name.upper()}" in env:
+            values[name] = env[f"REGOVAR_{name.upper()}"]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
+    return replace(settings)

@@ -1,0 +1,46 @@
+"""One error hierarchy with stable codes, shared by GraphQL, the CLI and the batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RegovarError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+
+class NotFound(RegovarError):
+    code = "NOT_FOUND"
+
+
+class PermissionDenied(RegovarError):
+    code = "PERMISSION_DENIED"
+
+
+class InvalidInput(RegovarError):
+    code = "INVALID_INPUT"
+
+
+class Conflict(RegovarError):
+    code = "CONFLICT"
+
+
+class VcfMalformedError(RegovarError):
+    """The file cannot be imported; data names the file and line."""
+
+    code = "VCF_MALFORMED"
+
+
+class PedMalformedError(RegovarError):
+    code = "PED_MALFORMED"
+
+
+class ImportBusy(RegovarError):
+    """Another worker holds this import; the message will be redelivered."""
+
+    code = "IMPORT_BUSY"

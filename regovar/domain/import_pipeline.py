@@ -1,0 +1,202 @@
+"""The steps of loading one import, shared by ImportManager.run (not a use case by itself).
+
+The whole load is one transaction: rows are streamed from the reader into staging tables by
+COPY, then turned into variants, a calls partition, annotations, subjects and samples, and the
+job row is marked done in the same commit. Progress is written through short side transactions
+so that it is visible while the load runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from regovar.adapters.ped import PedEntry, PedMalformed, read_ped
+from regovar.adapters.vcf import CallRow, ImportWarnings, VcfHeader, VcfMalformed, open_vcf
+from regovar.adapters.vcf.consequences import impact_of, worst_consequence
+from regovar.domain.errors import (
+    ImportBusy,
+    PedMalformedError,
+    RegovarError,
+    VcfMalformedError,
+)
+from regovar.models import File, Import
+from regovar.repositories.subjects import SubjectRecord
+from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
+from regovar.repositories.variant_store import IMPACT_CODES, LoadCounts
+
+PROGRESS_EVERY_S = 1.0
+
+
+async def mark_running(uow: UnitOfWork, job: Import) -> None:
+    await uow.imports.mark(
+        job.id, state="running", started_at=datetime.now(UTC), attempts=job.attempts + 1,
+        progress=0.0, error_code=None, error_message=None, finished_at=None,
+    )
+
+
+async def mark_failed(uow_factory: UnitOfWorkFactory, import_id: int, exc: RegovarError) -> None:
+    async with uow_factory() as uow:
+        await uow.imports.mark(
+            import_id, state="failed", error_code=exc.code, error_message=exc.message, progress=0.0
+        )
+        await uow.commit()
+
+
+async def load(
+    uow_factory: UnitOfWorkFactory,
+    job: Import,
+    files: dict[int, File],
+    *,
+    default_assembly: str,
+    batch_rows: int,
+    on_progress: Callable[[float, int], None] | None,
+) -> None:
+    vcf_file = files[job.file_id]
+    ped_file = files.get(job.ped_file_id) if job.ped_file_id else None
+    warnings = ImportWarnings()
+    try:
+        ped = read_ped(ped_file.path) if ped_file else []
+        reader = open_vcf(
+            vcf_file.path, assembly=job.requested_assembly, default_assembly=default_assembly,
+            warnings=warnings, require_samples=True,
+        )
+    except (VcfMalformed, PedMalformed) as exc:
+        raise _domain_error(exc) from exc
+    except OSError as exc:
+        raise VcfMalformedError(f"{vcf_file.path}: cannot read: {exc.strerror or exc}") from exc
+    with reader:
+        async with uow_factory() as uow:
+            if not await uow.imports.try_lock(job.id):
+                raise ImportBusy(f"import {job.id} is being loaded by another worker")
+            progress = _Progress(uow_factory, job.id, reader, on_progress)
+            release_id = await _release(uow, reader.header, vcf_file.sha256)
+            await uow.variant_store.begin()
+            records = await _stream(uow, reader, batch_rows, progress)
+            counts = await uow.variant_store.finish(job.id, reader.assembly, release_id)
+            _duplicate_warnings(warnings, counts)
+            samples = await _samples(uow, job, reader.header, ped, warnings)
+            await uow.imports.mark(
+                job.id, state="done", progress=1.0, records=records, variants=counts.variants,
+                new_variants=counts.new_variants, samples=samples,
+                genotypes=counts.variants * samples, assembly=reader.assembly,
+                annotation_release_id=release_id, warnings=warnings.as_list(),
+                header=_header_summary(reader.header),
+            )
+            await uow.commit()
+    if on_progress:
+        on_progress(1.0, records)
+
+
+async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Progress) -> int:
+    rows: Iterator[CallRow] = reader.rows()
+    records = 0
+    last_line = -1
+    try:
+        while batch := list(islice(rows, batch_rows)):
+            await uow.variant_store.stage(batch, [summarize(r) for r in batch])
+            for r in batch:
+                if r.line != last_line:
+                    records += 1
+                    last_line = r.line
+            await progress.report(records)
+    except VcfMalformed as exc:
+        raise _domain_error(exc) from exc
+    return records
+
+
+def summarize(row: CallRow) -> tuple[Any, ...]:
+    """Per-variant annotation summary: genes, consequences, worst consequence, worst impact."""
+    if not row.annotations:
+        return (None, None, None, None)
+    genes = sorted({a.gene for a in row.annotations if a.gene})
+    terms = sorted({t for a in row.annotations for t in a.consequences})
+    impacts = [
+        IMPACT_CODES.get(a.impact or "", -1) if a.impact else
+        max((IMPACT_CODES.get(impact_of(t) or "", -1) for t in a.consequences), default=-1)
+        for a in row.annotations
+    ]
+    worst = max(impacts, default=-1)
+    return (genes, terms, worst_consequence(terms), worst if worst >= 0 else None)
+
+
+async def _release(uow: UnitOfWork, header: VcfHeader, sha256: str) -> int | None:
+    if not header.annotation_fields:
+        return None
+    sources = "+".join(sorted(header.annotation_fields))
+    name = header.annotation_release
+    # Unversioned annotations cannot be shared safely between files: they get their own release.
+    name = f"{sources}: {name}" if name else f"{sources}: unversioned, file {sha256[:16]}"
+    return await uow.imports.release_id(name)
+
+
+def _duplicate_warnings(warnings: ImportWarnings, counts: LoadCounts) -> None:
+    for label, lines in counts.duplicates:
+        warnings.add(
+            "duplicate_record", lines[1],
+            f"{label} appears on lines {', '.join(map(str, lines))}; the first one is kept",
+        )
+    hidden = counts.duplicate_count - sum(len(lines) - 1 for _, lines in counts.duplicates)
+    for _ in range(max(hidden, 0)):
+        warnings.add("duplicate_record", None, "duplicate records; the first one is kept")
+
+
+async def _samples(
+    uow: UnitOfWork, job: Import, header: VcfHeader, ped: list[PedEntry], warnings: ImportWarnings
+) -> int:
+    by_id = {e.individual: e for e in ped}
+    records = [
+        SubjectRecord(e.individual, e.family, e.father, e.mother, e.sex, e.affected) for e in ped
+    ]
+    records += [SubjectRecord(name) for name in header.samples if name not in by_id]
+    for name in header.samples:
+        if ped and name not in by_id:
+            warnings.add("sample_not_in_ped", None, f"sample {name} is not in the PED file")
+    subject_ids = await uow.subjects.upsert_many(job.project_id, records)
+    await uow.samples.add_many(job.project_id, job.id, header.samples, subject_ids)
+    return len(header.samples)
+
+
+def _header_summary(header: VcfHeader) -> dict[str, Any]:
+    return {
+        "fileformat": header.fileformat,
+        "samples": header.samples,
+        "compression": header.compression,
+        "annotation_release": header.annotation_release,
+        "annotation_fields": header.annotation_fields,
+        "info": {k: {"number": d.number, "type": d.type, "description": d.description}
+                 for k, d in header.info.items()},
+        "filters": header.filters,
+    }
+
+
+def _domain_error(exc: VcfMalformed | PedMalformed) -> RegovarError:
+    cls = VcfMalformedError if isinstance(exc, VcfMalformed) else PedMalformedError
+    return cls(str(exc), file=exc.path, line=exc.line, problem=exc.message)
+
+
+class _Progress:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, import_id: int, reader: Any,
+        callback: Callable[[float, int], None] | None,
+    ) -> None:
+        self.uow_factory, self.import_id, self.reader = uow_factory, import_id, reader
+        self.callback = callback
+        self.last = 0.0
+
+    async def report(self, records: int) -> None:
+        fraction = min(self.reader.bytes_read() / max(self.reader.total_bytes, 1), 1.0) * 0.95
+        if self.callback:
+            self.callback(fraction, records)
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY_S:
+            return
+        self.last = now
+        async with self.uow_factory() as uow:
+            await uow.imports.set_progress(self.import_id, fraction, records)
+            await uow.commit()
+
+

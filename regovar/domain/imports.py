@@ -1,0 +1,165 @@
+"""Imports: register a VCF (+ PED) of a project, then load it atomically (the main job)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from regovar.domain import import_pipeline
+from regovar.domain.common import Page, check_page
+from regovar.domain.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RegovarError,
+)
+from regovar.domain.principal import Principal
+from regovar.models import Import
+from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
+
+ProgressCallback = Callable[[float, int], None]
+Dispatch = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class StartImport:
+    project_id: int
+    path: str
+    ped_path: str | None = None
+    assembly: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportStarted:
+    job: Import
+    already_imported: bool  # the same bytes were imported (or are being imported) before
+
+
+class ImportManager:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        import_dirs: tuple[Path, ...],
+        default_assembly: str,
+        batch_rows: int,
+        max_page_size: int,
+        dispatch: Dispatch | None = None,
+    ) -> None:
+        self.uow = uow
+        self.import_dirs = tuple(p.resolve() for p in import_dirs)
+        self.default_assembly = default_assembly
+        self.batch_rows = batch_rows
+        self.max_page_size = max_page_size
+        self.dispatch = dispatch
+
+    async def start(
+        self, principal: Principal, command: StartImport, *, queue: bool = True
+    ) -> ImportStarted:
+        """Registers the file and a queued job; the job runs on a worker unless ``queue=False``."""
+        vcf = self._checked_path(principal, command.path, "VCF")
+        ped = self._checked_path(principal, command.ped_path, "PED") if command.ped_path else None
+        if command.assembly not in (None, "GRCh37", "GRCh38"):
+            raise InvalidInput("assembly must be GRCh37 or GRCh38", field="assembly")
+        vcf_sha, ped_sha = _sha256(vcf), (_sha256(ped) if ped else None)
+        async with self.uow() as uow:
+            if await uow.projects.get(command.project_id) is None:
+                raise NotFound(f"project {command.project_id} not found", id=command.project_id)
+            previous = await uow.imports.same_content(command.project_id, vcf_sha, ped_sha)
+            if previous is not None and previous.state != "failed":
+                return ImportStarted(previous, already_imported=True)
+            if previous is not None:
+                job = previous
+                await uow.imports.mark(job.id, state="queued", progress=0.0,
+                                       error_code=None, error_message=None)
+            else:
+                job = await self._register(uow, command, vcf, vcf_sha, ped, ped_sha)
+            if queue and self.dispatch is not None:
+                dispatch, job_id = self.dispatch, job.id
+                uow.after_commit(lambda: dispatch(job_id))
+            await uow.commit()
+            refreshed = await self._get(job.id)
+            return ImportStarted(refreshed, already_imported=False)
+
+    async def _register(
+        self, uow: UnitOfWork, command: StartImport, vcf: Path, vcf_sha: str,
+        ped: Path | None, ped_sha: str | None,
+    ) -> Import:
+        files = uow.files
+        vcf_file = await files.add(command.project_id, str(vcf), vcf.name, "vcf",
+                                   vcf.stat().st_size, vcf_sha)
+        ped_id = None
+        if ped is not None and ped_sha is not None:
+            ped_id = (await files.add(command.project_id, str(ped), ped.name, "ped",
+                                      ped.stat().st_size, ped_sha)).id
+        return await uow.imports.add(command.project_id, vcf_file.id, ped_id, command.assembly)
+
+    def _checked_path(self, principal: Principal, raw: str | None, kind: str) -> Path:
+        if not raw:
+            raise InvalidInput(f"a {kind} path is required", field="path")
+        path = Path(raw).expanduser().resolve()
+        if not principal.is_system and not any(path.is_relative_to(d) for d in self.import_dirs):
+            raise PermissionDenied(
+                f"{kind} file {raw} is outside the import folders", path=raw,
+                import_dirs=[str(d) for d in self.import_dirs],
+            )
+        if not path.is_file():
+            raise InvalidInput(f"{kind} file {raw} does not exist or is not a file", path=raw)
+        return path
+
+    async def run(
+        self, principal: Principal, import_id: int, on_progress: ProgressCallback | None = None
+    ) -> Import:
+        """Loads the file; idempotent: a finished import is returned as it is."""
+        async with self.uow() as uow:
+            job = await uow.imports.get(import_id)
+            if job is None:
+                raise NotFound(f"import {import_id} not found", id=import_id)
+            if job.state == "done":
+                return job
+            files = await uow.files.get_many([i for i in (job.file_id, job.ped_file_id) if i])
+            await import_pipeline.mark_running(uow, job)
+            await uow.commit()
+        try:
+            await import_pipeline.load(
+                self.uow, job, files, default_assembly=self.default_assembly,
+                batch_rows=self.batch_rows, on_progress=on_progress,
+            )
+        except RegovarError as exc:
+            if exc.code != "IMPORT_BUSY":
+                await import_pipeline.mark_failed(self.uow, import_id, exc)
+            raise
+        return await self._get(import_id)
+
+    async def get(self, principal: Principal, import_id: int) -> Import:
+        return await self._get(import_id)
+
+    async def _get(self, import_id: int) -> Import:
+        async with self.uow() as uow:
+            job = await uow.imports.get(import_id)
+            if job is None:
+                raise NotFound(f"import {import_id} not found", id=import_id)
+            return job
+
+    async def list(
+        self, principal: Principal, project_id: int | None = None, state: str | None = None,
+        offset: int = 0, limit: int = 100,
+    ) -> Page[Import]:
+        check_page(offset, limit, self.max_page_size)
+        async with self.uow() as uow:
+            items, total = await uow.imports.page(project_id, state, offset, limit)
+            return Page(items, total, offset, limit)
+
+    async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Import]:
+        async with self.uow() as uow:
+            return await uow.imports.get_many(ids)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

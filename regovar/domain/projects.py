@@ -1,0 +1,69 @@
+"""Projects: the folders of work that hold subjects, samples and analyses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from regovar.domain.common import Page, check_page
+from regovar.domain.errors import Conflict, InvalidInput, NotFound
+from regovar.domain.principal import Principal
+from regovar.models import Project, Subject
+from regovar.repositories.uow import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class CreateProject:
+    name: str
+    description: str = ""
+
+
+class ProjectManager:
+    def __init__(self, uow: UnitOfWorkFactory, max_page_size: int) -> None:
+        self.uow = uow
+        self.max_page_size = max_page_size
+
+    async def create(self, principal: Principal, command: CreateProject) -> Project:
+        name = command.name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput("a project name has 1 to 200 characters", field="name")
+        async with self.uow() as uow:
+            if await uow.projects.by_name(name) is not None:
+                raise Conflict(f"a project named {name!r} already exists", field="name")
+            project = await uow.projects.add(name, command.description.strip())
+            await uow.commit()
+            return project
+
+    async def get(self, principal: Principal, project_id: int) -> Project:
+        async with self.uow() as uow:
+            project = await uow.projects.get(project_id)
+            if project is None:
+                raise NotFound(f"project {project_id} not found", id=project_id)
+            return project
+
+    async def find(self, principal: Principal, name_or_id: str) -> Project:
+        """The CLI names projects by name or id."""
+        async with self.uow() as uow:
+            project = await uow.projects.by_name(name_or_id)
+            if project is None and name_or_id.isdigit():
+                project = await uow.projects.get(int(name_or_id))
+            if project is None:
+                raise NotFound(f"project {name_or_id!r} not found", name=name_or_id)
+            return project
+
+    async def list(self, principal: Principal, offset: int = 0, limit: int = 100) -> Page[Project]:
+        check_page(offset, limit, self.max_page_size)
+        async with self.uow() as uow:
+            items, total = await uow.projects.page(offset, limit)
+            return Page(items, total, offset, limit)
+
+    async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Project]:
+        async with self.uow() as uow:
+            return await uow.projects.get_many(ids)
+
+    async def subjects(
+        self, principal: Principal, project_id: int, offset: int = 0, limit: int = 100
+    ) -> Page[Subject]:
+        check_page(offset, limit, self.max_page_size)
+        async with self.uow() as uow:
+            items, total = await uow.subjects.page(project_id, offset, limit)
+            return Page(items, total, offset, limit)

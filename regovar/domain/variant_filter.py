@@ -1,0 +1,74 @@
+"""Validation of variant filter trees; the tree types live in regovar.models.variant_filter."""
+
+from __future__ import annotations
+
+from regovar.domain.errors import InvalidInput
+from regovar.models.variant_filter import (
+    IMPACTS,
+    INFO_NAME,
+    OPERATORS,
+    SAMPLE_FIELDS,
+    SORT_KEYS,
+    ZYGOSITY_CODES,
+    ZYGOSITY_NAMES,
+    And,
+    Consequences,
+    Filters,
+    Genes,
+    Genotype,
+    Info,
+    MinImpact,
+    Node,
+    Not,
+    Or,
+    Qual,
+    Region,
+    SampleValue,
+    SortKey,
+    VariantQuery,
+)
+
+__all__ = [
+    "IMPACTS", "OPERATORS", "SAMPLE_FIELDS", "SORT_KEYS", "ZYGOSITY_CODES", "ZYGOSITY_NAMES",
+    "And", "Consequences", "Filters", "Genes", "Genotype", "Info", "MinImpact", "Node", "Not",
+    "Or", "Qual", "Region", "SampleValue", "SortKey", "VariantQuery", "validate",
+]
+
+
+def validate(node: Node | None, sample_ids: tuple[int, ...]) -> None:
+    """Rejects what the compiler would not know, with a message a user can act on."""
+    if node is None:
+        return
+    if isinstance(node, And | Or):
+        for child in node.children:
+            validate(child, sample_ids)
+    elif isinstance(node, Not):
+        validate(node.child, sample_ids)
+    else:
+        _validate_leaf(node, sample_ids)
+
+
+def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
+    sample_id = getattr(node, "sample_id", None)
+    if sample_id is not None and sample_id not in sample_ids:
+        raise InvalidInput(f"sample {sample_id} is not one of the queried samples")
+    if isinstance(node, Genotype):
+        unknown = [z for z in node.zygosity if z not in ZYGOSITY_CODES]
+        if unknown or not node.zygosity:
+            raise InvalidInput(
+                f"unknown zygosity {unknown}; expected any of {sorted(ZYGOSITY_CODES)}"
+            )
+    elif isinstance(node, SampleValue) and (node.field not in SAMPLE_FIELDS or node.op not in OPERATORS):
+        raise InvalidInput(f"unknown sample field or operator: {node.field} {node.op}")
+    elif isinstance(node, MinImpact) and node.impact not in IMPACTS:
+        raise InvalidInput(f"unknown impact {node.impact}; expected one of {IMPACTS}")
+    elif isinstance(node, Qual) and node.op not in OPERATORS:
+        raise InvalidInput(f"unknown operator {node.op}")
+    elif isinstance(node, Info):
+        if not INFO_NAME.match(node.name):
+            raise InvalidInput(f"invalid INFO field name {node.name!r}")
+        if node.op not in (*OPERATORS, "exists"):
+            raise InvalidInput(f"unknown operator {node.op}")
+    elif isinstance(node, Region) and node.start is not None and node.end is not None \
+            and node.start > node.end:
+        raise InvalidInput(f"region start {node.start} is after its end {node.end}")

@@ -1,0 +1,67 @@
+"""Variant exploration: one or several samples, per-sample conditions and variant filters."""
+
+from __future__ import annotations
+
+from regovar.domain import variant_filter as vf
+from regovar.domain.common import Page, check_page
+from regovar.domain.errors import InvalidInput, NotFound
+from regovar.domain.principal import Principal
+from regovar.models import Sample
+from regovar.repositories.uow import UnitOfWorkFactory
+from regovar.repositories.variant_query import Placement, VariantRowData
+
+VariantRow = VariantRowData
+
+
+class VariantManager:
+    def __init__(self, uow: UnitOfWorkFactory, max_page_size: int) -> None:
+        self.uow = uow
+        self.max_page_size = max_page_size
+
+    async def query(self, principal: Principal, query: vf.VariantQuery) -> Page[VariantRow]:
+        check_page(query.offset, query.limit, self.max_page_size)
+        if not query.sample_ids:
+            raise InvalidInput("name at least one sample", field="samples")
+        if len(set(query.sample_ids)) != len(query.sample_ids):
+            raise InvalidInput("a sample is listed twice", field="samples")
+        vf.validate(query.filter, query.sample_ids)
+        for key in query.sort:
+            if key.key not in vf.SORT_KEYS:
+                raise InvalidInput(f"unknown sort key {key.key}; expected one of {vf.SORT_KEYS}")
+            if key.key in ("dp", "gq", "vaf") and key.sample_id not in query.sample_ids:
+                raise InvalidInput(f"sorting by {key.key} needs one of the queried samples")
+        async with self.uow() as uow:
+            samples = await uow.samples.get_many(list(query.sample_ids))
+            missing = [s for s in query.sample_ids if s not in samples]
+            if missing:
+                raise NotFound(f"sample {missing[0]} not found", id=missing[0])
+            imports = await uow.imports.get_many(sorted({s.import_id for s in samples.values()}))
+            if any(i.state != "done" for i in imports.values()):
+                raise InvalidInput("a sample's import is not finished yet")
+            if len({i.assembly for i in imports.values()}) > 1:
+                raise InvalidInput("the samples come from different genome assemblies")
+            if len({s.project_id for s in samples.values()}) > 1:
+                raise InvalidInput("the samples belong to different projects")
+            placements = {
+                sid: Placement(samples[sid].import_id, samples[sid].column)
+                for sid in query.sample_ids
+            }
+            first = imports[samples[query.sample_ids[0]].import_id]
+            release = first.annotation_release_id or next(
+                (i.annotation_release_id for i in imports.values() if i.annotation_release_id), None
+            )
+            rows, total = await uow.variant_query.page(query, placements, release)
+            return Page(rows, total, query.offset, query.limit)
+
+    async def samples(
+        self, principal: Principal, project_id: int | None = None, import_id: int | None = None,
+        name: str | None = None, offset: int = 0, limit: int = 100,
+    ) -> Page[Sample]:
+        check_page(offset, limit, self.max_page_size)
+        async with self.uow() as uow:
+            items, total = await uow.samples.page(project_id, import_id, name, offset, limit)
+            return Page(items, total, offset, limit)
+
+    async def samples_by_id(self, principal: Principal, ids: list[int]) -> dict[int, Sample]:
+        async with self.uow() as uow:
+            return await uow.samples.get_many(ids)

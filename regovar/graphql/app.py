@@ -1,0 +1,59 @@
+"""The Starlette application: /graphql (with an offline GraphiQL) and /health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from strawberry.asgi import GraphQL
+
+from regovar.bootstrap import Container
+from regovar.graphql.context import LOCAL_USER, Context
+from regovar.graphql.schema import schema
+
+STATIC = resources.files("regovar.graphql") / "static"
+
+
+class RegovarGraphQL(GraphQL[Context, None]):
+    def __init__(self, container: Container) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.container = container
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        return Context(container=self.container, principal=LOCAL_USER, request=request,
+                       response=response)
+
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        """GraphiQL from the package's own files: a hospital LAN has no CDN."""
+        page = STATIC / "graphiql.html"
+        if page.is_file():
+            return HTMLResponse(page.read_text(encoding="utf-8"))
+        return await super().render_graphql_ide(request)
+
+
+def create_app(container: Container) -> Starlette:
+    graphql = RegovarGraphQL(container)
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await container.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/health", health),
+            Mount("/static", app=StaticFiles(directory=str(STATIC), check_dir=False), name="static"),
+        ],
+        lifespan=lifespan,
+    )

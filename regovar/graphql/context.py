@@ -1,0 +1,47 @@
+"""Per-request context: the container's managers, the acting principal and fresh DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from regovar.bootstrap import Container
+from regovar.domain.principal import Principal
+
+# Until sign-in exists (issue: users and access control), web callers act as this
+# non-administrator principal: server-side imports stay confined to the import folders.
+LOCAL_USER = Principal(user_id=0, login="local", is_admin=False)
+
+
+@dataclass
+class Context:
+    container: Container
+    principal: Principal
+    request: Any = None
+    response: Any = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(self, name: str) -> DataLoader[Any, Any]:
+        """DataLoaders live for one request and call the managers' batch reads."""
+        if name not in self.loaders:
+            self.loaders[name] = DataLoader(load_fn=self._batch(name))
+        return self.loaders[name]
+
+    def _batch(self, name: str) -> Any:
+        c, p = self.container, self.principal
+        readers = {
+            "project": c.projects.get_many,
+            "import": c.imports.get_many,
+            "sample": c.variants.samples_by_id,
+        }
+        read = readers[name]
+
+        async def load(keys: list[int]) -> list[Any]:
+            found = await read(p, list(keys))
+            return [found.get(k) for k in keys]
+
+        return load

@@ -1,0 +1,45 @@
+"""Domain errors become ``extensions.code`` with their data; anything else is masked and logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from regovar.domain.errors import RegovarError
+
+log = logging.getLogger("regovar.graphql")
+
+
+class DomainErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", "-")
+        result.errors = [_translate(e, request_id) for e in result.errors]
+
+
+def _translate(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if original is None:  # a validation or syntax error: safe to show as it is
+        extensions = dict(error.extensions or {})
+        extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+        return _with(error, error.message, extensions)
+    if isinstance(original, RegovarError):
+        return _with(error, original.message, {"code": original.code, **original.data})
+    log.error("unexpected error (request %s)", request_id, exc_info=original)
+    return _with(
+        error, f"internal error; the administrator can find it with request id {request_id}",
+        {"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(
+        message, nodes=error.nodes, source=error.source, positions=error.positions,
+        path=error.path, original_error=None, extensions=extensions,
+    )

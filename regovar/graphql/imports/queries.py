@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import strawberry
+
+from regovar.graphql.imports.types import Import, ImportPage
+
+
+@strawberry.type
+class ImportQueries:
+    @strawberry.field
+    async def imports(
+        self, info: strawberry.Info, project_id: strawberry.ID | None = None,
+        state: str | None = None, offset: int = 0, limit: int = 100,
+    ) -> ImportPage:
+        ctx = info.context
+        page = await ctx.container.imports.list(
+            ctx.principal, int(project_id) if project_id else None, state, offset, limit
+        )
+        return ImportPage.from_page(page)
+
+    @strawberry.field(name="import")
+    async def import_(self, info: strawberry.Info, id: strawberry.ID) -> Import:
+        ctx = info.context
+        return Import.from_model(await ctx.container.imports.get(ctx.principal, int(id)))

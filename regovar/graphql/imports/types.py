@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from regovar import models
+from regovar.domain.common import Page
+from regovar.graphql.projects.types import Project
+
+
+@strawberry.type
+class ImportWarning:
+    kind: str
+    count: int
+    lines: list[int]
+    message: str
+
+
+@strawberry.type
+class Import:
+    id: strawberry.ID
+    project_id: strawberry.ID
+    state: str
+    progress: float
+    records: int
+    variants: int
+    new_variants: int
+    sample_count: int
+    genotypes: int
+    assembly: str | None
+    warnings: list[ImportWarning]
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_model(cls, i: models.Import) -> Import:
+        return cls(
+            id=strawberry.ID(str(i.id)), project_id=strawberry.ID(str(i.project_id)),
+            state=i.state, progress=i.progress, records=i.records, variants=i.variants,
+            new_variants=i.new_variants, sample_count=i.samples, genotypes=i.genotypes,
+            assembly=i.assembly,
+            warnings=[ImportWarning(kind=w["kind"], count=w["count"], lines=w["lines"],
+                                    message=w["message"]) for w in i.warnings or []],
+            error_code=i.error_code, error_message=i.error_message, created_at=i.created_at,
+            started_at=i.started_at, finished_at=i.finished_at,
+        )
+
+    @strawberry.field
+    async def project(self, info: strawberry.Info) -> Project:
+        found = await info.context.loader("project").load(int(self.project_id))
+        return Project.from_model(found)
+
+
+@strawberry.type
+class ImportPage:
+    total: int
+    offset: int
+    limit: int
+    items: list[Import]
+
+    @classmethod
+    def from_page(cls, page: Page[models.Import]) -> ImportPage:
+        return cls(total=page.total, offset=page.offset, limit=page.limit,
+                   items=[Import.from_model(i) for i in page.items])
+
+
+@strawberry.type
+class ImportStarted:
+    import_: Annotated[Import, strawberry.field(name="import")]
+    already_imported: bool

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import strawberry
+
+from regovar.graphql.projects.types import Project, ProjectPage
+
+
+@strawberry.type
+class ProjectQueries:
+    @strawberry.field
+    async def projects(self, info: strawberry.Info, offset: int = 0, limit: int = 100) -> ProjectPage:
+        ctx = info.context
+        return ProjectPage.from_page(await ctx.container.projects.list(ctx.principal, offset, limit))
+
+    @strawberry.field
+    async def project(self, info: strawberry.Info, id: strawberry.ID) -> Project:
+        ctx = info.context
+        return Project.from_model(await ctx.container.projects.get(ctx.principal, int(id)))

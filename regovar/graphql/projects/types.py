@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from regovar import models
+from regovar.domain.common import Page
+
+if TYPE_CHECKING:
+    from regovar.graphql.imports.types import ImportPage
+    from regovar.graphql.samples.types import SamplePage
+
+SEX = {0: "unknown", 1: "male", 2: "female"}
+AFFECTED = {0: "unknown", 1: "unaffected", 2: "affected"}
+
+
+@strawberry.type
+class Subject:
+    id: strawberry.ID
+    identifier: str
+    family: str | None
+    sex: str
+    affected: str
+    father_id: strawberry.ID | None
+    mother_id: strawberry.ID | None
+
+    @classmethod
+    def from_model(cls, s: models.Subject) -> Subject:
+        return cls(
+            id=strawberry.ID(str(s.id)), identifier=s.identifier, family=s.family,
+            sex=SEX[s.sex], affected=AFFECTED[s.affected],
+            father_id=strawberry.ID(str(s.father_id)) if s.father_id else None,
+            mother_id=strawberry.ID(str(s.mother_id)) if s.mother_id else None,
+        )
+
+
+@strawberry.type
+class SubjectPage:
+    total: int
+    offset: int
+    limit: int
+    items: list[Subject]
+
+    @classmethod
+    def from_page(cls, page: Page[models.Subject]) -> SubjectPage:
+        return cls(total=page.total, offset=page.offset, limit=page.limit,
+                   items=[Subject.from_model(s) for s in page.items])
+
+
+@strawberry.type
+class Project:
+    id: strawberry.ID
+    name: str
+    description: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, p: models.Project) -> Project:
+        return cls(id=strawberry.ID(str(p.id)), name=p.name, description=p.description,
+                   created_at=p.created_at)
+
+    @strawberry.field
+    async def subjects(self, info: strawberry.Info, offset: int = 0, limit: int = 100) -> SubjectPage:
+        ctx = info.context
+        page = await ctx.container.projects.subjects(ctx.principal, int(self.id), offset, limit)
+        return SubjectPage.from_page(page)
+
+    @strawberry.field
+    async def samples(
+        self, info: strawberry.Info, offset: int = 0, limit: int = 100
+    ) -> Annotated[SamplePage, strawberry.lazy("regovar.graphql.samples.types")]:
+        from regovar.graphql.samples.types import SamplePage
+
+        ctx = info.context
+        page = await ctx.container.variants.samples(
+            ctx.principal, project_id=int(self.id), offset=offset, limit=limit
+        )
+        return SamplePage.from_page(page)
+
+    @strawberry.field
+    async def imports(
+        self, info: strawberry.Info, offset: int = 0, limit: int = 100
+    ) -> Annotated[ImportPage, strawberry.lazy("regovar.graphql.imports.types")]:
+        from regovar.graphql.imports.types import ImportPage
+
+        ctx = info.context
+        page = await ctx.container.imports.list(
+            ctx.principal, project_id=int(self.id), offset=offset, limit=limit
+        )
+        return ImportPage.from_page(page)
+
+
+@strawberry.type
+class ProjectPage:
+    total: int
+    offset: int
+    limit: int
+    items: list[Project]
+
+    @classmethod
+    def from_page(cls, page: Page[models.Project]) -> ProjectPage:
+        return cls(total=page.total, offset=page.offset, limit=page.limit,
+                   items=[Project.from_model(p) for p in page.items])

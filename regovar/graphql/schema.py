@@ -1,0 +1,42 @@
+"""The schema, composed from the per-area modules."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from regovar.graphql.errors import DomainErrors
+from regovar.graphql.imports.mutations import ImportMutations
+from regovar.graphql.imports.queries import ImportQueries
+from regovar.graphql.projects.mutations import ProjectMutations
+from regovar.graphql.projects.queries import ProjectQueries
+from regovar.graphql.samples.queries import SampleQueries
+from regovar.graphql.variants.queries import VariantQueries
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+
+
+@strawberry.type
+class Query(ProjectQueries, ImportQueries, SampleQueries, VariantQueries):
+    @strawberry.field(description="Always true: the server answers.")
+    def health(self) -> bool:
+        return True
+
+
+@strawberry.type
+class Mutation(ProjectMutations, ImportMutations):
+    pass
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        DomainErrors,
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ],
+)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import strawberry
+
+from regovar.graphql.variants.inputs import VariantQueryInput
+from regovar.graphql.variants.types import VariantPage
+
+
+@strawberry.type
+class VariantQueries:
+    @strawberry.field(description="Variants of one or several samples, filtered and paginated.")
+    async def variants(self, info: strawberry.Info, query: VariantQueryInput) -> VariantPage:
+        ctx = info.context
+        page = await ctx.container.variants.query(ctx.principal, query.to_query())
+        return VariantPage.from_page(page)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from regovar.domain import variant_filter as vf
+from regovar.domain.common import Page
+from regovar.domain.variants import VariantRow
+from regovar.graphql.scalars import JSON
+
+Zygosity = strawberry.enum(
+    Enum("Zygosity", {name.upper(): name for name in vf.ZYGOSITY_CODES}),  # type: ignore[misc]
+    description="Genotype relative to the row's ALT; CARRIER, NON_CARRIER, REF, ALT are groups.",
+)
+Operator = strawberry.enum(Enum("Operator", {o.upper(): o for o in vf.OPERATORS}))  # type: ignore[misc]
+SampleField = strawberry.enum(Enum("SampleField", {f.upper(): f for f in vf.SAMPLE_FIELDS}))  # type: ignore[misc]
+Impact = strawberry.enum(Enum("Impact", {i: i for i in vf.IMPACTS}))  # type: ignore[misc]
+SortField = strawberry.enum(Enum("SortField", {k.upper(): k for k in vf.SORT_KEYS}))  # type: ignore[misc]
+IMPACT_NAMES = dict(enumerate(vf.IMPACTS))
+
+
+@strawberry.type
+class Call:
+    sample_id: strawberry.ID
+    gt: str | None
+    zygosity: str | None
+    dp: int | None
+    gq: int | None
+    ad_ref: int | None
+    ad_alt: int | None
+    vaf: float | None
+    phase_set: int | None
+
+
+@strawberry.type
+class VariantRecord:
+    variant_id: strawberry.ID
+    chrom: str
+    pos: int
+    end: int
+    ref: str
+    alt: str
+    qual: float | None
+    filters: list[str] | None
+    info: JSON | None  # type: ignore[valid-type]
+    ac: int | None = strawberry.field(description="Copies of this ALT among called alleles")
+    an: int | None = strawberry.field(description="Called alleles (haploid calls count one)")
+    genes: list[str]
+    worst_consequence: str | None
+    worst_impact: str | None
+    calls: list[Call]
+
+    @classmethod
+    def from_row(cls, r: VariantRow) -> VariantRecord:
+        return cls(
+            variant_id=strawberry.ID(str(r.variant_id)), chrom=r.chrom, pos=r.pos, end=r.end,
+            ref=r.ref, alt=r.alt, qual=r.qual, filters=r.filters, info=r.info, ac=r.ac, an=r.an,
+            genes=r.genes or [], worst_consequence=r.worst_consequence,
+            worst_impact=IMPACT_NAMES.get(r.worst_impact) if r.worst_impact is not None else None,
+            calls=[
+                Call(sample_id=strawberry.ID(str(sid)), gt=v["gt"],
+                     zygosity=vf.ZYGOSITY_NAMES.get(v["zyg"]) if v["zyg"] is not None else None,
+                     dp=v["dp"], gq=v["gq"], ad_ref=v["ad_ref"], ad_alt=v["ad_alt"],
+                     vaf=v["vaf"], phase_set=v["ps"])
+                for sid, v in r.samples.items()
+            ],
+        )
+
+
+@strawberry.type
+class VariantPage:
+    total: int
+    offset: int
+    limit: int
+    items: list[VariantRecord]
+
+    @classmethod
+    def from_page(cls, page: Page[VariantRow]) -> VariantPage:
+        return cls(total=page.total, offset=page.offset, limit=page.limit,
+                   items=[VariantRecord.from_row(r) for r in page.items])

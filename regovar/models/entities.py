@@ -1,0 +1,149 @@
+"""Entities handled one at a time through the ORM (the variant store is in tables.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class Subject(Base):
+    """A person. Sex and affected status use PED codes (0 unknown; 1 male/unaffected; 2 ...)."""
+
+    __tablename__ = "subjects"
+    __table_args__ = (UniqueConstraint("project_id", "identifier"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    identifier: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str | None] = mapped_column(String(200))
+    father_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id", ondelete="SET NULL"))
+    mother_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id", ondelete="SET NULL"))
+    sex: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    affected: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    hpo_terms: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    created_at: Mapped[datetime] = _now()
+
+
+class File(Base):
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # vcf, ped
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="registered")
+    created_at: Mapped[datetime] = _now()
+
+
+class AnnotationRelease(Base):
+    """Annotations are stored once per (variant, release): a release is annotator + version."""
+
+    __tablename__ = "annotation_releases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = _now()
+
+
+class Import(Base):
+    """The job row of one VCF import: GraphQL and the CLI read its state and progress."""
+
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    ped_file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id", ondelete="SET NULL"))
+    assembly: Mapped[str | None] = mapped_column(String(10))
+    requested_assembly: Mapped[str | None] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+    variants: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_variants: Mapped[int] = mapped_column(BigInteger, default=0)
+    samples: Mapped[int] = mapped_column(Integer, default=0)
+    genotypes: Mapped[int] = mapped_column(BigInteger, default=0)
+    annotation_release_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotation_releases.id", ondelete="SET NULL")
+    )
+    header: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _now()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Sample(Base):
+    """One VCF column. ``column`` is its 0-based index in the per-sample arrays of calls."""
+
+    __tablename__ = "samples"
+    __table_args__ = (UniqueConstraint("import_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    subject_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subjects.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    column: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = _now()
+
+
+class Variant(Base):
+    """A normalised allele, stored once per assembly; ``vkey`` is md5(chrom:pos:ref:alt[:end])."""
+
+    __tablename__ = "variants"
+    __table_args__ = (UniqueConstraint("assembly", "vkey", name="uq_variants_key"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    assembly: Mapped[int] = mapped_column(SmallInteger)  # 37 or 38
+    chrom: Mapped[str] = mapped_column(Text)
+    chrom_rank: Mapped[int] = mapped_column(SmallInteger)
+    pos: Mapped[int] = mapped_column(Integer)
+    end_pos: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str] = mapped_column(Text)
+    alt: Mapped[str] = mapped_column(Text)
+    vkey: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,134 @@
+"""The typed filter tree of a variant query: what a user may ask, before any SQL.
+
+Plain values shared by the domain (which validates them) and the repository that compiles
+them.
+
+The tree is compiled to SQL in exactly one place (repositories/variant_query.py), from the
+whitelists below; nothing here is ever formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ZYGOSITY_CODES: dict[str, tuple[int, ...]] = {
+    "hom_ref": (0,),
+    "het": (1, 5),  # 5: this ALT with another ALT (1/2) is heterozygous for this ALT
+    "hom_alt": (2,),
+    "hemi_ref": (3,),
+    "hemi_alt": (4,),
+    "het_alt": (5,),
+    "other_alt": (6,),
+    "partial_alt": (7,),
+    "partial": (8,),
+    "missing": (9,),
+    # groups
+    "carrier": (1, 2, 4, 5, 7),
+    "non_carrier": (0, 3, 6),
+    "ref": (0, 3),
+    "alt": (2, 4),  # every allele is this ALT: hom-alt or hemizygous
+}
+ZYGOSITY_NAMES = {code: name for name, codes in ZYGOSITY_CODES.items() if len(codes) == 1
+                  for code in codes}
+
+SAMPLE_FIELDS = ("dp", "gq", "vaf", "ad_ref", "ad_alt")
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge")
+IMPACTS = ("MODIFIER", "LOW", "MODERATE", "HIGH")
+SORT_KEYS = ("position", "qual", "gene", "impact", "dp", "gq", "vaf")
+INFO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Genotype:
+    sample_id: int
+    zygosity: tuple[str, ...]  # any of these
+
+
+@dataclass(frozen=True)
+class SampleValue:
+    sample_id: int
+    field: str
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Region:
+    chrom: str
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class Genes:
+    symbols: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Consequences:
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MinImpact:
+    impact: str
+
+
+@dataclass(frozen=True)
+class Qual:
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Filters:
+    """``pass_only``: FILTER is PASS (a missing FILTER only when ``missing_is_pass``)."""
+
+    pass_only: bool = True
+    missing_is_pass: bool = False
+    any_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Info:
+    name: str
+    op: str  # one of OPERATORS or "exists"
+    value: float | str | bool | None = None
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+Node = (
+    Genotype | SampleValue | Region | Genes | Consequences | MinImpact | Qual | Filters | Info
+    | And | Or | Not
+)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    key: str = "position"
+    descending: bool = False
+    sample_id: int | None = None  # for dp, gq, vaf
+
+
+@dataclass(frozen=True)
+class VariantQuery:
+    sample_ids: tuple[int, ...]
+    filter: Node | None = None
+    sort: tuple[SortKey, ...] = field(default_factory=lambda: (SortKey(),))
+    offset: int = 0
+    limit: int = 100

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from regovar.models import AnnotationRelease, File, Import
+
+
+class ImportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, project_id: int, file_id: int, ped_file_id: int | None, assembly: str | None
+    ) -> Import:
+        job = Import(
+            project_id=project_id,
+            file_id=file_id,
+            ped_file_id=ped_file_id,
+            requested_assembly=assembly,
+            state="queued",
+            progress=0.0,
+        )
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def get(self, import_id: int, *, for_update: bool = False) -> Import | None:
+        stmt = select(Import).where(Import.id == import_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt.execution_options(populate_existing=True))
+
+    async def get_many(self, ids: list[int]) -> dict[int, Import]:
+        rows = await self.session.scalars(select(Import).where(Import.id.in_(ids)))
+        return {i.id: i for i in rows}
+
+    async def same_content(self, project_id: int, sha256: str, ped_sha256: str | None) -> Import | None:
+        """The newest import of a file with these bytes (and the same PED) in the project."""
+        ped = File.__table__.alias("ped")
+        stmt = (
+            select(Import)
+            .join(File, File.id == Import.file_id)
+            .outerjoin(ped, ped.c.id == Import.ped_file_id)
+            .where(Import.project_id == project_id, File.sha256 == sha256)
+            .where(ped.c.sha256.is_(None) if ped_sha256 is None else ped.c.sha256 == ped_sha256)
+            .order_by(Import.id.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(stmt)
+
+    async def page(
+        self, project_id: int | None, state: str | None, offset: int, limit: int
+    ) -> tuple[list[Import], int]:
+        stmt = select(Import)
+        if project_id is not None:
+            stmt = stmt.where(Import.project_id == project_id)
+        if state is not None:
+            stmt = stmt.where(Import.state == state)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(stmt.order_by(Import.id.desc()).offset(offset).limit(limit))
+        return list(rows), int(total or 0)
+
+    async def set_progress(self, import_id: int, progress: float, records: int) -> None:
+        await self.session.execute(
+            update(Import)
+            .where(Import.id == import_id)
+            .values(progress=progress, records=records)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def mark(self, import_id: int, **values: Any) -> None:
+        if values.get("state") in ("done", "failed"):
+            values.setdefault("finished_at", datetime.now(UTC))
+        await self.session.execute(
+            update(Import)
+            .where(Import.id == import_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def try_lock(self, import_id: int) -> bool:
+        """Transaction-scoped: two workers never load the same import at once."""
+        got = await self.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtext('regovar.import'), :id)"),
+            {"id": import_id},
+        )
+        return bool(got)
+
+    async def release_id(self, name: str) -> int:
+        await self.session.execute(
+            text("INSERT INTO annotation_releases (name) VALUES (:n) ON CONFLICT DO NOTHING"),
+            {"n": name},
+        )
+        found = await self.session.scalar(
+            select(AnnotationRelease.id).where(AnnotationRelease.name == name)
+        )
+        return int(found)  # type: ignore[arg-type]

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from regovar.models import Import, Sample
+
+
+class SampleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_many(
+        self, project_id: int, import_id: int, names: list[str], subject_ids: dict[str, int]
+    ) -> list[Sample]:
+        samples = [
+            Sample(
+                project_id=project_id,
+                import_id=import_id,
+                name=name,
+                column=column,
+                subject_id=subject_ids.get(name),
+            )
+            for column, name in enumerate(names)
+        ]
+        self.session.add_all(samples)
+        await self.session.flush()
+        return samples
+
+    async def get_many(self, ids: list[int]) -> dict[int, Sample]:
+        rows = await self.session.scalars(select(Sample).where(Sample.id.in_(ids)))
+        return {s.id: s for s in rows}
+
+    async def page(
+        self, project_id: int | None, import_id: int | None, name: str | None, offset: int, limit: int
+    ) -> tuple[list[Sample], int]:
+        """Only samples of finished imports: a running import's samples are not visible yet."""
+        stmt = select(Sample).join(Import, Import.id == Sample.import_id).where(Import.state == "done")
+        if project_id is not None:
+            stmt = stmt.where(Sample.project_id == project_id)
+        if import_id is not None:
+            stmt = stmt.where(Sample.import_id == import_id)
+        if name is not None:
+            stmt = stmt.where(Sample.name == name)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(stmt.order_by(Sample.id).offset(offset).limit(limit))
+        return list(rows), int(total or 0)
+
+    async def by_import(self, import_ids: list[int]) -> dict[int, list[Sample]]:
+        rows = await self.session.scalars(
+            select(Sample).where(Sample.import_id.in_(import_ids)).order_by(Sample.column)
+        )
+        grouped: dict[int, list[Sample]] = {i: [] for i in import_ids}
+        for s in rows:
+            grouped[s.import_id].append(s)
+        return grouped

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from regovar.models import Subject
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    identifier: str
+    family: str | None = None
+    father: str | None = None
+    mother: str | None = None
+    sex: int = 0
+    affected: int = 0
+
+
+class SubjectRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert_many(self, project_id: int, records: list[SubjectRecord]) -> dict[str, int]:
+        """Creates or updates subjects, then links parents; returns identifier -> id."""
+        if not records:
+            return {}
+        rows = [
+            {
+                "project_id": project_id,
+                "identifier": r.identifier,
+                "family": r.family,
+                "sex": r.sex,
+                "affected": r.affected,
+            }
+            for r in records
+        ]
+        stmt = insert(Subject).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            constraint="uq_subjects_project_id",
+            set_={
+                "family": func.coalesce(stmt.excluded.family, Subject.family),
+                "sex": func.greatest(stmt.excluded.sex, Subject.sex),
+                "affected": func.greatest(stmt.excluded.affected, Subject.affected),
+            },
+        ).returning(Subject.identifier, Subject.id)
+        ids = {ident: sid for ident, sid in (await self.session.execute(stmt)).all()}
+        await self._link_parents(project_id, records, ids)
+        return ids
+
+    async def _link_parents(
+        self, project_id: int, records: list[SubjectRecord], ids: dict[str, int]
+    ) -> None:
+        for r in records:
+            father, mother = ids.get(r.father or ""), ids.get(r.mother or "")
+            if father is None and mother is None:
+                continue
+            subject = await self.session.get(Subject, ids[r.identifier])
+            if subject is None:
+                continue
+            subject.father_id = father if father is not None else subject.father_id
+            subject.mother_id = mother if mother is not None else subject.mother_id
+        await self.session.flush()
+
+    async def page(self, project_id: int, offset: int, limit: int) -> tuple[list[Subject], int]:
+        stmt = select(Subject).where(Subject.project_id == project_id)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(stmt.order_by(Subject.id).offset(offset).limit(limit))
+        return list(rows), int(total or 0)
+
+    async def get_many(self, ids: list[int]) -> dict[int, Subject]:
+        rows = await self.session.scalars(select(Subject).where(Subject.id.in_(ids)))
+        return {s.id: s for s in rows}

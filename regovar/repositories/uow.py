@@ -1,0 +1,64 @@
+"""The unit of work: one session, one transaction, repositories bound to it.
+
+Managers open it, repositories never commit, and messages for the workers are sent only after
+the commit succeeded (so a worker never sees a job row that was rolled back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from regovar.repositories.files import FileRepository
+from regovar.repositories.imports import ImportRepository
+from regovar.repositories.projects import ProjectRepository
+from regovar.repositories.samples import SampleRepository
+from regovar.repositories.subjects import SubjectRepository
+from regovar.repositories.variant_query import VariantQueryRepository
+from regovar.repositories.variant_store import VariantStore
+
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+class UnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._after_commit: list[AfterCommit] = []
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        s = self.session
+        self.projects = ProjectRepository(s)
+        self.subjects = SubjectRepository(s)
+        self.files = FileRepository(s)
+        self.imports = ImportRepository(s)
+        self.samples = SampleRepository(s)
+        self.variant_store = VariantStore(s)
+        self.variant_query = VariantQueryRepository(s)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() ends the transaction without expiring loaded objects, so read-only units of
+        # work can hand their entities to the caller; anything not committed is discarded.
+        await self.session.close()
+
+    def after_commit(self, action: AfterCommit) -> None:
+        self._after_commit.append(action)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            result = action()
+            if result is not None:
+                await result
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,276 @@
+"""The one place where a variant filter tree becomes SQL: whitelisted fields, bound values.
+
+Every query starts from the calls partitions of the queried samples' imports, so its cost
+depends on those imports only, never on the size of the whole database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONPATH
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Select
+from sqlalchemy.types import Text
+
+from regovar.models import calls, variant_annotations
+from regovar.models import variant_filter as vf
+from regovar.models.entities import Variant
+
+_IMPACT = {name: i for i, name in enumerate(vf.IMPACTS)}
+_OPS = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+}
+_JSONPATH_OPS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+SAMPLE_COLUMNS = ("gt", "zyg", "ps", "dp", "gq", "ad_ref", "ad_alt", "vaf")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a sample's values live: its import's partition and its array position (0-based)."""
+
+    import_id: int
+    column: int
+
+
+class _Compiler:
+    def __init__(self, placements: dict[int, Placement], release_id: int | None) -> None:
+        self.placements = placements
+        imports = list(dict.fromkeys(p.import_id for p in placements.values()))
+        self.imports = imports
+        self.aliases = {imp: calls.alias(f"c{n}") for n, imp in enumerate(imports)}
+        self.base = self.aliases[imports[0]]
+        self.v = Variant.__table__.alias("v")
+        self.va = variant_annotations.alias("va")
+        self.release_id = release_id
+        self.uses_annotations = False
+
+    def sample_value(self, sample_id: int, column: str) -> ColumnElement[Any]:
+        place = self.placements[sample_id]
+        return self.aliases[place.import_id].c[column][place.column + 1]
+
+    def from_clause(self, select_stmt: Select[Any]) -> Select[Any]:
+        c0, v = self.base, self.v
+        if len(self.imports) == 1:
+            stmt = select_stmt.select_from(c0.join(v, v.c.id == c0.c.variant_id))
+            stmt = stmt.where(c0.c.import_id == self.imports[0])
+        else:
+            ids = (
+                select(calls.c.variant_id)
+                .where(calls.c.import_id.in_(self.imports))
+                .group_by(calls.c.variant_id)
+                .subquery("ids")
+            )
+            joined = ids.join(v, v.c.id == ids.c.variant_id)
+            for imp, alias in self.aliases.items():
+                joined = joined.outerjoin(
+                    alias, and_(alias.c.import_id == imp, alias.c.variant_id == ids.c.variant_id)
+                )
+            stmt = select_stmt.select_from(joined)
+        if self.uses_annotations:
+            stmt = stmt.outerjoin(
+                self.va,
+                and_(self.va.c.variant_id == v.c.id, self.va.c.release_id == (self.release_id or -1)),
+            )
+        return stmt
+
+    def info_column(self) -> ColumnElement[Any]:
+        if len(self.imports) == 1:
+            return self.base.c.info
+        return func.coalesce(*(a.c.info for a in self.aliases.values()))
+
+    def record_column(self, name: str) -> ColumnElement[Any]:
+        if len(self.imports) == 1:
+            return self.base.c[name]
+        return func.coalesce(*(a.c[name] for a in self.aliases.values()))
+
+    def compile(self, node: vf.Node | None) -> ColumnElement[bool]:
+        if node is None:
+            return true()
+        if isinstance(node, vf.And):
+            return and_(true(), *(self.compile(c) for c in node.children))
+        if isinstance(node, vf.Or):
+            return or_(false(), *(self.compile(c) for c in node.children))
+        if isinstance(node, vf.Not):
+            return not_(func.coalesce(self.compile(node.child), false()))
+        return self._leaf(node)
+
+    def _leaf(self, node: vf.Node) -> ColumnElement[bool]:
+        if isinstance(node, vf.Genotype):
+            return self._genotype(node)
+        if isinstance(node, vf.SampleValue):
+            return _OPS[node.op](self.sample_value(node.sample_id, node.field), node.value)
+        if isinstance(node, vf.Region):
+            return self._region(node)
+        if isinstance(node, vf.Genes | vf.Consequences | vf.MinImpact):
+            return self._annotation(node)
+        if isinstance(node, vf.Qual):
+            return _OPS[node.op](self.record_column("qual"), node.value)
+        if isinstance(node, vf.Filters):
+            return self._filters(node)
+        if isinstance(node, vf.Info):
+            return self._info(node)
+        raise TypeError(f"unknown filter node {node!r}")
+
+    def _genotype(self, node: vf.Genotype) -> ColumnElement[bool]:
+        codes = sorted({c for z in node.zygosity for c in vf.ZYGOSITY_CODES[z]})
+        value = self.sample_value(node.sample_id, "zyg")
+        test = value.in_(codes)
+        if 9 in codes:  # absent from another import's file: no call there
+            test = or_(test, value.is_(None))
+        return test
+
+    def _region(self, node: vf.Region) -> ColumnElement[bool]:
+        v = self.v
+        parts = [v.c.chrom == node.chrom]
+        if node.end is not None:
+            parts.append(v.c.pos <= node.end)
+        if node.start is not None:
+            parts.append(v.c.end_pos >= node.start)
+        return and_(*parts)
+
+    def _annotation(self, node: vf.Genes | vf.Consequences | vf.MinImpact) -> ColumnElement[bool]:
+        self.uses_annotations = True
+        va = self.va
+        if isinstance(node, vf.Genes):
+            return va.c.genes.overlap(cast(list(node.symbols), ARRAY(Text)))
+        if isinstance(node, vf.Consequences):
+            return va.c.consequences.overlap(cast(list(node.terms), ARRAY(Text)))
+        return va.c.worst_impact >= _IMPACT[node.impact]
+
+    def _filters(self, node: vf.Filters) -> ColumnElement[bool]:
+        filters = self.record_column("filters")
+        tests: list[ColumnElement[bool]] = []
+        if node.pass_only:
+            tests.append(filters == cast(["PASS"], ARRAY(Text)))
+            if node.missing_is_pass:
+                tests.append(filters.is_(None))
+        if node.any_of:
+            tests.append(filters.overlap(cast(list(node.any_of), ARRAY(Text))))
+        return or_(false(), *tests)
+
+    def _info(self, node: vf.Info) -> ColumnElement[bool]:
+        info = self.info_column()
+        if node.op == "exists":
+            return info.has_key(node.name)
+        path = f'$."{node.name}" ? (@ {_JSONPATH_OPS[node.op]} $v)'
+        value = cast(literal(node.value), _json_type(node.value))
+        variables = func.jsonb_build_object("v", value)
+        return func.coalesce(
+            func.jsonb_path_exists(info, cast(literal(path), JSONPATH), variables), false()
+        )
+
+
+def _json_type(value: Any) -> Any:
+    if isinstance(value, bool):
+        return Boolean
+    return Float if isinstance(value, float | int) else Text
+
+
+@dataclass(frozen=True)
+class VariantRowData:
+    variant_id: int
+    chrom: str
+    pos: int
+    end: int
+    ref: str
+    alt: str
+    qual: float | None
+    filters: list[str] | None
+    info: dict[str, Any] | None
+    ac: int | None
+    an: int | None
+    genes: list[str] | None
+    worst_consequence: str | None
+    worst_impact: int | None
+    samples: dict[int, dict[str, Any]]  # sample id -> gt, zyg, dp, gq, ad_ref, ad_alt, vaf, ps
+
+
+class VariantQueryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(
+        self,
+        query: vf.VariantQuery,
+        placements: dict[int, Placement],
+        release_id: int | None,
+    ) -> tuple[list[VariantRowData], int]:
+        compiler = _Compiler(placements, release_id)
+        where = compiler.compile(query.filter)
+        compiler.uses_annotations = True  # the page shows genes and consequences
+        count_compiler = _Compiler(placements, release_id)
+        count_where = count_compiler.compile(query.filter)
+        count_stmt = count_compiler.from_clause(select(func.count())).where(count_where)
+        total = int(await self.session.scalar(count_stmt) or 0)
+        if total == 0 or query.limit == 0:
+            return [], total
+        stmt = compiler.from_clause(select(*_columns(compiler, query.sample_ids))).where(where)
+        stmt = stmt.order_by(*_order(compiler, query.sort)).offset(query.offset).limit(query.limit)
+        result = await self.session.execute(stmt)
+        return [_row(r._mapping, query.sample_ids) for r in result], total
+
+
+def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]]:
+    v, va = c.v, c.va
+    cols: list[ColumnElement[Any]] = [
+        v.c.id.label("variant_id"), v.c.chrom, v.c.pos, v.c.end_pos, v.c.ref, v.c.alt,
+        c.record_column("qual").label("qual"), c.record_column("filters").label("filters"),
+        c.info_column().label("info"), c.record_column("ac").label("ac"),
+        c.record_column("an").label("an"), va.c.genes, va.c.worst_consequence, va.c.worst_impact,
+    ]
+    for sid in sample_ids:
+        cols.extend(c.sample_value(sid, col).label(f"s{sid}_{col}") for col in SAMPLE_COLUMNS)
+    return cols
+
+
+def _order(c: _Compiler, sort: Sequence[vf.SortKey]) -> list[Any]:
+    v = c.v
+    clauses: list[Any] = []
+    for key in sort:
+        if key.key == "position":
+            exprs: list[Any] = [v.c.chrom_rank, v.c.chrom, v.c.pos]
+        elif key.key == "qual":
+            exprs = [c.record_column("qual")]
+        elif key.key == "gene":
+            exprs = [c.va.c.genes[1]]
+        elif key.key == "impact":
+            exprs = [c.va.c.worst_impact]
+        else:
+            if key.sample_id is None:
+                raise ValueError(f"sorting by {key.key} needs a sample")
+            exprs = [c.sample_value(key.sample_id, key.key)]
+        clauses.extend(e.desc().nulls_last() if key.descending else e.asc().nulls_last() for e in exprs)
+    clauses.extend([v.c.chrom_rank, v.c.chrom, v.c.pos, v.c.ref, v.c.alt])
+    return clauses
+
+
+def _row(m: Any, sample_ids: Sequence[int]) -> VariantRowData:
+    return VariantRowData(
+        variant_id=m["variant_id"], chrom=m["chrom"], pos=m["pos"], end=m["end_pos"],
+        ref=m["ref"], alt=m["alt"], qual=m["qual"], filters=m["filters"], info=m["info"],
+        ac=m["ac"], an=m["an"], genes=m["genes"], worst_consequence=m["worst_consequence"],
+        worst_impact=m["worst_impact"],
+        samples={sid: {col: m[f"s{sid}_{col}"] for col in SAMPLE_COLUMNS} for sid in sample_ids},
+    )

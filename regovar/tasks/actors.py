@@ -1,0 +1,40 @@
+"""Dramatiq actors: ids in, one manager call, idempotent. The job row holds the state."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from regovar.bootstrap import Container
+from regovar.domain.errors import ImportBusy, RegovarError
+from regovar.domain.principal import SYSTEM
+
+IMPORT_TIME_LIMIT_MS = 12 * 3600 * 1000
+MAX_RETRIES = 5
+
+
+def _retry_when(retries: int, exc: Exception) -> bool:
+    """Domain errors are final (the job row says why); crashes and busy imports are retried."""
+    if isinstance(exc, RegovarError) and not isinstance(exc, ImportBusy):
+        return False
+    return retries < MAX_RETRIES
+
+
+def register(container: Container) -> dict[str, dramatiq.Actor]:  # type: ignore[type-arg]
+    if container.queue is None:
+        raise RuntimeError("the container was built without a broker")
+    broker = container.queue.broker
+
+    async def run_import(import_id: int) -> None:
+        await container.imports.run(SYSTEM, import_id)
+
+    actor = dramatiq.actor(
+        run_import,
+        actor_name="run_import",
+        queue_name="imports",
+        broker=broker,
+        retry_when=_retry_when,
+        min_backoff=2_000,
+        max_backoff=60_000,
+        time_limit=IMPORT_TIME_LIMIT_MS,
+    )
+    return {"run_import": actor}

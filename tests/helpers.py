@@ -1,0 +1,58 @@
+"""Small helpers shared by the integration tests (real PostgreSQL, real files)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from regovar.bootstrap import Container
+from regovar.domain import variant_filter as vf
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM
+from regovar.domain.projects import CreateProject
+from regovar.domain.variants import VariantRow
+from regovar.models import Import, Project, Sample
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_VCF = ROOT / "regovar" / "data" / "ashk-trio.vcf.gz"
+DEMO_PED = ROOT / "regovar" / "data" / "ashk-trio.ped"
+EDGE = ROOT / "tests" / "data" / "vcf" / "edgecases"
+
+
+async def new_project(c: Container, prefix: str = "p") -> Project:
+    return await c.projects.create(SYSTEM, CreateProject(f"{prefix}-{uuid.uuid4().hex[:8]}"))
+
+
+async def import_file(
+    c: Container, path: Path, *, ped: Path | None = None, assembly: str | None = None,
+    project: Project | None = None,
+) -> Import:
+    """Imports in place, as `regovar import` does; returns the final job row."""
+    project = project or await new_project(c)
+    started = await c.imports.start(
+        SYSTEM, StartImport(project.id, str(path), str(ped) if ped else None, assembly), queue=False
+    )
+    try:
+        return await c.imports.run(SYSTEM, started.job.id)
+    except Exception:
+        return await c.imports.get(SYSTEM, started.job.id)
+
+
+async def samples_of(c: Container, job: Import) -> dict[str, Sample]:
+    page = await c.variants.samples(SYSTEM, import_id=job.id, limit=1000)
+    return {s.name: s for s in page.items}
+
+
+async def rows(
+    c: Container, job: Import, node: vf.Node | None = None, *, names: list[str] | None = None,
+    limit: int = 1000,
+) -> tuple[list[VariantRow], dict[str, int]]:
+    samples = await samples_of(c, job)
+    chosen = names or sorted(samples, key=lambda n: samples[n].column)
+    ids = tuple(samples[n].id for n in chosen)
+    page = await c.variants.query(SYSTEM, vf.VariantQuery(ids, node, limit=limit))
+    return page.items, {n: samples[n].id for n in chosen}
+
+
+def by_locus(items: list[VariantRow]) -> dict[str, VariantRow]:
+    return {f"{r.chrom}:{r.pos}:{r.ref}>{r.alt}": r for r in items}

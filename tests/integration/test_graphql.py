@@ -1,0 +1,112 @@
+"""GraphQL over HTTP (ASGI transport), with the import run by a real dramatiq worker."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import httpx
+import pytest
+from dramatiq import Worker
+
+from regovar.graphql.app import create_app
+from regovar.tasks.actors import register
+from tests.helpers import DEMO_PED, DEMO_VCF
+
+
+@pytest.fixture
+async def client(container):
+    app = create_app(container)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def gql(client, query: str, **variables):
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+CREATE = "mutation($n: String!) { createProject(name: $n) { id name } }"
+START = """mutation($p: ID!, $path: String!, $ped: String) {
+  startImport(projectId: $p, path: $path, pedPath: $ped) {
+    alreadyImported import { id state progress }
+  }
+}"""
+
+
+async def test_health_and_project_creation(client):
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    name = f"gql-{uuid.uuid4().hex[:6]}"
+    created = await gql(client, CREATE, n=name)
+    assert created["data"]["createProject"]["name"] == name
+    again = await gql(client, CREATE, n=name)
+    assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+
+async def test_import_outside_import_folder_is_refused(client):
+    project = (await gql(client, CREATE, n=f"gql-{uuid.uuid4().hex[:6]}"))["data"]["createProject"]
+    result = await gql(client, START, p=project["id"], path=str(DEMO_VCF))
+    assert result["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+    traversal = await gql(client, START, p=project["id"], path="/etc/../etc/passwd")
+    assert traversal["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+
+
+async def test_import_through_worker_then_query_variants(client, container, import_dir):
+    vcf, ped = import_dir / "trio.vcf.gz", import_dir / "trio.ped"
+    shutil.copy(DEMO_VCF, vcf)
+    shutil.copy(DEMO_PED, ped)
+    project = (await gql(client, CREATE, n=f"gql-{uuid.uuid4().hex[:6]}"))["data"]["createProject"]
+    started = await gql(client, START, p=project["id"], path=str(vcf), ped=str(ped))
+    job = started["data"]["startImport"]["import"]
+    assert job["state"] == "queued"
+    broker = container.queue.broker
+    register(container)
+    worker = Worker(broker, worker_threads=1)
+    worker.start()
+    try:
+        broker.join("imports", timeout=120_000)
+    finally:
+        worker.stop()
+    status = await gql(client, 'query($id: ID!) { import(id: $id) { state records sampleCount '
+                       'warnings { kind } project { name } } }', id=job["id"])
+    assert status["data"]["import"]["state"] == "done"
+    assert status["data"]["import"]["records"] == 9940
+    assert status["data"]["import"]["project"]["name"] == project["name"]
+    samples = await gql(client, 'query($p: ID!) { samples(projectId: $p) { total items { id name } } }',
+                        p=project["id"])
+    ids = {s["name"]: s["id"] for s in samples["data"]["samples"]["items"]}
+    query = """query($q: VariantQueryInput!) { variants(query: $q) {
+        total items { chrom pos ref alt genes calls { sampleId gt zygosity dp vaf } } } }"""
+    result = await gql(client, query, q={
+        "samples": [ids["HG002"], ids["HG003"], ids["HG004"]],
+        "genotypes": [{"sample": ids["HG002"], "zygosity": ["HET"]},
+                      {"sample": ids["HG003"], "zygosity": ["HOM_REF"]},
+                      {"sample": ids["HG004"], "zygosity": ["HOM_REF"]}],
+        "sampleValues": [{"sample": ids["HG002"], "field": "DP", "op": "GE", "value": 10}],
+        "limit": 5,
+    })
+    page = result["data"]["variants"]
+    assert page["total"] > 0 and len(page["items"]) == min(5, page["total"])
+    for item in page["items"]:
+        calls = {c["sampleId"]: c for c in item["calls"]}
+        assert calls[ids["HG002"]]["zygosity"] in ("het", "het_alt")
+        assert calls[ids["HG003"]]["zygosity"] == "hom_ref"
+        assert calls[ids["HG002"]]["dp"] >= 10
+
+
+async def test_errors_carry_codes_and_limits_hold(client):
+    missing = await gql(client, 'query { project(id: "999999") { id } }')
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    bad = await gql(client, 'query { variants(query: {samples: []}) { total } }')
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    aliases = " ".join(f"a{i}: health" for i in range(50))
+    too_many = await gql(client, "query { " + aliases + " }")
+    assert "errors" in too_many
+
+
+async def test_graphiql_is_served_without_a_cdn(client):
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "unpkg.com" not in page.text and "cdn" not in page.text.lower()

