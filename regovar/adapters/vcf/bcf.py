@@ -161,7 +161,7 @@ class BcfDecoder:
             columns.append(per_sample)
         fmt = ":".join(keys) or "."
         samples = [":".join(col[s] for col in columns) or "." for s in range(n_sample)]
-        return [fmt, *samples]
+        return [fmt, "\t".join(samples)]  # the record parser takes the samples tab-joined
 
     def _sample_text(self, key: str, raw: memoryview, kind: int, count: int) -> str:
         if kind == 0 or count == 0:

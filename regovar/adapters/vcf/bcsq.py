@@ -19,17 +19,46 @@ _NAMED = {"consequence", "gene", "transcript", "biotype"}
 
 
 def parse_bcsq(raw: str, layout: list[str], kept: list[int], masks: Masks | None,
-               out: ByAlt) -> int:
-    """Attach BCSQ entries; '@pos' back-references point to another record and are skipped."""
+               out: ByAlt, templates: dict[str, Template]) -> int:
+    """Attach BCSQ entries; '@pos' back-references point to another record and are skipped.
+
+    ``templates`` memoises parsed entries for one file (one layout): neighbouring records
+    repeat the same entries (same transcript, same consequence).
+    """
     for k, entry in enumerate(raw.split(",")):
         if not entry or entry.startswith("@"):
             continue
-        downstream_of_stop = entry.startswith("*")
-        values = (entry[1:] if downstream_of_stop else entry).split("|")
+        template = templates.get(entry) or _template(entry, layout, templates)
         for alt_index in _targets(k, kept, masks):
             if alt_index in out:
-                out[alt_index].append(_annotation(values, layout, downstream_of_stop))
+                gene, feature, biotype, terms, impact, extra = template
+                out[alt_index].append(Annotation("BCSQ", gene, None, feature, biotype,
+                                                 list(terms), impact, extra=dict(extra)))
     return 0
+
+
+# Parsed entry: (gene, transcript, biotype, consequences, impact, extra items).
+Template = tuple[str | None, str | None, str | None, tuple[str, ...], str | None,
+                 tuple[tuple[str, str], ...]]
+
+
+def _template(entry: str, layout: list[str], templates: dict[str, Template]) -> Template:
+    downstream_of_stop = entry.startswith("*")
+    values = (entry[1:] if downstream_of_stop else entry).split("|")
+    fields = dict(zip(layout, values, strict=False))
+    terms = [t.lstrip("*") for part in fields.get("consequence", "").split("&")
+             for t in part.split("+") if t.lstrip("*")]
+    consequences = tuple(BCSQ_TO_SO.get(t, t) for t in terms)
+    extra = {name: percent_decode(v) for name, v in fields.items() if v and name not in _NAMED}
+    if downstream_of_stop:
+        extra["downstream_of_stop"] = "true"
+    template = (fields.get("gene") or None, fields.get("transcript") or None,
+                fields.get("biotype") or None, consequences, impact_of_terms(consequences),
+                tuple(extra.items()))
+    if len(templates) >= 50_000:
+        templates.clear()
+    templates[entry] = template
+    return template
 
 
 def _targets(k: int, kept: list[int], masks: Masks | None) -> list[int]:
@@ -43,18 +72,3 @@ def _targets(k: int, kept: list[int], masks: Masks | None) -> list[int]:
             if allele > 0 and mask >> (2 * k + haplotype) & 1:
                 found.add(allele)
     return sorted(found) if found else kept
-
-
-def _annotation(values: list[str], layout: list[str], downstream_of_stop: bool) -> Annotation:
-    fields = dict(zip(layout, values, strict=False))
-    terms = [t.lstrip("*") for part in fields.get("consequence", "").split("&")
-             for t in part.split("+") if t.lstrip("*")]
-    consequences = [BCSQ_TO_SO.get(t, t) for t in terms]
-    extra = {name: percent_decode(v) for name, v in fields.items() if v and name not in _NAMED}
-    if downstream_of_stop:
-        extra["downstream_of_stop"] = "true"
-    return Annotation(
-        source="BCSQ", gene=fields.get("gene") or None, gene_id=None,
-        feature=fields.get("transcript") or None, biotype=fields.get("biotype") or None,
-        consequences=consequences, impact=impact_of_terms(consequences), extra=extra,
-    )

@@ -26,8 +26,8 @@ _CACHE_LIMIT = 50_000
 class GtCall:
     """One parsed GT string. ``zyg1``/``count1`` are the biallelic fast path (ALT index 1)."""
 
-    __slots__ = ("alleles", "an", "count1", "counts", "max_allele", "phased", "zyg1", "zyg_absent",
-                 "zygs")
+    __slots__ = ("alleles", "an", "bi", "count1", "counts", "max_allele", "phased", "zyg1",
+                 "zyg_absent", "zygs")
 
     def __init__(self, alleles: tuple[int, ...], phased: bool) -> None:
         self.alleles = alleles
@@ -40,6 +40,9 @@ class GtCall:
         self.zyg_absent = zygosity(alleles, self.max_allele + 1)
         self.count1 = self.counts.get(1, 0)
         self.zyg1 = self.zygs.get(1, self.zyg_absent)
+        # (zygosity, copies, called alleles) for a biallelic record; None marks a GT that names
+        # an allele a biallelic record does not have.
+        self.bi = (self.zyg1 if self.max_allele <= 1 else None, self.count1, self.an)
 
     def zyg(self, alt_index: int) -> int:
         return self.zygs.get(alt_index, self.zyg_absent)
@@ -81,6 +84,20 @@ def parse_gt(gt: str) -> GtCall | None:
         else:
             return None
     return GtCall(tuple(alleles), phased)
+
+
+_INVALID = (None, 0, 0)
+
+
+class BiallelicGtCache(dict[str, tuple[int | None, int, int]]):
+    """GT string -> (zygosity of ALT 1, copies of ALT 1, called alleles) for biallelic rows."""
+
+    def __missing__(self, gt: str) -> tuple[int | None, int, int]:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        call = parse_gt(gt)
+        value = self[gt] = call.bi if call is not None else _INVALID
+        return value
 
 
 class GtCache(dict[str, GtCall | None]):

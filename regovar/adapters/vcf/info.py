@@ -1,16 +1,17 @@
 """The INFO column: typed per the header, split per ALT, annotation keys set aside.
 
 A record's INFO is read once; values that are the same for every ALT are typed once and shared,
-and only Number=A/R/G keys are re-cut for each split row.
+and only Number=A/R/G keys are re-cut for each split row. Biallelic records (most of them) need
+no cutting at all: their Number=A value is the whole value.
 """
 
 from __future__ import annotations
 
 from regovar.adapters.vcf.header import ANNOTATION_KEYS
 from regovar.adapters.vcf.model import FieldDef
-from regovar.adapters.vcf.values import PER_A, FieldPlan
+from regovar.adapters.vcf.values import FLAG, ONE, PER_A, FieldPlan
 
-_ANNOTATION_KEYS = frozenset(ANNOTATION_KEYS)
+_ANNOTATION = -1
 
 
 class RecordInfo:
@@ -37,31 +38,38 @@ class InfoParser:
     def __init__(self, definitions: dict[str, FieldDef]) -> None:
         self.definitions = definitions
         self.plans: dict[str, FieldPlan] = {}
+        for key in ANNOTATION_KEYS:
+            plan = self.plans[key] = FieldPlan(key, None)
+            plan.kind = _ANNOTATION
 
-    def parse(self, text: str) -> RecordInfo:
+    def parse(self, text: str, n_alleles: int) -> RecordInfo:
         info = RecordInfo()
         if text == "." or not text:
             return info
-        plans = self.plans
-        whole = info.whole
+        plans, whole = self.plans, info.whole
+        biallelic = n_alleles == 2
         for item in text.split(";"):
             key, eq, raw = item.partition("=")
-            if key in _ANNOTATION_KEYS:
-                info.annotations[key] = raw
-                continue
-            plan = plans.get(key)
-            if plan is None:
-                if not key:
-                    continue
-                plan = plans[key] = FieldPlan(key, self.definitions.get(key))
-            if not eq:
-                whole[key] = True
+            plan = plans.get(key) or self._plan(key)
+            kind = plan.kind
+            if not eq or kind == FLAG:
+                if key:
+                    whole[key] = True
             elif raw == "." or not raw:
                 continue
-            elif plan.kind >= PER_A:
-                info.per_allele.append((plan, raw))
+            elif kind == ONE or (kind == PER_A and biallelic and "," not in raw):
+                try:
+                    whole[key] = plan.fast(raw)
+                except ValueError:
+                    whole[key] = plan.conv(raw)
+            elif kind == _ANNOTATION:
+                info.annotations[key] = raw
+            elif kind < PER_A or (biallelic and kind != PER_A):
+                whole[key] = plan.whole(raw)  # lists; R/G of a biallelic record are whole
             else:
-                value = plan.whole(raw)
-                if value is not None:
-                    whole[key] = value
+                info.per_allele.append((plan, raw))
         return info
+
+    def _plan(self, key: str) -> FieldPlan:
+        plan = self.plans[key] = FieldPlan(key, self.definitions.get(key))
+        return plan

@@ -99,13 +99,14 @@ class VcfReader:
                 yield from parse(fields, line)
             return
         line = self.header.header_lines
+        max_split = 9 if self.header.samples else -1
         for text in self._lines:
             line += 1
             if not text or text[0] == "#":
                 if text:
                     self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
                 continue
-            yield from parse(text.split("\t"), line)
+            yield from parse(text.split("\t", max_split), line)
 
     def bytes_read(self) -> int:
         """Compressed bytes consumed so far (compare with ``total_bytes`` for progress)."""

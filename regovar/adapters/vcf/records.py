@@ -6,11 +6,14 @@ so the two formats give identical rows by construction.
 
 from __future__ import annotations
 
+from typing import Any
+
 from regovar.adapters.vcf.annotations import AnnotationParser
 from regovar.adapters.vcf.contigs import ContigNamer
 from regovar.adapters.vcf.header import DEFAULT_LAYOUTS
-from regovar.adapters.vcf.info import InfoParser, RecordInfo
-from regovar.adapters.vcf.model import CallRow, ImportWarnings, VcfHeader, VcfMalformed
+from regovar.adapters.vcf.info import InfoParser
+from regovar.adapters.vcf.lazy import LazyCallRow, RecordContext, new_row, record_info
+from regovar.adapters.vcf.model import ImportWarnings, VcfHeader, VcfMalformed
 from regovar.adapters.vcf.normalise import (
     BASES,
     SYMBOLIC,
@@ -21,67 +24,137 @@ from regovar.adapters.vcf.normalise import (
     trim_alleles,
 )
 from regovar.adapters.vcf.samples import (
-    ABSENT,
+    Columns,
     FormatPlan,
     SampleBlock,
     SampleParser,
-    biallelic_block,
+    biallelic_columns,
     general_block,
+    split_columns,
 )
 
 _BASE_CHARS = "ACGTNacgtn"
 
 
+_ONE_ALT = [1]
+_UNSEEN: list[str] = []
+
+
 class RecordParser:
+    """Parses the records of one file.
+
+    ``fields`` are the first nine columns plus, when the file has samples, all sample columns
+    as one tab-joined string (``line.split("\t", 9)``): splitting them is left to the sample
+    code, which does it once for all samples.
+    """
+
     def __init__(self, header: VcfHeader, assembly: str, warnings: ImportWarnings,
                  reference: ReferenceGenome | None = None) -> None:
         self.path = header.path
         self.header = header
         self.n_samples = len(header.samples)
-        self.n_columns = 9 + self.n_samples if self.n_samples else 8
+        self.n_columns = 10 if self.n_samples else 8
         self.contig = ContigNamer(assembly, header.contigs, warnings)
+        self._contigs = self.contig.cache
         self.info = InfoParser(header.info)
-        self.samples = SampleParser(header.path)
+        self.samples = SampleParser(header.path, self.n_samples)
         self.plans: dict[str, FormatPlan] = {}
-        self.filters: dict[str, tuple[str, ...] | None] = {".": None}
+        self.filters: dict[str, list[str] | None] = {".": None}
         self.annotations = AnnotationParser({**DEFAULT_LAYOUTS, **header.annotation_fields},
                                             warnings)
         self.reference = reference
         self.warnings = warnings
 
-    def parse(self, fields: list[str], line: int) -> list[CallRow]:
+    def parse(self, fields: list[str], line: int) -> list[LazyCallRow]:
         if len(fields) != self.n_columns:
             fields = self._fix_columns(fields, line)
-        ref, alt_text = fields[3], fields[4]
+        ref, alt = fields[3], fields[4]
         try:
             pos = int(fields[1])
         except ValueError:
             raise VcfMalformed(self.path, line, f"POS is not an integer: {fields[1]!r}") from None
         if not ref or ref.strip(_BASE_CHARS):
             raise VcfMalformed(self.path, line, ref_error(ref) or "invalid REF")
-        alts = alt_text.split(",")
-        if (len(alts) == 1 and alt_text and not alt_text.strip(_BASE_CHARS)
-                and alt_text.upper() != ref.upper()):
-            kept, kinds = [1], [BASES]
+        if "," not in alt and alt and not alt.strip(_BASE_CHARS) and alt != ref:
+            return self._biallelic(fields, line, pos, ref.upper(), alt.upper())
+        return self._multiallelic(fields, line, pos, ref)
+
+    def _biallelic(self, fields: list[str], line: int, pos: int, ref: str,
+                   alt: str) -> list[LazyCallRow]:
+        """Fast path: one ALT made of bases (the vast majority of records)."""
+        if ref == alt:
+            return self._multiallelic(fields, line, pos, ref)
+        if len(ref) == 1 and len(alt) == 1:
+            p, r, a = pos, ref, alt
         else:
-            kept, kinds = self._alt_kinds(alts, ref, line)
+            p, r, a = trim_alleles(pos, ref, alt)
+            if self.reference is not None:
+                p, r, a = left_align(fields[0], p, r, a, self.reference)
+        chrom = self._contigs.get(fields[0]) or self.contig(fields[0])
+        try:
+            qual = float(fields[5]) if fields[5] != "." else None
+        except ValueError:
+            qual = self._qual(fields[5], line)
+        filters = self.filters.get(fields[6], _UNSEEN)
+        if filters is _UNSEEN:
+            filters = self._filters(fields[6])
+        if filters:
+            filters = filters[:]
+        ctx: RecordContext
+        if not self.n_samples:
+            ctx = (self, fields, line, fields[3], [fields[4]], _ONE_ALT, None, None, [])
+            return [new_row(ctx, line, chrom, p, r, a, p + len(r) - 1, 1, 1, qual, filters, 0, 0,
+                            [], [], [], [], [], [], [], [])]
+        plan = self.plans.get(fields[8]) or self._plan(fields[8])
+        tokens = fields[9].replace("\t", ":").split(":")
+        if len(tokens) != plan.n_tokens:
+            tokens = self.samples.tokens(plan, fields[9], line)
+        gt, zyg, ac, an, dp, gq, ps, ad_ref, ad_alt, vaf = biallelic_columns(
+            self.samples, plan, tokens, ref, alt, line)
+        ctx = (self, fields, line, fields[3], [fields[4]], _ONE_ALT, plan, tokens, [])
+        return [new_row(ctx, line, chrom, p, r, a, p + len(r) - 1, 1, 1, qual, filters, ac, an,
+                        gt, zyg, ps, dp, ad_ref, ad_alt, gq, vaf)]
+
+    def _multiallelic(self, fields: list[str], line: int, pos: int,
+                      ref: str) -> list[LazyCallRow]:
+        """General path: several ALTs, '*', symbolic alleles, gVCF blocks, ALT '.'."""
+        alts = fields[4].split(",")
+        kept, kinds = self._alt_kinds(alts, ref, line)
         if not kept:
             return []
         chrom = self.contig.cache.get(fields[0]) or self.contig(fields[0])
-        qual = self._qual(fields[5], line)
-        filters = self.filters.get(fields[6], ())
-        if filters == ():
+        qual = None if fields[5] == "." else self._qual(fields[5], line)
+        filters = self.filters.get(fields[6], _UNSEEN)
+        if filters is _UNSEEN:
             filters = self._filters(fields[6])
-        info = self.info.parse(fields[7])
-        block = self._samples(fields, ref, alts, kept, line) if self.n_samples else None
-        by_alt = self._annotations(info, fields, ref, alts, kept, line)
-        rows: list[CallRow] = []
+        plan, tokens, block = None, None, None
+        if self.n_samples:
+            plan = self.plans.get(fields[8]) or self._plan(fields[8])
+            tokens = self.samples.tokens(plan, fields[9], line)
+            block = (_block_of(biallelic_columns(self.samples, plan, tokens, ref, alts[0], line))
+                     if len(alts) == 1 else
+                     general_block(self.samples, plan, tokens, ref, alts, kept, line))
+        ctx: RecordContext = (self, fields, line, ref, alts, kept, plan, tokens, [])
+        rows = []
         for i in kept:
-            p, r, a, end = self._alleles(fields[0], pos, ref, alts[i - 1], kinds[i - 1], info)
-            rows.append(self._row(line, chrom, p, r, a, end, i, len(kept), qual, filters,
-                                  info.for_allele(i, len(alts) + 1, len(kept) == 1), block,
-                                  by_alt.get(i, []) if by_alt else [], len(rows) > 0))
+            p, r, a, end = self._alleles(fields[0], pos, ref, alts[i - 1], kinds[i - 1], ctx)
+            flt = filters[:] if filters else None
+            if block is None:
+                rows.append(new_row(ctx, line, chrom, p, r, a, end, i, len(kept), qual, flt, 0,
+                                    0, [], [], [], [], [], [], [], []))
+                continue
+            copy = len(rows) > 0  # rows of one record must not share mutable lists
+            rows.append(new_row(
+                ctx, line, chrom, p, r, a, end, i, len(kept), qual, flt, block.ac[i], block.an,
+                _maybe_copy(block.gt, copy), block.zyg[i], _maybe_copy(block.ps, copy),
+                _maybe_copy(block.dp, copy), _maybe_copy(block.ad_ref, copy), block.ad_alt[i],
+                _maybe_copy(block.gq, copy), block.vaf[i]))
         return rows
+
+    def _plan(self, fmt: str) -> FormatPlan:
+        plan = self.plans[fmt] = FormatPlan(fmt, self.header.formats)
+        plan.n_tokens = plan.n_keys * self.n_samples
+        return plan
 
     def _fix_columns(self, fields: list[str], line: int) -> list[str]:
         """Tolerate trailing empty columns (stray tabs) and FORMAT without samples."""
@@ -106,56 +179,22 @@ class RecordParser:
                 kept.append(i)
         return kept, kinds
 
-    def _qual(self, text: str, line: int) -> float | None:
-        if text == ".":
-            return None
+    def _qual(self, text: str, line: int) -> float:
         try:
             return float(text)
         except ValueError:
             raise VcfMalformed(self.path, line, f"QUAL is not a number: {text!r}") from None
 
-    def _filters(self, text: str) -> tuple[str, ...] | None:
-        value = tuple(f for f in text.split(";") if f) if text not in (".", "") else None
+    def _filters(self, text: str) -> list[str] | None:
+        value = [f for f in text.split(";") if f] if text not in (".", "") else None
         if len(self.filters) < 10_000:
             self.filters[text] = value
         return value
 
-    def _samples(self, fields: list[str], ref: str, alts: list[str], kept: list[int],
-                 line: int) -> SampleBlock:
-        fmt = fields[8]
-        plan = self.plans.get(fmt)
-        if plan is None:
-            plan = self.plans[fmt] = FormatPlan(fmt, self.header.formats)
-        cols = fields[9:]
-        if len(alts) == 1:
-            return biallelic_block(self.samples, plan, cols, ref, alts[0], line)
-        return general_block(self.samples, plan, cols, ref, alts, kept, line)
-
-    def _annotations(self, info: RecordInfo, fields: list[str], ref: str, alts: list[str],
-                     kept: list[int], line: int) -> dict[int, list] | None:
-        if not info.annotations:
-            return None
-        masks = None
-        if "BCSQ" in info.annotations and self.n_samples:
-            plan = self.plans[fields[8]]
-            if plan.bcsq != ABSENT:
-                masks = self._bcsq_masks(plan, fields[9:], len(alts) + 1, line)
-        return self.annotations.parse(info.annotations, ref, alts, kept, line, masks)
-
-    def _bcsq_masks(self, plan: FormatPlan, cols: list[str], n_alleles: int,
-                    line: int) -> list[tuple[int, tuple[int, ...]]]:
-        masks = []
-        for col in cols:
-            parts = col.split(":")
-            call = self.samples.call(plan, parts, n_alleles, line)
-            mask = self.samples.ints[parts[plan.bcsq]] if plan.bcsq < len(parts) else None
-            masks.append((mask or 0, call.alleles if call else ()))
-        return masks
-
     def _alleles(self, chrom: str, pos: int, ref: str, alt: str, kind: int,
-                 info: RecordInfo) -> tuple[int, str, str, int]:
+                 ctx: RecordContext) -> tuple[int, str, str, int]:
         if kind == SYMBOLIC:
-            end = info.whole.get("END")
+            end = record_info(ctx).whole.get("END")
             if not isinstance(end, int):
                 end = pos + len(ref) - 1
             return pos, ref.upper(), alt, end
@@ -164,19 +203,25 @@ class RecordParser:
             p, r, a = left_align(chrom, p, r, a, self.reference)
         return p, r, a, p + len(r) - 1
 
-    def _row(self, line: int, chrom: str, pos: int, ref: str, alt: str, end: int, alt_index: int,
-             n_alts: int, qual: float | None, filters: tuple[str, ...] | None,
-             info: dict[str, object], block: SampleBlock | None, annotations: list,
-             copy: bool) -> CallRow:
-        flt = list(filters) if filters is not None else None
-        if block is None:
-            return CallRow(line, chrom, pos, ref, alt, end, alt_index, n_alts, qual, flt, info,
-                           0, 0, [], [], [], [], [], [], [], [], annotations)
-        s = block.per_alt[alt_index]
-        if copy:  # rows of one record must not share mutable lists
-            return CallRow(line, chrom, pos, ref, alt, end, alt_index, n_alts, qual, flt, info,
-                           s.ac, block.an, block.gt[:], s.zyg, block.ps[:], block.dp[:],
-                           block.ad_ref[:], s.ad_alt, block.gq[:], s.vaf, annotations, s.fmt)
-        return CallRow(line, chrom, pos, ref, alt, end, alt_index, n_alts, qual, flt, info, s.ac,
-                       block.an, block.gt, s.zyg, block.ps, block.dp, block.ad_ref, s.ad_alt,
-                       block.gq, s.vaf, annotations, s.fmt)
+    def bcsq_masks(self, ctx: RecordContext) -> list[tuple[int, tuple[int, ...]]]:
+        """Per sample (FORMAT/BCSQ bitmask, GT alleles), for haplotype-aware BCSQ."""
+        plan, tokens, alts, line = ctx[6], ctx[7], ctx[4], ctx[2]
+        assert plan is not None and tokens is not None
+        masks = []
+        for parts in split_columns(tokens, plan.n_keys):
+            gt = parts[plan.gt] if plan.gt < len(parts) else None
+            call = self.samples.call(gt, len(alts) + 1, line)
+            mask = self.samples.ints[parts[plan.bcsq]]
+            masks.append((mask or 0, call.alleles if call else ()))
+        return masks
+
+
+def _block_of(columns: Columns) -> SampleBlock:
+    gt, zyg, ac, an, dp, gq, ps, ad_ref, ad_alt, vaf = columns
+    block = SampleBlock(gt, dp, gq, ps, an, ad_ref)
+    block.zyg[1], block.ac[1], block.ad_alt[1], block.vaf[1] = zyg, ac, ad_alt, vaf
+    return block
+
+
+def _maybe_copy(values: list[Any], copy: bool) -> list[Any]:
+    return values[:] if copy else values

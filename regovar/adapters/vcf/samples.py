@@ -1,22 +1,24 @@
 """Per-sample FORMAT values: genotype, depths, VAF, and the other FORMAT keys split per ALT.
 
-This is the hot loop of an import (records x samples), so the layout of each FORMAT string is
-planned once, repeated strings (GT, AD, DP, PL...) are converted once through bounded caches, and
-biallelic records, the vast majority, take a path without per-ALT bookkeeping.
+This is the hot loop of an import (records x samples). The layout of each FORMAT string is
+planned once; sample columns are transposed so each key is converted for all samples by one
+C-level ``map`` over a memoising dict (GT, DP, AD strings repeat a lot); biallelic records, the
+vast majority, take a path without per-ALT bookkeeping.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from regovar.adapters.vcf.genotypes import MISSING, GtCache, GtCall
+from regovar.adapters.vcf.genotypes import MISSING, BiallelicGtCache, GtCache, GtCall
 from regovar.adapters.vcf.model import FieldDef, VcfMalformed
 from regovar.adapters.vcf.values import PER_A, FieldPlan
 
 ABSENT = 1 << 30  # index of a FORMAT key the record does not have: never < len(parts)
 _CACHE_LIMIT = 100_000
 _CORE = {"GT", "AD", "DP", "GQ", "PS"}
-Depths = tuple[tuple[int | None, ...], int, int | None, int | None, float | None] | None
+Depths = tuple[tuple[int | None, ...], int] | None
+BiDepths = tuple[int | None, int | None, float | None]
 
 
 class IntCache(dict[str, int | None]):
@@ -37,22 +39,55 @@ class IntCache(dict[str, int | None]):
 
 
 class DepthCache(dict[str, Depths]):
-    """'5,24,20' -> ((5, 24, 20), total, ref, alt1, vaf1); the last three serve biallelic rows."""
+    """'5,24,20' -> ((5, 24, 20), 49): allele depths and their sum (the VAF denominator)."""
 
-    ints: IntCache
+    def __init__(self, ints: IntCache) -> None:
+        super().__init__()
+        self.ints = ints
 
     def __missing__(self, text: str) -> Depths:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
-        value = depths_from(tuple(self.ints[x] for x in text.split(","))) if text != "." else None
+        if text == ".":
+            value: Depths = None
+        else:
+            depths = tuple(self.ints[x] for x in text.split(","))
+            value = depths, sum(v for v in depths if v is not None)
         self[text] = value
         return value
 
 
-def depths_from(values: tuple[int | None, ...]) -> Depths:
-    total = sum(v for v in values if v is not None)
-    alt1 = values[1] if len(values) > 1 else None
-    return values, total, values[0], alt1, (alt1 / total if alt1 is not None and total else None)
+class BiDepthCache(dict[str, BiDepths]):
+    """'14,12' -> (14, 12, 12/26): REF depth, ALT depth and VAF of a biallelic record."""
+
+    def __init__(self, depths: DepthCache) -> None:
+        super().__init__()
+        self.depths = depths
+
+    def __missing__(self, text: str) -> BiDepths:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        ref, _, alt = text.partition(",")
+        try:  # the common 'ref,alt' form without going through the generic cache
+            r, a = int(ref), int(alt)
+            value: BiDepths = (r, a, a / (r + a) if r + a else None)
+        except ValueError:
+            value = biallelic_depths(self.depths[text])
+        self[text] = value
+        return value
+
+
+def biallelic_depths(d: Depths) -> BiDepths:
+    if d is None:
+        return None, None, None
+    values, total = d
+    alt = values[1] if len(values) > 1 else None
+    return values[0], alt, ratio(alt, total)
+
+
+def ratio(part: int | None, total: int | None) -> float | None:
+    """part/total, or None when unknown or when the total is 0 (never 0.0, NaN or inf)."""
+    return part / total if part is not None and total else None
 
 
 class FormatPlan:
@@ -60,6 +95,9 @@ class FormatPlan:
 
     def __init__(self, fmt: str, formats: dict[str, FieldDef]) -> None:
         keys = fmt.split(":") if fmt and fmt != "." else []
+        self.n_keys = len(keys)
+        self.n_tokens = -1  # set by the reader: n_keys * number of samples
+        self.padding = ["."] * len(keys)
         pos: dict[str, int] = {}
         for i, key in enumerate(keys):
             pos.setdefault(key, i)
@@ -75,41 +113,89 @@ class FormatPlan:
 
 
 class SampleParser:
-    """Turns the sample columns of one record into the per-sample lists of its split rows."""
+    """Caches shared by all records of a file."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, n_samples: int) -> None:
         self.path = path
+        self.n = n_samples
         self.gts = GtCache()
+        self.bi_gts = BiallelicGtCache()
+        self.gt_rows: dict[tuple[str, ...], tuple[tuple[int | None, ...], int, int]] = {}
         self.ints = IntCache()
-        self.depths = DepthCache()
-        self.depths.ints = self.ints
+        self.depths = DepthCache(self.ints)
+        self.bi_depths = BiDepthCache(self.depths)
         self.value_caches: dict[str, dict[str, Any]] = {}
 
-    def call(self, plan: FormatPlan, parts: list[str], n_alleles: int, line: int) -> GtCall | None:
-        if plan.gt >= len(parts):
+    def tokens(self, plan: FormatPlan, text: str, line: int) -> list[str]:
+        """All samples' values as one flat list, ``n_keys`` per sample (sample-major).
+
+        One split of the whole sample text is much cheaper than one split per sample; when a
+        sample dropped trailing fields (allowed, VCF 4.3 section 1.6.2) it is padded with '.'.
+        """
+        n_keys = plan.n_keys
+        tokens = text.replace("\t", ":").split(":") if n_keys != 1 else text.split("\t")
+        if len(tokens) == n_keys * self.n:
+            return tokens
+        columns = text.rstrip("\t").split("\t")  # tolerate stray trailing tabs
+        if len(columns) != self.n:
+            raise VcfMalformed(self.path, line, f"expected {self.n} sample columns, found "
+                               f"{len(columns)}")
+        tokens = []
+        for column in columns:
+            parts = column.split(":")
+            if len(parts) > n_keys and n_keys:
+                raise VcfMalformed(self.path, line, f"sample column {column!r} has more values "
+                                   f"than FORMAT keys ({n_keys})")
+            tokens.extend(parts)
+            tokens.extend(plan.padding[len(parts):])
+        return tokens
+
+    def call(self, gt: str | None, n_alleles: int, line: int) -> GtCall | None:
+        if gt is None:
             return None
-        call = self.gts[parts[plan.gt]]
+        call = self.gts[gt]
         if call is None:
-            raise VcfMalformed(self.path, line, f"invalid GT {parts[plan.gt]!r}")
+            raise VcfMalformed(self.path, line, f"invalid GT {gt!r}")
         if call.max_allele >= n_alleles:
-            raise VcfMalformed(self.path, line, f"GT {parts[plan.gt]!r} refers to allele "
-                               f"{call.max_allele} but the record has {n_alleles - 1} ALT(s)")
+            raise VcfMalformed(self.path, line, f"GT {gt!r} refers to allele {call.max_allele} "
+                               f"but the record has {n_alleles - 1} ALT allele(s)")
         return call
 
+    def gt_row(self, gts: list[str], line: int) -> tuple[tuple[int | None, ...], int, int]:
+        """(zygosities, AC, AN) of a biallelic record from all its GT strings at once.
+
+        Small cohorts repeat the same GT combination (trio: '0/1','0/0','0/1'...) so the whole
+        combination is memoised; large cohorts are computed per sample.
+        """
+        key = tuple(gts)
+        found = self.gt_rows.get(key)
+        if found is not None:
+            return found
+        zyg, counts, called = zip(*map(self.bi_gts.__getitem__, gts), strict=True)
+        if None in zyg:
+            for gt in gts:
+                self.call(gt, 2, line)  # raises with the offending GT
+        value = zyg, sum(counts), sum(called)
+        if self.n <= 32:
+            if len(self.gt_rows) >= _CACHE_LIMIT:
+                self.gt_rows.clear()
+            self.gt_rows[key] = value
+        return value
+
     def depth(self, plan: FormatPlan, parts: list[str]) -> Depths:
-        n = len(parts)
-        if plan.ad < n:
+        if plan.ad != ABSENT:
             return self.depths[parts[plan.ad]]
-        if plan.freebayes and plan.ro < n and plan.ao < n:
+        if plan.freebayes:
             ro = self.ints[parts[plan.ro]]
             ao = self.depths[parts[plan.ao]]
             if ro is None or ao is None:
                 return None
-            return depths_from((ro, *ao[0]))
+            values = (ro, *ao[0])
+            return values, sum(v for v in values if v is not None)
         return None
 
-    def extra_value(self, fplan: FieldPlan, raw: str) -> Any:
-        """Whole value of a FORMAT key, memoised (PL strings repeat a lot)."""
+    def value(self, fplan: FieldPlan, raw: str) -> Any:
+        """Whole value of a FORMAT key, memoised (PL strings repeat a lot); lists are copied."""
         cache = self.value_caches.get(fplan.key)
         if cache is None:
             cache = self.value_caches[fplan.key] = {}
@@ -121,122 +207,94 @@ class SampleParser:
         return value[:] if type(value) is list else value
 
 
-def common_lists(parser: SampleParser, plan: FormatPlan, split_cols: list[list[str]]
-                 ) -> tuple[list[str | None], list[int | None], list[int | None],
-                            list[int | None]]:
-    """GT as written, DP, GQ and PS: the same for every ALT row of the record."""
-    ints = parser.ints
-    gi, di, qi, si = plan.gt, plan.dp, plan.gq, plan.ps
-    gts = [p[gi] if gi < len(p) else None for p in split_cols]
-    dps = [ints[p[di]] if di < len(p) else None for p in split_cols]
-    gqs = [ints[p[qi]] if qi < len(p) else None for p in split_cols]
-    pss: list[int | None] = (
-        [ints[p[si]] if si < len(p) else None for p in split_cols] if si != ABSENT
-        else [None] * len(split_cols))
-    return gts, dps, gqs, pss
+def split_columns(tokens: list[str], n_keys: int) -> list[list[str]]:
+    return [tokens[i : i + n_keys] for i in range(0, len(tokens), n_keys)] if n_keys else []
 
 
-def missing_zygosity(n: int) -> list[int]:
-    return [MISSING] * n
+Columns = tuple[list[str | None], list[int], int, int, list[int | None], list[int | None],
+                list[int | None], list[int | None], list[int | None], list[float | None]]
 
 
-class AltSamples:
-    """Per-sample values of one ALT row."""
-
-    __slots__ = ("ac", "ad_alt", "fmt", "vaf", "zyg")
-
-    def __init__(self, zyg: list[int], ac: int, ad_alt: list[int | None],
-                 vaf: list[float | None], fmt: dict[str, list[object]]) -> None:
-        self.zyg, self.ac, self.ad_alt, self.vaf, self.fmt = zyg, ac, ad_alt, vaf, fmt
+def biallelic_columns(parser: SampleParser, plan: FormatPlan, tokens: list[str], ref: str,
+                      alt: str, line: int) -> Columns:
+    """(gt, zyg, ac, an, dp, gq, ps, ad_ref, ad_alt, vaf) of a one-ALT record, key by key."""
+    n, nk, ints = parser.n, plan.n_keys, parser.ints
+    none: list[Any] = [None] * n
+    if plan.gt != ABSENT:
+        gts: list[Any] = tokens[plan.gt :: nk]
+        zyg_t, ac, an = parser.gt_row(gts, line)
+        zyg: list[Any] = list(zyg_t)
+    else:
+        gts, zyg, ac, an = none[:], [MISSING] * n, 0, 0
+    dp: list[Any] = [ints[x] for x in tokens[plan.dp :: nk]] if plan.dp != ABSENT else none[:]
+    gq: list[Any] = [ints[x] for x in tokens[plan.gq :: nk]] if plan.gq != ABSENT else none[:]
+    ps: list[Any] = [ints[x] for x in tokens[plan.ps :: nk]] if plan.ps != ABSENT else none[:]
+    if plan.ad != ABSENT:
+        bd = parser.bi_depths
+        ad_ref_t, ad_alt_t, vaf_t = zip(*[bd[x] for x in tokens[plan.ad :: nk]], strict=True)
+        return gts, zyg, ac, an, dp, gq, ps, list(ad_ref_t), list(ad_alt_t), list(vaf_t)
+    if plan.freebayes:
+        triples = [biallelic_depths(parser.depth(plan, p)) for p in split_columns(tokens, nk)]
+        return (gts, zyg, ac, an, dp, gq, ps, [t[0] for t in triples], [t[1] for t in triples],
+                [t[2] for t in triples])
+    if plan.strelka:
+        refs, alts, vafs = strelka_depths(parser, plan, split_columns(tokens, nk), ref, alt)
+        return gts, zyg, ac, an, dp, gq, ps, refs, alts, vafs
+    return gts, zyg, ac, an, dp, gq, ps, none, none[:], none[:]
 
 
 class SampleBlock:
-    """Everything the rows of one record need from its sample columns."""
+    """Per-sample values of a multi-allelic record: shared lists plus per-ALT dicts."""
 
-    __slots__ = ("ad_ref", "an", "dp", "gq", "gt", "per_alt", "ps")
+    __slots__ = ("ac", "ad_alt", "ad_ref", "an", "dp", "gq", "gt", "ps", "vaf", "zyg")
 
     def __init__(self, gt: list[str | None], dp: list[int | None], gq: list[int | None],
-                 ps: list[int | None], an: int, ad_ref: list[int | None],
-                 per_alt: dict[int, AltSamples]) -> None:
-        self.gt, self.dp, self.gq, self.ps, self.an = gt, dp, gq, ps, an
-        self.ad_ref, self.per_alt = ad_ref, per_alt
+                 ps: list[int | None], an: int, ad_ref: list[int | None]) -> None:
+        self.gt, self.dp, self.gq, self.ps, self.an, self.ad_ref = gt, dp, gq, ps, an, ad_ref
+        self.zyg: dict[int, list[int]] = {}
+        self.ac: dict[int, int] = {}
+        self.ad_alt: dict[int, list[int | None]] = {}
+        self.vaf: dict[int, list[float | None]] = {}
 
 
-def biallelic_block(parser: SampleParser, plan: FormatPlan, cols: list[str], ref: str, alt: str,
-                    line: int) -> SampleBlock:
-    """Fast path for a record with one ALT: no per-allele splitting at all."""
-    split_cols = [c.split(":") for c in cols]
-    gts, dps, gqs, pss = common_lists(parser, plan, split_cols)
-    zyg: list[int] = []
-    ac = an = 0
-    if plan.gt != ABSENT:
-        cache = parser.gts
-        for g, parts in zip(gts, split_cols, strict=True):
-            call = cache[g] if g is not None else None
-            if call is None or call.max_allele > 1:
-                call = parser.call(plan, parts, 2, line)  # raises on an invalid GT
-                if call is None:
-                    zyg.append(MISSING)
-                    continue
-            zyg.append(call.zyg1)
-            ac += call.count1
-            an += call.an
-    else:
-        zyg = missing_zygosity(len(cols))
-    if plan.ad != ABSENT or plan.freebayes:
-        ds = [parser.depth(plan, p) for p in split_cols]
-        ad_ref = [d[2] if d else None for d in ds]
-        ad_alt = [d[3] if d else None for d in ds]
-        vaf = [d[4] if d else None for d in ds]
-    elif plan.strelka:
-        ad_ref, ad_alt, vaf = strelka_depths(parser, plan, split_cols, ref, alt)
-    else:
-        ad_ref, ad_alt, vaf = [None] * len(cols), [None] * len(cols), [None] * len(cols)
-    fmt = {fplan.key: [_biallelic_value(parser, fplan, p[i] if i < len(p) else ".")
-                       for p in split_cols] for i, fplan in plan.extras}
-    return SampleBlock(gts, dps, gqs, pss, an, ad_ref, {1: AltSamples(zyg, ac, ad_alt, vaf, fmt)})
-
-
-def _biallelic_value(parser: SampleParser, fplan: FieldPlan, raw: str) -> object:
-    value = parser.extra_value(fplan, raw)
-    if fplan.kind == PER_A and type(value) is list:
-        return value[0] if value else None
-    return value
-
-
-def general_block(parser: SampleParser, plan: FormatPlan, cols: list[str], ref: str,
+def general_block(parser: SampleParser, plan: FormatPlan, tokens: list[str], ref: str,
                   alts: list[str], kept: list[int], line: int) -> SampleBlock:
-    """Multi-allelic records: each kept ALT gets its own zygosity, depth, VAF and split values."""
-    n_alleles = len(alts) + 1
-    split_cols = [c.split(":") for c in cols]
-    gts, dps, gqs, pss = common_lists(parser, plan, split_cols)
-    calls = [parser.call(plan, p, n_alleles, line) for p in split_cols]
-    an = sum(c.an for c in calls if c is not None)
+    """Multi-allelic records: each kept ALT gets its own zygosity, depth and VAF."""
+    n_alleles, n, nk, ints = len(alts) + 1, parser.n, plan.n_keys, parser.ints
+    gts: list[str | None] = list(tokens[plan.gt :: nk]) if plan.gt != ABSENT else [None] * n
+    calls = [parser.call(gt, n_alleles, line) for gt in gts]
+    split_cols = split_columns(tokens, nk)
     ds = [parser.depth(plan, p) for p in split_cols]
-    ad_ref = [d[0][0] if d else None for d in ds]
-    per_alt: dict[int, AltSamples] = {}
+    block = SampleBlock(
+        gts, [ints[x] for x in tokens[plan.dp :: nk]] if plan.dp != ABSENT else [None] * n,
+        [ints[x] for x in tokens[plan.gq :: nk]] if plan.gq != ABSENT else [None] * n,
+        [ints[x] for x in tokens[plan.ps :: nk]] if plan.ps != ABSENT else [None] * n,
+        sum(c.an for c in calls if c is not None), [d[0][0] if d else None for d in ds])
     for i in kept:
-        zyg = [c.zyg(i) if c is not None else MISSING for c in calls]
-        ac = sum(c.counts.get(i, 0) for c in calls if c is not None)
+        block.zyg[i] = [c.zyg(i) if c is not None else MISSING for c in calls]
+        block.ac[i] = sum(c.counts.get(i, 0) for c in calls if c is not None)
         if plan.strelka:
-            ad_ref, ad_alt, vaf = strelka_depths(parser, plan, split_cols, ref, alts[i - 1])
+            block.ad_ref, block.ad_alt[i], block.vaf[i] = strelka_depths(
+                parser, plan, split_cols, ref, alts[i - 1])
         else:
-            ad_alt = [d[0][i] if d and i < len(d[0]) else None for d in ds]
-            vaf = [_ratio(a, d[1]) if d else None for a, d in zip(ad_alt, ds, strict=True)]
-        fmt = {fplan.key: [_allele_value(parser, fplan, p[k] if k < len(p) else ".", i, n_alleles)
-                           for p in split_cols] for k, fplan in plan.extras}
-        per_alt[i] = AltSamples(zyg, ac, ad_alt, vaf, fmt)
-    return SampleBlock(gts, dps, gqs, pss, an, ad_ref, per_alt)
+            block.ad_alt[i] = [d[0][i] if d and i < len(d[0]) else None for d in ds]
+            block.vaf[i] = [ratio(a, d[1]) if d else None
+                            for a, d in zip(block.ad_alt[i], ds, strict=True)]
+    return block
 
 
-def _allele_value(parser: SampleParser, fplan: FieldPlan, raw: str, i: int, n: int) -> object:
-    if fplan.per_allele:
-        return fplan.for_allele(raw, i, n)
-    return parser.extra_value(fplan, raw)
-
-
-def _ratio(part: int | None, total: int) -> float | None:
-    return part / total if part is not None and total else None
+def format_values(parser: SampleParser, plan: FormatPlan, tokens: list[str],
+                  alt_index: int, n_alleles: int) -> dict[str, list[object]]:
+    """The FORMAT keys other than GT/AD/DP/GQ/PS, typed and cut for one ALT (computed lazily)."""
+    out: dict[str, list[object]] = {}
+    nk = plan.n_keys
+    for at, fplan in plan.extras:
+        raws = tokens[at::nk]
+        if not fplan.per_allele or (n_alleles == 2 and fplan.kind != PER_A):
+            out[fplan.key] = [parser.value(fplan, raw) for raw in raws]
+        else:
+            out[fplan.key] = [fplan.for_allele(raw, alt_index, n_alleles) for raw in raws]
+    return out
 
 
 def strelka_depths(parser: SampleParser, plan: FormatPlan, split_cols: list[list[str]], ref: str,
@@ -245,17 +303,14 @@ def strelka_depths(parser: SampleParser, plan: FormatPlan, split_cols: list[list
     ref_at, alt_at = plan.strelka_snv.get(ref.upper()), plan.strelka_snv.get(alt.upper())
     if ref_at is None or alt_at is None or len(ref) != 1 or len(alt) != 1:
         ref_at, alt_at = plan.strelka_indel
-    refs: list[int | None] = []
-    alts: list[int | None] = []
-    for p in split_cols:
-        refs.append(_tier1(parser, p, ref_at))
-        alts.append(_tier1(parser, p, alt_at))
-    vafs = [_ratio(a, r + a) if r is not None and a is not None else None
+    refs = [_tier1(parser, p, ref_at) for p in split_cols]
+    alts = [_tier1(parser, p, alt_at) for p in split_cols]
+    vafs = [ratio(a, r + a) if r is not None and a is not None else None
             for r, a in zip(refs, alts, strict=True)]
     return refs, alts, vafs
 
 
 def _tier1(parser: SampleParser, parts: list[str], at: int | None) -> int | None:
-    if at is None or at >= len(parts):
+    if at is None:
         return None
     return parser.ints[parts[at].split(",", 1)[0]]

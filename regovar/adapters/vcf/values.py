@@ -41,18 +41,24 @@ _CONVERTERS: dict[str, Callable[[str], object]] = {
 }
 
 
+_FAST: dict[str, Callable[[str], object]] = {"Integer": int, "Float": float}
+
+
 class FieldPlan:
     """How to type and split one INFO or FORMAT key; built once per key per file."""
 
-    __slots__ = ("conv", "key", "kind")
+    __slots__ = ("conv", "fast", "key", "kind")
 
     def __init__(self, key: str, definition: FieldDef | None) -> None:
         self.key = key
         self.conv: Callable[[str], object] = _to_str
+        # Builtin converter tried first on the hot path (int/float); ``conv`` handles failures.
+        self.fast: Callable[[str], object] = _to_str
         if definition is None:
             self.kind = ONE  # undeclared: kept as a string
             return
         self.conv = _CONVERTERS.get(definition.type, _to_str)
+        self.fast = _FAST.get(definition.type, self.conv)
         if definition.type == "Flag":
             self.kind = FLAG
         else:

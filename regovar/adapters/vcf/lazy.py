@@ -1,0 +1,104 @@
+"""CallRows whose INFO, annotations and extra FORMAT values are parsed on first access.
+
+Typing every INFO key and splitting hundreds of VEP transcripts costs more than the rest of a
+record put together, yet the loader needs them only for variants it has not stored (or not
+annotated with this release) before. A :class:`LazyCallRow` is a real :class:`CallRow`: reading
+``row.info``, ``row.annotations`` or ``row.format_values`` parses them once and stores the result
+in the ordinary dataclass slot, so equality, ``repr``, pickling and ``dataclasses.asdict`` all see
+normal values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from regovar.adapters.vcf.info import RecordInfo
+from regovar.adapters.vcf.model import Annotation, CallRow
+from regovar.adapters.vcf.samples import ABSENT, FormatPlan, format_values
+
+_FIELDS = tuple(f.name for f in fields(CallRow))
+
+
+# What the lazy fields of the rows of one record are computed from, shared by its rows. A plain
+# tuple because one is built per record on the hot path:
+# (parser, fields, line, ref, alts, kept, plan, tokens, cache=[RecordInfo, annotations by ALT])
+RecordContext = tuple[Any, list[str], int, str, list[str], list[int], FormatPlan | None,
+                      list[str] | None, list[Any]]
+
+
+def record_info(ctx: RecordContext) -> RecordInfo:
+    cache = ctx[8]
+    if not cache:
+        cache.append(ctx[0].info.parse(ctx[1][7], len(ctx[4]) + 1))
+    info: RecordInfo = cache[0]
+    return info
+
+
+def _info(ctx: RecordContext, alt_index: int) -> dict[str, object]:
+    return record_info(ctx).for_allele(alt_index, len(ctx[4]) + 1, shared=len(ctx[5]) == 1)
+
+
+def _annotations(ctx: RecordContext, alt_index: int) -> list[Annotation]:
+    parser, _, line, ref, alts, kept, plan, _, cache = ctx
+    if len(cache) < 2:
+        raws = record_info(ctx).annotations
+        if not raws:
+            return []
+        masks = None
+        if "BCSQ" in raws and plan is not None and plan.bcsq != ABSENT:
+            masks = parser.bcsq_masks(ctx)
+        cache.append(parser.annotations.parse(raws, ref, alts, kept, line, masks))
+    by_alt: dict[int, list[Annotation]] = cache[1]
+    return by_alt.get(alt_index, [])
+
+
+def _format_values(ctx: RecordContext, alt_index: int) -> dict[str, list[object]]:
+    parser, plan, tokens = ctx[0], ctx[6], ctx[7]
+    if plan is None or tokens is None or not plan.extras:
+        return {}
+    return format_values(parser.samples, plan, tokens, alt_index, len(ctx[4]) + 1)
+
+
+_COMPUTE = {"info": _info, "annotations": _annotations, "format_values": _format_values}
+
+
+class LazyCallRow(CallRow):
+    """A CallRow built without its three costly fields; they are filled in when first read."""
+
+    __slots__ = ("_ctx",)
+    _ctx: RecordContext
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when a slot is still empty, i.e. a lazy field not computed yet.
+        compute = _COMPUTE.get(name)
+        if compute is None:
+            raise AttributeError(name)
+        value = compute(object.__getattribute__(self, "_ctx"), self.alt_index)
+        object.__setattr__(self, name, value)
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CallRow):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_new = object.__new__
+
+
+def new_row(ctx: RecordContext, line: int, chrom: str, pos: int, ref: str, alt: str, end: int,
+            alt_index: int, n_alts: int, qual: float | None, filters: list[str] | None, ac: int,
+            an: int, gt: list[str | None], zyg: list[int], ps: list[int | None],
+            dp: list[int | None], ad_ref: list[int | None], ad_alt: list[int | None],
+            gq: list[int | None], vaf: list[float | None]) -> LazyCallRow:
+    """A LazyCallRow with every eager field set (bypasses __init__, which would set all)."""
+    row: LazyCallRow = _new(LazyCallRow)
+    row._ctx = ctx
+    row.line, row.chrom, row.pos, row.ref, row.alt, row.end = line, chrom, pos, ref, alt, end
+    row.alt_index, row.n_alts, row.qual, row.filters = alt_index, n_alts, qual, filters
+    row.ac, row.an, row.gt, row.zyg, row.ps, row.dp = ac, an, gt, zyg, ps, dp
+    row.ad_ref, row.ad_alt, row.gq, row.vaf = ad_ref, ad_alt, gq, vaf
+    return row
