@@ -10,6 +10,7 @@ known term exists, so a new annotator release cannot silently hide a HIGH impact
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 IMPACT_ORDER: tuple[str, ...] = ("HIGH", "MODERATE", "LOW", "MODIFIER")  # most severe first
 _IMPACT_RANK = {impact: rank for rank, impact in enumerate(IMPACT_ORDER)}
@@ -153,4 +154,9 @@ def worst_impact(impacts: Iterable[str | None]) -> str | None:
 
 def impact_of_terms(terms: Iterable[str]) -> str | None:
     """Impact of a list of consequences (worst known one), for annotators that give none."""
+    return _impact_of_terms(tuple(terms))
+
+
+@lru_cache(maxsize=4096)
+def _impact_of_terms(terms: tuple[str, ...]) -> str | None:
     return worst_impact(impact_of(t) for t in terms)

@@ -35,9 +35,16 @@ class RecordInfo:
 
 
 class InfoParser:
+    """Parses INFO strings of one file.
+
+    Most ``key=value`` items repeat from record to record (``AC=1``, ``MQ=60``, ``DB``), so the
+    typed value of every scalar item is memoised by the item's text (bounded).
+    """
+
     def __init__(self, definitions: dict[str, FieldDef]) -> None:
         self.definitions = definitions
         self.plans: dict[str, FieldPlan] = {}
+        self.items: dict[str, tuple[str, object]] = {}
         for key in ANNOTATION_KEYS:
             plan = self.plans[key] = FieldPlan(key, None)
             plan.kind = _ANNOTATION
@@ -46,29 +53,47 @@ class InfoParser:
         info = RecordInfo()
         if text == "." or not text:
             return info
-        plans, whole = self.plans, info.whole
-        biallelic = n_alleles == 2
+        items, whole = self.items, info.whole
         for item in text.split(";"):
-            key, eq, raw = item.partition("=")
-            plan = plans.get(key) or self._plan(key)
-            kind = plan.kind
-            if not eq or kind == FLAG:
-                if key:
-                    whole[key] = True
-            elif raw == "." or not raw:
-                continue
-            elif kind == ONE or (kind == PER_A and biallelic and "," not in raw):
-                try:
-                    whole[key] = plan.fast(raw)
-                except ValueError:
-                    whole[key] = plan.conv(raw)
-            elif kind == _ANNOTATION:
-                info.annotations[key] = raw
-            elif kind < PER_A or (biallelic and kind != PER_A):
-                whole[key] = plan.whole(raw)  # lists; R/G of a biallelic record are whole
+            hit = items.get(item)
+            if hit is not None:
+                whole[hit[0]] = hit[1]
             else:
-                info.per_allele.append((plan, raw))
+                self._item(item, info, n_alleles == 2)
         return info
+
+    def _item(self, item: str, info: RecordInfo, biallelic: bool) -> None:
+        key, eq, raw = item.partition("=")
+        plan = self.plans.get(key) or self._plan(key)
+        kind = plan.kind
+        value: object
+        if not eq or kind == FLAG:
+            if not key:
+                return
+            value = True
+        elif raw == "." or not raw:
+            return
+        elif kind == ONE:
+            try:
+                value = plan.fast(raw)
+            except ValueError:
+                value = plan.conv(raw)
+        elif kind == _ANNOTATION:
+            info.annotations[key] = raw
+            return
+        elif kind == PER_A and biallelic and "," not in raw:
+            info.whole[key] = plan.conv(raw)
+            return
+        elif kind < PER_A or (biallelic and kind != PER_A):
+            info.whole[key] = plan.whole(raw)  # lists; R/G values of a biallelic record
+            return
+        else:
+            info.per_allele.append((plan, raw))
+            return
+        info.whole[key] = value
+        if len(self.items) >= 100_000:
+            self.items.clear()
+        self.items[item] = (key, value)  # scalars only: safe to share between rows
 
     def _plan(self, key: str) -> FieldPlan:
         plan = self.plans[key] = FieldPlan(key, self.definitions.get(key))

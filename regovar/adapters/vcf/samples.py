@@ -124,7 +124,7 @@ class SampleParser:
         self.ints = IntCache()
         self.depths = DepthCache(self.ints)
         self.bi_depths = BiDepthCache(self.depths)
-        self.value_caches: dict[str, dict[str, Any]] = {}
+        self.value_caches: dict[str, ValueCache] = {}
 
     def tokens(self, plan: FormatPlan, text: str, line: int) -> list[str]:
         """All samples' values as one flat list, ``n_keys`` per sample (sample-major).
@@ -194,17 +194,25 @@ class SampleParser:
             return values, sum(v for v in values if v is not None)
         return None
 
-    def value(self, fplan: FieldPlan, raw: str) -> Any:
-        """Whole value of a FORMAT key, memoised (PL strings repeat a lot); lists are copied."""
+    def values(self, fplan: FieldPlan, raws: list[str]) -> list[Any]:
+        """Whole values of one FORMAT key for all samples, memoised (PL strings repeat a lot);
+        lists are copied so rows never share a mutable value."""
         cache = self.value_caches.get(fplan.key)
         if cache is None:
-            cache = self.value_caches[fplan.key] = {}
-        value = cache.get(raw, cache)
-        if value is cache:
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            value = cache[raw] = fplan.whole(raw)
-        return value[:] if type(value) is list else value
+            cache = self.value_caches[fplan.key] = ValueCache(fplan)
+        return [v if type(v) is not list else v[:] for v in map(cache.__getitem__, raws)]
+
+
+class ValueCache(dict[str, Any]):
+    def __init__(self, fplan: FieldPlan) -> None:
+        super().__init__()
+        self.fplan = fplan
+
+    def __missing__(self, raw: str) -> Any:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        value = self[raw] = self.fplan.whole(raw)
+        return value
 
 
 def split_columns(tokens: list[str], n_keys: int) -> list[list[str]]:
@@ -291,7 +299,7 @@ def format_values(parser: SampleParser, plan: FormatPlan, tokens: list[str],
     for at, fplan in plan.extras:
         raws = tokens[at::nk]
         if not fplan.per_allele or (n_alleles == 2 and fplan.kind != PER_A):
-            out[fplan.key] = [parser.value(fplan, raw) for raw in raws]
+            out[fplan.key] = parser.values(fplan, raws)
         else:
             out[fplan.key] = [fplan.for_allele(raw, alt_index, n_alleles) for raw in raws]
     return out

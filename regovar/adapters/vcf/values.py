@@ -76,7 +76,10 @@ class FieldPlan:
             return True
         if raw == ".":
             return None
-        return [self.conv(x) for x in raw.split(",")]
+        try:
+            return list(map(self.fast, raw.split(",")))
+        except ValueError:  # '.' items or values that do not match the declared type
+            return [self.conv(x) for x in raw.split(",")]
 
     def for_allele(self, raw: str, alt_index: int, n_alleles: int) -> object:
         """This ALT's share of a Number=A/R/G value (None when absent or '.')."""
