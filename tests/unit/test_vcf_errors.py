@@ -1,0 +1,124 @@
+"""Malformed input: VcfMalformed with the physical line number, raised as soon as it is seen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from regovar.adapters.vcf import CallRow, VcfMalformed, open_vcf
+from tests.unit.test_vcf_helpers import HEADER, read, tabs, write_vcf
+
+
+def _error(path: Path, **kwargs: object) -> VcfMalformed:
+    with pytest.raises(VcfMalformed) as err:
+        read(path, **kwargs)
+    return err.value
+
+
+def test_no_chrom_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.vcf"
+    path.write_text("##fileformat=VCFv4.2\n##contig=<ID=1>\n")
+    err = _error(path)
+    assert (err.line, err.message) == (2, "no #CHROM header line (is this a VCF file?)")
+    path.write_text("##fileformat=VCFv4.2\n1\t5\t.\tA\tC\t.\t.\t.\n")
+    assert _error(path).line == 2
+    empty = tmp_path / "empty.vcf"
+    empty.write_bytes(b"")
+    assert "no #CHROM header line" in _error(empty).message
+
+
+def test_wrong_fixed_columns(tmp_path: Path) -> None:
+    path = tmp_path / "x.vcf"
+    path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tREF\tID\tALT\tQUAL\tFILTER\tINFO\n")
+    err = _error(path)
+    assert err.line == 2 and err.message.startswith("wrong fixed columns")
+    path.write_text("##fileformat=VCFv4.2\n#CHROM POS ID REF ALT QUAL FILTER INFO\n")
+    assert "separated by tabs" in _error(path).message
+    path.write_text("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFMT\tS1\n")
+    assert "FORMAT" in _error(path).message
+
+
+def test_duplicate_sample_names_anywhere(tmp_path: Path) -> None:
+    path = write_vcf(tmp_path, "", samples=("A", "B", "C", "B"))
+    err = _error(path)
+    assert (err.line, err.message) == (8, "duplicate sample name 'B' in columns 11 and 13")
+
+
+def test_record_with_wrong_number_of_columns(tmp_path: Path) -> None:
+    body = tabs("1 10 . A G 1 PASS . GT 0/1 0/1 0/1", "1 11 . A G 1 PASS . GT 0/1 0/1")
+    err = _error(write_vcf(tmp_path, body))
+    assert (err.line, err.message) == (10, "expected 3 sample columns, found 2")
+    err = _error(write_vcf(tmp_path, tabs("1 12 . A G 1 PASS"), name="short.vcf"))
+    assert (err.line, err.message) == (9, "expected 10 tab-separated columns, found 7")
+
+
+def test_bad_pos_ref_alt_qual(tmp_path: Path) -> None:
+    cases = {
+        "1 1x . A G 1 PASS . GT 0/1 0/1 0/1": "POS is not an integer: '1x'",
+        "1 10 . R G 1 PASS . GT 0/1 0/1 0/1": "invalid REF allele 'R'",
+        "1 10 . A Y 1 PASS . GT 0/1 0/1 0/1": "invalid ALT allele 'Y'",
+        "1 10 . A G,K 1 PASS . GT 0/1 0/1 0/1": "invalid ALT allele 'K'",
+        "1 10 . A G high PASS . GT 0/1 0/1 0/1": "QUAL is not a number: 'high'",
+    }
+    for i, (line, message) in enumerate(cases.items()):
+        err = _error(write_vcf(tmp_path, tabs(line), name=f"{i}.vcf"))
+        assert err.line == 9 and err.message.startswith(message), err.message
+
+
+def test_star_and_n_are_valid_alleles(tmp_path: Path) -> None:
+    _, rows = read(write_vcf(tmp_path, tabs("1 10 . N A,* 1 PASS . GT 0/1 0/2 1/2")))
+    assert [(r.ref, r.alt) for r in rows] == [("N", "A")]
+
+
+def test_gt_allele_beyond_the_alts(tmp_path: Path) -> None:
+    body = tabs("1 10 . A G 1 PASS . GT 0/1 0/1 0/1", "1 20 . A G 1 PASS . GT 0/1 0/2 0/0",
+                "1 30 . A G,T 1 PASS . GT 0/3 0/0 0/0")
+    path = write_vcf(tmp_path, body)
+    with pytest.raises(VcfMalformed) as err, open_rows(path) as rows:
+        first = next(rows)  # errors are raised when the bad record is reached
+        assert first.pos == 10
+        next(rows)
+    assert err.value.line == 10
+    assert err.value.message == "GT '0/2' refers to allele 2 but the record has 1 ALT allele(s)"
+    err2 = _error(write_vcf(tmp_path, tabs("1 30 . A G,T 1 PASS . GT 0/3 0/0 0/0"), name="b.vcf"))
+    assert "allele 3" in err2.message
+
+
+def test_invalid_gt_and_extra_sample_values(tmp_path: Path) -> None:
+    err = _error(write_vcf(tmp_path, tabs("1 10 . A G 1 PASS . GT 0/1 0/x 0/1")))
+    assert (err.line, err.message) == (9, "invalid GT '0/x'")
+    err = _error(write_vcf(tmp_path, tabs("1 10 . A G 1 PASS . GT:DP 0/1:3:4 0/1 0/1"),
+                           name="b.vcf"))
+    assert "more values than FORMAT keys" in err.message
+
+
+def test_require_samples(tmp_path: Path) -> None:
+    path = write_vcf(tmp_path, tabs("1 10 . A G 1 PASS ."), samples=())
+    err = _error(path, require_samples=True)
+    assert err.line == 8 and err.message.startswith("VCF has no sample columns")
+    _, rows = read(path)
+    assert len(rows) == 1 and rows[0].gt == []
+
+
+def test_missing_fileformat_and_undeclared_contigs_are_accepted(tmp_path: Path) -> None:
+    header = HEADER.replace("##fileformat=VCFv4.2\n", "")
+    path = write_vcf(tmp_path, tabs("7 10 . A G 1 PASS . GT 0/1 0/1 0/1"), header=header)
+    reader, rows = read(path)
+    assert reader.header.fileformat is None
+    assert reader.warnings.count("no_fileformat") == 1
+    assert rows[0].chrom == "7"
+
+
+def test_error_message_and_str(tmp_path: Path) -> None:
+    err = _error(write_vcf(tmp_path, tabs("1 1x . A G 1 PASS . GT 0/1 0/1 0/1")))
+    assert str(err) == f"{tmp_path / 't.vcf'}, line 9: POS is not an integer: '1x'"
+    assert err.path == str(tmp_path / "t.vcf")
+
+
+@contextmanager
+def open_rows(path: Path) -> Iterator[Iterator[CallRow]]:
+    with open_vcf(path) as reader:
+        yield reader.rows()
