@@ -15,7 +15,6 @@ from regovar.adapters.vcf.model import Annotation
 ByAlt = dict[int, list[Annotation]]
 Masks = list[tuple[int, tuple[int, ...]]]  # per sample: (FORMAT/BCSQ bitmask, GT alleles)
 _MASK_BITS = 32
-_NAMED = {"consequence", "gene", "transcript", "biotype"}
 
 
 def parse_bcsq(raw: str, layout: list[str], kept: list[int], masks: Masks | None,
@@ -26,43 +25,46 @@ def parse_bcsq(raw: str, layout: list[str], kept: list[int], masks: Masks | None
     repeat the same entries (same transcript, same consequence).
     """
     for k, entry in enumerate(raw.split(",")):
-        if not entry or entry.startswith("@"):
+        if not entry or entry[0] == "@":
             continue
-        template = templates.get(entry) or _template(entry, layout, templates)
-        for alt_index in _targets(k, kept, masks):
-            if alt_index in out:
-                gene, feature, biotype, terms, impact, extra = template
-                out[alt_index].append(Annotation("BCSQ", gene, None, feature, biotype,
-                                                 list(terms), impact, extra=dict(extra)))
+        star = entry[0] == "*"
+        values = (entry[1:] if star else entry).split("|")
+        head = "|".join(values[:4])
+        core = templates.get(head) or _template(head, layout, templates)
+        gene, feature, biotype, terms, impact = core
+        extra = {name: percent_decode(v) for name, v in zip(layout[4:], values[4:], strict=False)
+                 if v}
+        if star:
+            extra["downstream_of_stop"] = "true"
+        for alt_index in kept if masks is None else _targets(k, kept, masks):
+            target = out.get(alt_index)
+            if target is not None:
+                target.append(Annotation("BCSQ", gene, None, feature, biotype, list(terms),
+                                         impact, None, None, [], extra.copy()))
     return 0
 
 
-# Parsed entry: (gene, transcript, biotype, consequences, impact, extra items).
-Template = tuple[str | None, str | None, str | None, tuple[str, ...], str | None,
-                 tuple[tuple[str, str], ...]]
+# consequence|gene|transcript|biotype -> (gene, transcript, biotype, SO terms, impact); the
+# remaining sub-fields (strand, amino acid and DNA change) vary per variant and are not cached.
+Template = tuple[str | None, str | None, str | None, tuple[str, ...], str | None]
 
 
-def _template(entry: str, layout: list[str], templates: dict[str, Template]) -> Template:
-    downstream_of_stop = entry.startswith("*")
-    values = (entry[1:] if downstream_of_stop else entry).split("|")
-    fields = dict(zip(layout, values, strict=False))
+def _template(head: str, layout: list[str], templates: dict[str, Template]) -> Template:
+    fields = dict(zip(layout[:4], head.split("|"), strict=False))
     terms = [t.lstrip("*") for part in fields.get("consequence", "").split("&")
              for t in part.split("+") if t.lstrip("*")]
     consequences = tuple(BCSQ_TO_SO.get(t, t) for t in terms)
-    extra = {name: percent_decode(v) for name, v in fields.items() if v and name not in _NAMED}
-    if downstream_of_stop:
-        extra["downstream_of_stop"] = "true"
-    template = (fields.get("gene") or None, fields.get("transcript") or None,
-                fields.get("biotype") or None, consequences, impact_of_terms(consequences),
-                tuple(extra.items()))
+    template = (percent_decode(fields.get("gene", "")) or None,
+                fields.get("transcript") or None, fields.get("biotype") or None, consequences,
+                impact_of_terms(consequences))
     if len(templates) >= 50_000:
         templates.clear()
-    templates[entry] = template
+    templates[head] = template
     return template
 
 
-def _targets(k: int, kept: list[int], masks: Masks | None) -> list[int]:
-    if masks is None or 2 * k + 1 >= _MASK_BITS:
+def _targets(k: int, kept: list[int], masks: Masks) -> list[int]:
+    if 2 * k + 1 >= _MASK_BITS:
         return kept
     found: set[int] = set()
     for mask, alleles in masks:

@@ -45,6 +45,7 @@ class InfoParser:
         self.definitions = definitions
         self.plans: dict[str, FieldPlan] = {}
         self.items: dict[str, tuple[str, object]] = {}
+        self.items_multi: dict[str, tuple[str, object]] = {}
         for key in ANNOTATION_KEYS:
             plan = self.plans[key] = FieldPlan(key, None)
             plan.kind = _ANNOTATION
@@ -53,16 +54,30 @@ class InfoParser:
         info = RecordInfo()
         if text == "." or not text:
             return info
-        items, whole = self.items, info.whole
+        # Number=A scalars are cached too, which is only right for one-ALT records.
+        items = self.items if n_alleles == 2 else self.items_multi
+        whole, plans = info.whole, self.plans
         for item in text.split(";"):
             hit = items.get(item)
             if hit is not None:
                 whole[hit[0]] = hit[1]
+                continue
+            key, eq, raw = item.partition("=")
+            plan = plans.get(key)
+            if plan is not None and plan.kind == ONE and eq and raw != "." and raw:
+                try:
+                    value = plan.fast(raw)
+                except ValueError:
+                    value = plan.conv(raw)
+                whole[key] = value
+                if len(items) < 200_000:
+                    items[item] = (key, value)  # scalars only: safe to share between rows
             else:
-                self._item(item, info, n_alleles == 2)
+                self._item(item, info, items, n_alleles == 2)
         return info
 
-    def _item(self, item: str, info: RecordInfo, biallelic: bool) -> None:
+    def _item(self, item: str, info: RecordInfo, items: dict[str, tuple[str, object]],
+              biallelic: bool) -> None:
         key, eq, raw = item.partition("=")
         plan = self.plans.get(key) or self._plan(key)
         kind = plan.kind
@@ -82,8 +97,10 @@ class InfoParser:
             info.annotations[key] = raw
             return
         elif kind == PER_A and biallelic and "," not in raw:
-            info.whole[key] = plan.conv(raw)
-            return
+            try:
+                value = plan.fast(raw)
+            except ValueError:
+                value = plan.conv(raw)
         elif kind < PER_A or (biallelic and kind != PER_A):
             info.whole[key] = plan.whole(raw)  # lists; R/G values of a biallelic record
             return
@@ -91,9 +108,8 @@ class InfoParser:
             info.per_allele.append((plan, raw))
             return
         info.whole[key] = value
-        if len(self.items) >= 100_000:
-            self.items.clear()
-        self.items[item] = (key, value)  # scalars only: safe to share between rows
+        if len(items) < 200_000:
+            items[item] = (key, value)
 
     def _plan(self, key: str) -> FieldPlan:
         plan = self.plans[key] = FieldPlan(key, self.definitions.get(key))
