@@ -9,8 +9,6 @@ chunks and every gzip member (a BGZF block is one) is inflated in turn with a bo
 from __future__ import annotations
 
 import os
-import queue
-import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +18,6 @@ from regovar.adapters.vcf.model import VcfMalformed
 
 RAW_CHUNK = 1 << 18  # compressed bytes read at a time
 MAX_INFLATE = 4 << 20  # decompressed bytes produced per zlib call, bounds memory
-BATCH = 1 << 20  # decompressed bytes handed over at a time by the inflating thread
-QUEUE_DEPTH = 4  # batches inflated ahead of the parser (bounds memory to ~QUEUE_DEPTH MiB)
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -38,13 +34,7 @@ class ByteStream:
         self.bytes_read = 0
         head = self._read_raw(RAW_CHUNK)
         self.compression = _sniff_compression(head)
-        self._prefetch: _Prefetcher | None = None
-        if self.compression == "plain":
-            self._chunks = self._plain(head)
-        else:
-            # zlib releases the GIL: inflating on a second thread overlaps with parsing.
-            self._prefetch = _Prefetcher(self._inflate(head))
-            self._chunks = self._prefetch.chunks()
+        self._chunks = self._plain(head) if self.compression == "plain" else self._inflate(head)
         self._buf = b""
         self._off = 0
 
@@ -124,62 +114,7 @@ class ByteStream:
         return data
 
     def close(self) -> None:
-        if self._prefetch is not None:
-            self._prefetch.stop()
         self._raw.close()
-
-
-class _Prefetcher:
-    """Runs a chunk generator on a daemon thread, a bounded number of batches ahead."""
-
-    _END = object()
-
-    def __init__(self, source: Iterator[bytes]) -> None:
-        self._source = source
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_DEPTH)
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="vcf-inflate", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        pending: list[bytes] = []
-        size = 0
-        try:
-            for chunk in self._source:
-                pending.append(chunk)
-                size += len(chunk)
-                if size >= BATCH:
-                    self._put(b"".join(pending))
-                    pending, size = [], 0
-                if self._stopping.is_set():
-                    return
-            if pending:
-                self._put(b"".join(pending))
-            self._put(self._END)
-        except BaseException as exc:  # handed over to the consumer, raised there
-            self._put(exc)
-
-    def _put(self, item: object) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def chunks(self) -> Iterator[bytes]:
-        while True:
-            item = self._queue.get()
-            if item is self._END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, bytes)
-            yield item
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=5)
 
 
 def _sniff_compression(head: bytes) -> str:
