@@ -50,9 +50,16 @@ def test_duplicate_sample_names_anywhere(tmp_path: Path) -> None:
 def test_record_with_wrong_number_of_columns(tmp_path: Path) -> None:
     body = tabs("1 10 . A G 1 PASS . GT 0/1 0/1 0/1", "1 11 . A G 1 PASS . GT 0/1 0/1")
     err = _error(write_vcf(tmp_path, body))
-    assert (err.line, err.message) == (10, "expected 3 sample columns, found 2")
+    assert (err.line, err.message) == (
+        10, "expected 12 tab-separated columns (3 samples), found 11")
     err = _error(write_vcf(tmp_path, tabs("1 12 . A G 1 PASS"), name="short.vcf"))
-    assert (err.line, err.message) == (9, "expected 10 tab-separated columns, found 7")
+    assert (err.line, err.message) == (9, "expected 12 tab-separated columns, found 7")
+    err = _error(write_vcf(tmp_path, tabs("1 12 . A G 1 PASS . GT 0/1 0/1 0/1 0/1"),
+                           name="long.vcf"))
+    assert (err.line, err.message) == (
+        9, "expected 12 tab-separated columns (3 samples), found 13")
+    sites = write_vcf(tmp_path, tabs("1 12 . A G 1 PASS . GT 0/1"), samples=(), name="s.vcf")
+    assert _error(sites).message == "expected 8 tab-separated columns, found 10"
 
 
 def test_bad_pos_ref_alt_qual(tmp_path: Path) -> None:

@@ -162,7 +162,8 @@ class RecordParser:
             fields = fields[:-1]
         if len(fields) == self.n_columns or (not self.n_samples and len(fields) == 9):
             return fields
-        raise VcfMalformed(self.path, line, f"expected {self.n_columns} tab-separated columns, "
+        expected = f"{9 + self.n_samples}" if self.n_samples else "8"
+        raise VcfMalformed(self.path, line, f"expected {expected} tab-separated columns, "
                            f"found {len(fields)}")
 
     def _alt_kinds(self, alts: list[str], ref: str, line: int) -> tuple[list[int], list[int]]:

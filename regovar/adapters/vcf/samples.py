@@ -138,8 +138,8 @@ class SampleParser:
             return tokens
         columns = text.rstrip("\t").split("\t")  # tolerate stray trailing tabs
         if len(columns) != self.n:
-            raise VcfMalformed(self.path, line, f"expected {self.n} sample columns, found "
-                               f"{len(columns)}")
+            raise VcfMalformed(self.path, line, f"expected {9 + self.n} tab-separated columns "
+                               f"({self.n} samples), found {9 + len(columns)}")
         tokens = []
         for column in columns:
             parts = column.split(":")
