@@ -189,3 +189,15 @@ def test_trailing_tab_and_blank_lines_are_tolerated(tmp_path: Path) -> None:
     body = "1\t5\t.\tA\tG\t1\tPASS\t.\tGT\t0/1\t0/1\t0/1\t\n\n1\t6\t.\tA\tG\t1\tPASS\t.\n"
     _, rows = read(write_vcf(tmp_path, body.replace("PASS\t.\n", "PASS\t.\tGT\t0/0\t0/0\t1/1\n")))
     assert [(r.line, r.pos) for r in rows] == [(9, 5), (11, 6)]
+
+
+def test_non_finite_floats_are_missing_values(tmp_path: Path) -> None:
+    header = HEADER + (
+        '##INFO=<ID=F,Number=1,Type=Float,Description="f">\n'
+        '##INFO=<ID=G,Number=.,Type=Float,Description="g">\n'
+        '##INFO=<ID=H,Number=A,Type=Float,Description="h">\n')
+    body = tabs("1 5 . A G 1 PASS F=nan;G=1.5,inf,-Infinity;H=NaN GT 0/1 0/1 0/1",
+                "1 6 . A G,T 1 PASS F=inf;H=0.5,nan GT 0/1 0/1 0/1")
+    _, rows = read(write_vcf(tmp_path, body, header=header))
+    assert rows[0].info == {"G": [1.5, None, None]}
+    assert rows[1].info == {"H": 0.5} and rows[2].info == {}

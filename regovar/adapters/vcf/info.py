@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from regovar.adapters.vcf.header import ANNOTATION_KEYS
 from regovar.adapters.vcf.model import FieldDef
-from regovar.adapters.vcf.values import FLAG, ONE, PER_A, FieldPlan
+from regovar.adapters.vcf.values import FLAG, ONE, PER_A, FieldPlan, finite
 
 _ANNOTATION = -1
 
@@ -66,9 +66,11 @@ class InfoParser:
             plan = plans.get(key)
             if plan is not None and plan.kind == ONE and eq and raw != "." and raw:
                 try:
-                    value = plan.fast(raw)
+                    value = finite(plan.fast(raw))
                 except ValueError:
                     value = plan.conv(raw)
+                if value is None:
+                    continue
                 whole[key] = value
                 if len(items) < 200_000:
                     items[item] = (key, value)  # scalars only: safe to share between rows
@@ -90,7 +92,7 @@ class InfoParser:
             return
         elif kind == ONE:
             try:
-                value = plan.fast(raw)
+                value = finite(plan.fast(raw))
             except ValueError:
                 value = plan.conv(raw)
         elif kind == _ANNOTATION:
@@ -98,7 +100,7 @@ class InfoParser:
             return
         elif kind == PER_A and biallelic and "," not in raw:
             try:
-                value = plan.fast(raw)
+                value = finite(plan.fast(raw))
             except ValueError:
                 value = plan.conv(raw)
         elif kind < PER_A or (biallelic and kind != PER_A):
@@ -106,6 +108,8 @@ class InfoParser:
             return
         else:
             info.per_allele.append((plan, raw))
+            return
+        if value is None:
             return
         info.whole[key] = value
         if len(items) < 200_000:

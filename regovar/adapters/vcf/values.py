@@ -27,9 +27,17 @@ def _to_int(v: str) -> object:
 
 def _to_float(v: str) -> object:
     try:
-        return float(v)
+        f = float(v)
     except ValueError:
         return None if v == "." else v
+    return f if f - f == 0.0 else None
+
+
+def finite(value: object) -> object:
+    """None for NaN and infinities: they mean "no value" and are not valid JSON for jsonb."""
+    if isinstance(value, float) and value - value != 0.0:
+        return None
+    return value
 
 
 def _to_str(v: str) -> object:
@@ -77,9 +85,12 @@ class FieldPlan:
         if raw == ".":
             return None
         try:
-            return list(map(self.fast, raw.split(",")))
+            values = list(map(self.fast, raw.split(",")))
         except ValueError:  # '.' items or values that do not match the declared type
             return [self.conv(x) for x in raw.split(",")]
+        if self.fast is float:
+            return [v if v - v == 0.0 else None for v in values]  # type: ignore[operator]
+        return values
 
     def for_allele(self, raw: str, alt_index: int, n_alleles: int) -> object:
         """This ALT's share of a Number=A/R/G value (None when absent or '.')."""
