@@ -151,27 +151,12 @@ class BcfDecoder:
             key_vals, off = self._values(buf, off)
             key = self.strings[int(key_vals[0])]
             kind, count, off = self._type(buf, off)
-            width = _WIDTH[kind] * count
-            per_sample = []
-            for s in range(n_sample):
-                start = off + s * width
-                per_sample.append(self._sample_text(key, buf[start : start + width], kind, count))
-            off += width * n_sample
             keys.append(key)
-            columns.append(per_sample)
+            columns.append(_sample_texts(key, buf, off, kind, count, n_sample))
+            off += _WIDTH[kind] * count * n_sample
         fmt = ":".join(keys) or "."
         samples = [":".join(col[s] for col in columns) or "." for s in range(n_sample)]
         return [fmt, "\t".join(samples)]  # the record parser takes the samples tab-joined
-
-    def _sample_text(self, key: str, raw: memoryview, kind: int, count: int) -> str:
-        if kind == 0 or count == 0:
-            return "."
-        if kind == _CHAR:
-            return bytes(raw).rstrip(b"\x00").decode("utf-8", "replace") or "."
-        values = struct.unpack(f"<{count}{_CODE[kind]}", raw)
-        if key == "GT":
-            return _genotype(values, kind)
-        return _join(values, kind)
 
     def _info_value(self, key: str, buf: memoryview, off: int, kind: int,
                     count: int) -> tuple[str, int]:
@@ -180,7 +165,7 @@ class BcfDecoder:
         if kind == _CHAR:
             raw = bytes(buf[off : off + count]).rstrip(b"\x00").decode("utf-8", "replace")
             return f"{key}={raw or '.'}", off + count
-        values = struct.unpack_from(f"<{count}{_CODE[kind]}", buf, off)
+        values = _unpacker(kind, count).unpack_from(buf, off)
         return f"{key}={_join(values, kind)}", off + _WIDTH[kind] * count
 
     def _type(self, buf: memoryview, off: int) -> tuple[int, int, int]:
@@ -196,7 +181,7 @@ class BcfDecoder:
         kind, count, off = self._type(buf, off)
         if kind == 0 or count == 0:
             return (), off
-        values = struct.unpack_from(f"<{count}{_CODE[kind]}", buf, off)
+        values = _unpacker(kind, count).unpack_from(buf, off)
         return values, off + _WIDTH[kind] * count
 
     def _string(self, buf: memoryview, off: int) -> tuple[str, int]:
@@ -205,16 +190,52 @@ class BcfDecoder:
         return text.decode("utf-8", "replace"), off + count * _WIDTH[kind]
 
 
+def _sample_texts(key: str, buf: memoryview, off: int, kind: int, count: int,
+                  n_sample: int) -> list[str]:
+    """One FORMAT key for all samples: one unpack for the whole block, then per-sample text."""
+    if kind == 0 or count == 0:
+        return ["."] * n_sample
+    if kind == _CHAR:
+        return [bytes(buf[off + s * count : off + (s + 1) * count]).rstrip(b"\x00")
+                .decode("utf-8", "replace") or "." for s in range(n_sample)]
+    values = _unpacker(kind, count * n_sample).unpack_from(buf, off)
+    if count == 1 and kind != _FLOAT and key != "GT":
+        missing = _MISSING[kind]
+        return ["." if v == missing else str(v) for v in values]
+    chunks = [values[i : i + count] for i in range(0, len(values), count)]
+    if key == "GT":
+        return [_GENOTYPES.get(c) or _genotype(c, kind) for c in chunks]
+    return [_join(c, kind) for c in chunks]
+
+
+_UNPACKERS: dict[tuple[int, int], struct.Struct] = {}
+
+
+def _unpacker(kind: int, count: int) -> struct.Struct:
+    unpacker = _UNPACKERS.get((kind, count))
+    if unpacker is None:
+        unpacker = struct.Struct(f"<{count}{_CODE[kind]}")
+        if len(_UNPACKERS) < 4096:
+            _UNPACKERS[kind, count] = unpacker
+    return unpacker
+
+
 def _join(values: tuple[int, ...], kind: int) -> str:
     if kind == _FLOAT:
         items = [float_text(v) for v in values if v != _FLOAT_END]
     else:
         end, missing = _END[kind], _MISSING[kind]
+        if values and min(values) > end:  # no missing value, no end-of-vector padding
+            return ",".join(map(str, values))
         items = ["." if v == missing else str(v) for v in values if v != end]
     return ",".join(items) if items else "."
 
 
+_GENOTYPES: dict[tuple[int, ...], str] = {}
+
+
 def _genotype(values: tuple[int, ...], kind: int) -> str:
+    """BCF GT: (allele + 1) << 1 | phased, 0 for a missing allele; memoised per value tuple."""
     end = _END[kind]
     parts: list[str] = []
     for i, v in enumerate(values):
@@ -224,4 +245,7 @@ def _genotype(values: tuple[int, ...], kind: int) -> str:
         if i:
             parts.append("|" if v & 1 else "/")
         parts.append(allele)
-    return "".join(parts) or "."
+    text = "".join(parts) or "."
+    if len(_GENOTYPES) < 10_000:
+        _GENOTYPES[values] = text
+    return text
