@@ -102,11 +102,10 @@ class VcfReader:
         max_split = 9 if self.header.samples else -1
         for text in self._lines:
             line += 1
-            if not text or text[0] == "#":
-                if text:
-                    self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
-                continue
-            yield from parse(text.split("\t", max_split), line)
+            if text and text[0] != "#":
+                yield from parse(text.split("\t", max_split), line)
+            elif text:
+                self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
 
     def bytes_read(self) -> int:
         """Compressed bytes consumed so far (compare with ``total_bytes`` for progress)."""

@@ -84,22 +84,7 @@ class RecordParser:
         """Fast path: one ALT made of bases (the vast majority of records)."""
         if ref == alt:
             return self._multiallelic(fields, line, pos, ref)
-        if len(ref) == 1 and len(alt) == 1:
-            p, r, a = pos, ref, alt
-        else:
-            p, r, a = trim_alleles(pos, ref, alt)
-            if self.reference is not None:
-                p, r, a = left_align(fields[0], p, r, a, self.reference)
-        chrom = self._contigs.get(fields[0]) or self.contig(fields[0])
-        try:
-            qual = float(fields[5]) if fields[5] != "." else None
-        except ValueError:
-            qual = self._qual(fields[5], line)
-        filters = self.filters.get(fields[6], _UNSEEN)
-        if filters is _UNSEEN:
-            filters = self._filters(fields[6])
-        if filters:
-            filters = filters[:]
+        chrom, p, r, a, qual, filters = self.site(fields, line, pos, ref, alt)
         ctx: RecordContext
         if not self.n_samples:
             ctx = (self, fields, line, fields[3], [fields[4]], _ONE_ALT, None, None, [])
@@ -114,6 +99,25 @@ class RecordParser:
         ctx = (self, fields, line, fields[3], [fields[4]], _ONE_ALT, plan, tokens, [])
         return [new_row(ctx, line, chrom, p, r, a, p + len(r) - 1, 1, 1, qual, filters, ac, an,
                         gt, zyg, ps, dp, ad_ref, ad_alt, gq, vaf)]
+
+    def site(self, fields: list[str], line: int, pos: int, ref: str, alt: str
+             ) -> tuple[str, int, str, str, float | None, list[str] | None]:
+        """(chrom, pos, ref, alt, qual, filters) of a one-ALT record; alleles upper-cased."""
+        if len(ref) == 1 and len(alt) == 1:
+            p, r, a = pos, ref, alt
+        else:
+            p, r, a = trim_alleles(pos, ref, alt)
+            if self.reference is not None:
+                p, r, a = left_align(fields[0], p, r, a, self.reference)
+        chrom = self._contigs.get(fields[0]) or self.contig(fields[0])
+        try:
+            qual = float(fields[5]) if fields[5] != "." else None
+        except ValueError:
+            qual = self._qual(fields[5], line)
+        filters = self.filters.get(fields[6], _UNSEEN)
+        if filters is _UNSEEN:
+            filters = self._filters(fields[6])
+        return chrom, p, r, a, qual, filters[:] if filters else None
 
     def _multiallelic(self, fields: list[str], line: int, pos: int,
                       ref: str) -> list[LazyCallRow]:
