@@ -18,15 +18,33 @@ from regovar.adapters.vcf.model import Annotation
 
 ByAlt = dict[int, list[Annotation]]
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
-_ANN_MAPPED = {"annotation", "annotationimpact", "genename", "geneid", "featureid",
-               "transcriptbiotype", "hgvsc", "hgvsp", "errorswarningsinfo"}
-_EFF_MAPPED = {"effect", "effectimpact", "genename", "transcriptbiotype", "transcriptid",
-               "aminoacidchange", "errors", "warnings", "genotypenum", "genotypenumber"}
+_ANN_MAPPED = frozenset({"annotation", "annotationimpact", "genename", "geneid", "featureid",
+                         "transcriptbiotype", "hgvsc", "hgvsp", "errorswarningsinfo"})
+_EFF_MAPPED = frozenset({"effect", "effectimpact", "genename", "transcriptbiotype",
+                         "transcriptid", "aminoacidchange", "errors", "warnings", "genotypenum",
+                         "genotypenumber"})
 
 
 @lru_cache(maxsize=16)
 def _normalised(layout: tuple[str, ...]) -> dict[str, int]:
     return {_NON_ALNUM.sub("", name.lower()): i for i, name in enumerate(layout)}
+
+
+@lru_cache(maxsize=16)
+def _unmapped(layout: tuple[str, ...], mapped: frozenset[str]) -> tuple[tuple[int, str], ...]:
+    """(position, declared name) of the sub-fields that go to ``extra``."""
+    return tuple((i, name) for i, name in enumerate(layout)
+                 if _NON_ALNUM.sub("", name.lower()) not in mapped)
+
+
+def _extra(values: list[str], unmapped: tuple[tuple[int, str], ...]) -> dict[str, str]:
+    out = {}
+    for i, name in unmapped:
+        if i < len(values):
+            v = values[i].strip()
+            if v:
+                out[name] = percent_decode(v)
+    return out
 
 
 def _getter(values: list[str], idx: dict[str, int]) -> Callable[[str], str | None]:
@@ -63,8 +81,7 @@ def _ann_annotation(values: list[str], layout: list[str], idx: dict[str, int]) -
     get = _getter(values, idx)
     consequences = _split_terms(get("annotation"))
     messages = _split_terms(get("errorswarningsinfo"))
-    extra = {name: percent_decode(v.strip()) for name, v in zip(layout, values, strict=False)
-             if v.strip() and _NON_ALNUM.sub("", name.lower()) not in _ANN_MAPPED}
+    extra = _extra(values, _unmapped(tuple(layout), _ANN_MAPPED))
     return Annotation(
         source="ANN", gene=get("genename"), gene_id=get("geneid"), feature=get("featureid"),
         biotype=get("transcriptbiotype"), consequences=consequences,
@@ -114,8 +131,7 @@ def _eff_annotation(values: list[str], layout: tuple[str, ...], idx: dict[str, i
         elif part.startswith(("c.", "n.")):
             hgvsc = part
     messages = _split_terms(get("errors")) + _split_terms(get("warnings"))
-    extra = {name: percent_decode(v.strip()) for name, v in zip(layout, values, strict=False)
-             if v.strip() and _NON_ALNUM.sub("", name.lower()) not in _EFF_MAPPED}
+    extra = _extra(values, _unmapped(layout, _EFF_MAPPED))
     extra["effect"] = "&".join(effects)
     if get("aminoacidchange") and hgvsp is None:
         extra["amino_acid_change"] = get("aminoacidchange") or ""
