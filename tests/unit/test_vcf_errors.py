@@ -129,3 +129,13 @@ def test_error_message_and_str(tmp_path: Path) -> None:
 def open_rows(path: Path) -> Iterator[Iterator[CallRow]]:
     with open_vcf(path) as reader:
         yield reader.rows()
+
+
+def test_trailing_tab_after_the_last_sample_name(tmp_path: Path) -> None:
+    path = tmp_path / "t.vcf"
+    path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
+                    "S1\tS2\t\n1\t5\t.\tA\tG\t1\tPASS\t.\tGT\t0/1\t1/1\t\n")
+    reader, rows = read(path)
+    assert reader.header.samples == ["S1", "S2"] and rows[0].gt == ["0/1", "1/1"]
+    path.write_text("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\t\tS3\n")
+    assert _error(path).message == "empty sample name in column 11"

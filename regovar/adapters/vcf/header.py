@@ -116,7 +116,7 @@ def read_header(path: str, lines: Iterable[str], compression: str,
 
 def sample_names(path: str, line: str, lineno: int) -> list[str]:
     """Check the ``#CHROM`` line and return the sample names."""
-    columns = line.split("\t")
+    columns = line.rstrip("\t").split("\t")  # a stray trailing tab is not a sample
     if columns[:8] != FIXED_COLUMNS:
         hint = " (columns must be separated by tabs)" if len(columns) < 8 else ""
         raise VcfMalformed(path, lineno, "wrong fixed columns in the #CHROM line: expected "
