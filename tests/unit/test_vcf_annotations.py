@@ -204,3 +204,10 @@ def test_records_without_annotations_and_layout_sub_fields(tmp_path: Path) -> No
     assert "CSQ" not in rows[0].info
     _, plain = read(write_vcf(tmp_path, tabs("1 5 . A G 1 PASS . GT 0/1 0/1 0/1"), name="p.vcf"))
     assert plain[0].annotations == []
+
+
+def test_vep_names_symbolic_alleles_by_type_in_multiallelic_records(tmp_path: Path) -> None:
+    csq = "duplication|transcript_amplification|HIGH|G1,deletion|transcript_ablation|HIGH|G2"
+    path = _csq_file(tmp_path, "Allele|Consequence|IMPACT|SYMBOL", "N", "<DEL>,<DUP:TANDEM>", csq)
+    _, rows = read(path)
+    assert [[a.gene for a in r.annotations] for r in rows] == [["G2"], ["G1"]]

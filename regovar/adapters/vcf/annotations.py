@@ -36,7 +36,16 @@ def vep_allele_keys(ref: str, alts: list[str]) -> dict[str, int]:
     for candidates in (default, ups, [_minimal(ref_u, a) for a in ups]):
         for index, key in enumerate(candidates, start=1):
             keys.setdefault(key, index)
+    for index, alt in enumerate(ups, start=1):  # VEP names symbolic alleles by their SV type
+        for name in _SV_NAMES.get(alt.strip("<>").split(":")[0] if alt.startswith("<") else "", ()):
+            keys.setdefault(name, index)
     return keys
+
+
+_SV_NAMES = {
+    "DEL": ("DELETION",), "DUP": ("DUPLICATION", "TANDEM_DUPLICATION"),
+    "INS": ("INSERTION",), "INV": ("INVERSION",), "CNV": ("COPY_NUMBER_VARIATION",),
+}
 
 
 def _minimal(ref: str, alt: str) -> str:
@@ -88,7 +97,7 @@ class AnnotationParser:
     def _csq(self, raw: str, layout: list[str], ref: str, alts: list[str], out: ByAlt) -> int:
         idx = self.index["CSQ"]
         allele_at, num_at = idx.get("Allele"), idx.get("ALLELE_NUM")
-        keys = vep_allele_keys(ref, alts) if num_at is None and allele_at is not None else {}
+        keys = vep_allele_keys(ref, alts) if allele_at is not None else {}
         real = list(out)
         # VEP names structural alleles by type ('deletion', 'duplication') or oddly for breakends
         single_sv = len(real) == 1 and _is_symbolic(alts[real[0] - 1])
@@ -129,7 +138,8 @@ def _csq_annotation(values: list[str], layout: list[str], idx: dict[str, int]) -
         v = values[i] if i is not None and i < len(values) else ""
         return percent_decode(v) if v else None
 
-    consequences = (get("Consequence") or "").split("&") if get("Consequence") else []
+    terms = get("Consequence")
+    consequences = terms.split("&") if terms else []
     extra = {name: percent_decode(v) for name, v in zip(layout, values, strict=False)
              if v and name not in _CSQ_MAPPED}
     return Annotation(
