@@ -139,3 +139,11 @@ def test_trailing_tab_after_the_last_sample_name(tmp_path: Path) -> None:
     assert reader.header.samples == ["S1", "S2"] and rows[0].gt == ["0/1", "1/1"]
     path.write_text("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\t\tS3\n")
     assert _error(path).message == "empty sample name in column 11"
+
+
+def test_alignment_files_are_recognised(tmp_path: Path) -> None:
+    import gzip
+
+    bam = tmp_path / "x.vcf.gz"
+    bam.write_bytes(gzip.compress(b"BAM\x01" + bytes(100)))
+    assert _error(bam).message == "this is a BAM alignment file, not a VCF"

@@ -40,9 +40,9 @@ class VcfReader:
     warnings: ImportWarnings
     total_bytes: int
 
-    def __init__(self, path: str | Path, *, assembly: str | None, default_assembly: str,
-                 warnings: ImportWarnings | None, require_samples: bool,
-                 reference: ReferenceGenome | None) -> None:
+    def __init__(self, path: str | Path, *, assembly: str | None = None,
+                 default_assembly: str = "GRCh37", warnings: ImportWarnings | None = None,
+                 require_samples: bool = False, reference: ReferenceGenome | None = None) -> None:
         self.path = str(path)
         self.warnings = warnings if warnings is not None else ImportWarnings()
         self._stream = ByteStream(path)
@@ -59,7 +59,11 @@ class VcfReader:
             raise
 
     def _open(self, require_samples: bool) -> None:
-        if self._stream.peek(3) == b"BCF":
+        magic = self._stream.peek(4)
+        if magic in (b"BAM\x01", b"CRAM"):
+            kind = "BAM" if magic.startswith(b"BAM") else "CRAM"
+            raise VcfMalformed(self.path, None, f"this is a {kind} alignment file, not a VCF")
+        if magic[:3] == b"BCF":
             self._bcf = BcfDecoder(self._stream, self.path)
             header_lines = iter(self._bcf.header_text.split("\n"))
             self.header = read_header(self.path, header_lines, "bcf", self.warnings)
