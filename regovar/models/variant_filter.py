@@ -29,8 +29,10 @@ ZYGOSITY_CODES: dict[str, tuple[int, ...]] = {
     "ref": (0, 3),
     "alt": (2, 4),  # every allele is this ALT: hom-alt or hemizygous
 }
-ZYGOSITY_NAMES = {code: name for name, codes in ZYGOSITY_CODES.items() if len(codes) == 1
-                  for code in codes}
+ZYGOSITY_NAMES = {
+    0: "hom_ref", 1: "het", 2: "hom_alt", 3: "hemi_ref", 4: "hemi_alt", 5: "het_alt",
+    6: "other_alt", 7: "partial_alt", 8: "partial", 9: "missing",
+}
 
 SAMPLE_FIELDS = ("dp", "gq", "vaf", "ad_ref", "ad_alt")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge")

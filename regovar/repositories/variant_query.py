@@ -202,6 +202,7 @@ class VariantRowData:
     ac: int | None
     an: int | None
     genes: list[str] | None
+    consequences: list[str] | None
     worst_consequence: str | None
     worst_impact: int | None
     samples: dict[int, dict[str, Any]]  # sample id -> gt, zyg, dp, gq, ad_ref, ad_alt, vaf, ps
@@ -238,7 +239,7 @@ def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]
         v.c.id.label("variant_id"), v.c.chrom, v.c.pos, v.c.end_pos, v.c.ref, v.c.alt,
         c.record_column("qual").label("qual"), c.record_column("filters").label("filters"),
         c.info_column().label("info"), c.record_column("ac").label("ac"),
-        c.record_column("an").label("an"), va.c.genes, va.c.worst_consequence, va.c.worst_impact,
+        c.record_column("an").label("an"), va.c.genes, va.c.consequences, va.c.worst_consequence, va.c.worst_impact,
     ]
     for sid in sample_ids:
         cols.extend(c.sample_value(sid, col).label(f"s{sid}_{col}") for col in SAMPLE_COLUMNS)
@@ -270,7 +271,8 @@ def _row(m: Any, sample_ids: Sequence[int]) -> VariantRowData:
     return VariantRowData(
         variant_id=m["variant_id"], chrom=m["chrom"], pos=m["pos"], end=m["end_pos"],
         ref=m["ref"], alt=m["alt"], qual=m["qual"], filters=m["filters"], info=m["info"],
-        ac=m["ac"], an=m["an"], genes=m["genes"], worst_consequence=m["worst_consequence"],
+        ac=m["ac"], an=m["an"], genes=m["genes"], consequences=m["consequences"],
+        worst_consequence=m["worst_consequence"],
         worst_impact=m["worst_impact"],
         samples={sid: {col: m[f"s{sid}_{col}"] for col in SAMPLE_COLUMNS} for sid in sample_ids},
     )

@@ -36,7 +36,7 @@ def variant_key(chrom: str, pos: int, ref: str, alt: str, end: int) -> bytes:
 
 
 STAGE_CALLS = ["line", "chrom", "chrom_rank", "pos", "end_pos", "ref", "alt", "vkey", "alt_index", "qual", "filters", "info", "ac", "an", "gt", "zyg", "ps", "dp", "ad_ref", "ad_alt", "gq", "vaf", "genes", "consequences", "worst_consequence", "worst_impact"]
-STAGE_ANNOTATIONS = ["line", "vkey", "ordinal", "source", "gene", "gene_id", "feature", "biotype", "consequences", "impact", "hgvsc", "hgvsp", "warnings", "extra"]
+STAGE_ANNOTATIONS = ["line", "alt_index", "ordinal", "source", "gene", "gene_id", "feature", "biotype", "consequences", "impact", "hgvsc", "hgvsp", "warnings", "extra"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class VariantStore:
         conn = await self._driver()
         await conn.copy_records_to_table("stage_calls", records=calls, columns=STAGE_CALLS)
         annotations = [
-            (r.line, calls[i][7], n, a.source, a.gene, a.gene_id, a.feature, a.biotype,
+            (r.line, r.alt_index, n, a.source, a.gene, a.gene_id, a.feature, a.biotype,
              a.consequences, IMPACT_CODES.get(a.impact or ""), a.hgvsc, a.hgvsp,
              a.warnings or None, json.dumps(a.extra) if a.extra else None)
             for i, r in enumerate(rows)
@@ -89,15 +89,17 @@ class VariantStore:
         code = ASSEMBLY_CODES[assembly]
         await conn.execute(_DEDUP)
         new_variants = _rowcount(await conn.execute(_INSERT_VARIANTS.format(asm=code)))
+        await conn.execute(_RESOLVE_IDS.format(asm=code))
         table = f"calls_i{int(import_id)}"
         await conn.execute(_CREATE_PARTITION.format(table=table, id=int(import_id), asm=code))
         variants = await conn.fetchval(f"SELECT count(*) FROM {table}")
         if release_id is not None:
-            await conn.execute(_INSERT_ANNOTATIONS.format(asm=code, rel=int(release_id)))
+            await conn.execute(_INSERT_ANNOTATIONS.format(rel=int(release_id)))
         duplicates = await conn.fetch(_DUPLICATES)
         dup_total = await conn.fetchval("SELECT count(*) FROM stage_calls") - variants
         await conn.execute(_ATTACH.format(table=table, id=int(import_id)))
-        await conn.execute("DROP TABLE stage_calls, stage_kept, stage_annotations")
+        await conn.execute("DROP TABLE IF EXISTS stage_calls, stage_kept, stage_annotations, "
+                           "stage_ids, stage_fresh")
         return LoadCounts(
             variants=int(variants),
             new_variants=new_variants,
@@ -132,7 +134,7 @@ CREATE TEMP TABLE stage_calls (
     consequences text[], worst_consequence text, worst_impact smallint
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stage_annotations (
-    line integer, vkey bytea, ordinal integer, source text, gene text, gene_id text,
+    line integer, alt_index smallint, ordinal integer, source text, gene text, gene_id text,
     feature text, biotype text, consequences text[], impact smallint, hgvsc text, hgvsp text,
     warnings text[], extra jsonb
 ) ON COMMIT DROP;
@@ -140,6 +142,7 @@ CREATE TEMP TABLE stage_annotations (
 
 # A file may list the same variant twice (after normalisation): the first line wins.
 _DEDUP = """
+ANALYZE stage_calls;
 CREATE TEMP TABLE stage_kept ON COMMIT DROP AS
 SELECT DISTINCT ON (vkey) * FROM stage_calls ORDER BY vkey, line;
 ANALYZE stage_kept;
@@ -152,39 +155,53 @@ ORDER BY chrom_rank, chrom, pos, ref, alt
 ON CONFLICT (assembly, vkey) DO NOTHING
 """
 
+# Resolve every kept line to its variant id once; later steps join on the line number.
+_RESOLVE_IDS = """
+CREATE TEMP TABLE stage_ids ON COMMIT DROP AS
+SELECT s.line, s.alt_index, v.id AS variant_id
+FROM stage_kept s JOIN variants v ON v.assembly = {asm} AND v.vkey = s.vkey;
+CREATE UNIQUE INDEX ON stage_ids (line, alt_index);
+ANALYZE stage_ids;
+"""
+
 _CREATE_PARTITION = """
 CREATE TABLE {table} (LIKE calls INCLUDING DEFAULTS);
 INSERT INTO {table}
-SELECT {id}, v.id, s.line, s.alt_index, s.qual, s.filters, s.info, s.ac, s.an, s.gt, s.zyg,
-       s.ps, s.dp, s.ad_ref, s.ad_alt, s.gq, s.vaf
-FROM stage_kept s JOIN variants v ON v.assembly = {asm} AND v.vkey = s.vkey
+SELECT {id}, i.variant_id, s.line, s.alt_index, s.qual, s.filters, s.info, s.ac, s.an, s.gt,
+       s.zyg, s.ps, s.dp, s.ad_ref, s.ad_alt, s.gq, s.vaf
+FROM stage_kept s JOIN stage_ids i ON i.line = s.line AND i.alt_index = s.alt_index
 ORDER BY s.chrom_rank, s.chrom, s.pos, s.ref, s.alt;
 CREATE UNIQUE INDEX ON {table} (variant_id);
-ALTER TABLE {table} ADD CONSTRAINT {table}_import CHECK (import_id IS NOT NULL AND import_id = {id});
+ALTER TABLE {table} ADD CONSTRAINT {table}_import
+    CHECK (import_id IS NOT NULL AND import_id = {id});
 ANALYZE {table};
 """
 
 _ATTACH = "ALTER TABLE calls ATTACH PARTITION {table} FOR VALUES IN ({id})"
 
+# Annotations are stored once per (release, variant): only variants new to the release get them.
 _INSERT_ANNOTATIONS = """
+ANALYZE stage_annotations;
+CREATE TEMP TABLE stage_fresh ON COMMIT DROP AS
 WITH fresh AS (
     INSERT INTO variant_annotations
         (release_id, variant_id, genes, consequences, worst_consequence, worst_impact)
-    SELECT {rel}, v.id, s.genes, s.consequences, s.worst_consequence, s.worst_impact
-    FROM stage_kept s JOIN variants v ON v.assembly = {asm} AND v.vkey = s.vkey
+    SELECT {rel}, i.variant_id, s.genes, s.consequences, s.worst_consequence, s.worst_impact
+    FROM stage_kept s JOIN stage_ids i ON i.line = s.line AND i.alt_index = s.alt_index
     WHERE s.genes IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING variant_id
 )
+SELECT variant_id FROM fresh;
+ANALYZE stage_fresh;
 INSERT INTO transcript_annotations
     (release_id, variant_id, ordinal, source, gene, gene_id, feature, biotype, consequences,
      impact, hgvsc, hgvsp, warnings, extra)
-SELECT {rel}, v.id, a.ordinal, a.source, a.gene, a.gene_id, a.feature, a.biotype,
+SELECT {rel}, i.variant_id, a.ordinal, a.source, a.gene, a.gene_id, a.feature, a.biotype,
        a.consequences, a.impact, a.hgvsc, a.hgvsp, a.warnings, a.extra
 FROM stage_annotations a
-JOIN stage_kept s ON s.vkey = a.vkey AND s.line = a.line
-JOIN variants v ON v.assembly = {asm} AND v.vkey = a.vkey
-JOIN fresh f ON f.variant_id = v.id
+JOIN stage_ids i ON i.line = a.line AND i.alt_index = a.alt_index
+JOIN stage_fresh f ON f.variant_id = i.variant_id;
 """
 
 _DUPLICATES = """

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from dramatiq import Worker
 
+from regovar.bootstrap import build
 from regovar.graphql.app import create_app
 from regovar.tasks.actors import register
 from tests.helpers import DEMO_PED, DEMO_VCF
@@ -61,8 +62,12 @@ async def test_import_through_worker_then_query_variants(client, container, impo
     started = await gql(client, START, p=project["id"], path=str(vcf), ped=str(ped))
     job = started["data"]["startImport"]["import"]
     assert job["state"] == "queued"
+    # The worker runs its actors on its own event loop: it gets its own container and engine,
+    # exactly as `regovar worker` would in another process.
+    worker_container = build(container.settings, url=container.database_url, with_broker=False)
+    worker_container.queue = container.queue
     broker = container.queue.broker
-    register(container)
+    register(worker_container)
     worker = Worker(broker, worker_threads=1)
     worker.start()
     try:

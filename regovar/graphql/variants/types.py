@@ -47,6 +47,7 @@ class VariantRecord:
     ac: int | None = strawberry.field(description="Copies of this ALT among called alleles")
     an: int | None = strawberry.field(description="Called alleles (haploid calls count one)")
     genes: list[str]
+    consequences: list[str]
     worst_consequence: str | None
     worst_impact: str | None
     calls: list[Call]
@@ -56,7 +57,8 @@ class VariantRecord:
         return cls(
             variant_id=strawberry.ID(str(r.variant_id)), chrom=r.chrom, pos=r.pos, end=r.end,
             ref=r.ref, alt=r.alt, qual=r.qual, filters=r.filters, info=r.info, ac=r.ac, an=r.an,
-            genes=r.genes or [], worst_consequence=r.worst_consequence,
+            genes=r.genes or [], consequences=r.consequences or [],
+            worst_consequence=r.worst_consequence,
             worst_impact=IMPACT_NAMES.get(r.worst_impact) if r.worst_impact is not None else None,
             calls=[
                 Call(sample_id=strawberry.ID(str(sid)), gt=v["gt"],
