@@ -7,7 +7,7 @@ names the allele its own way, so the matching rules live with each parser.
 
 from __future__ import annotations
 
-from regovar.adapters.vcf.bcsq import Template, parse_bcsq
+from regovar.adapters.vcf.bcsq import Consequences, parse_bcsq
 from regovar.adapters.vcf.consequences import impact_of_terms
 from regovar.adapters.vcf.meta import percent_decode
 from regovar.adapters.vcf.model import Annotation, ImportWarnings
@@ -69,7 +69,7 @@ class AnnotationParser:
         self.index = {key: {name: i for i, name in enumerate(layout)}
                       for key, layout in layouts.items()}
         self.warnings = warnings
-        self.bcsq_templates: dict[str, Template] = {}
+        self.bcsq_consequences: dict[str, Consequences] = {}
 
     def parse(self, raws: dict[str, str], ref: str, alts: list[str], kept: list[int],
               line: int, bcsq_masks: list[tuple[int, tuple[int, ...]]] | None = None) -> ByAlt:
@@ -88,7 +88,8 @@ class AnnotationParser:
             elif key == "EFF":
                 dropped = parse_eff(raw, layout, alts, out)
             else:
-                dropped = parse_bcsq(raw, layout, kept, bcsq_masks, out, self.bcsq_templates)
+                dropped = parse_bcsq(raw, layout, kept, bcsq_masks, out,
+                                     self.bcsq_consequences)
             if dropped:
                 self.warnings.add(f"{key.lower()}_allele_unmatched", line,
                                   f"{key} entries naming an allele absent from ALT were dropped")

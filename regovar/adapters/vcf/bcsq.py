@@ -8,6 +8,8 @@ stripped files) the consequence cannot be tied to one ALT and is attached to eve
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from regovar.adapters.vcf.consequences import BCSQ_TO_SO, impact_of_terms
 from regovar.adapters.vcf.meta import percent_decode
 from regovar.adapters.vcf.model import Annotation
@@ -18,49 +20,54 @@ _MASK_BITS = 32
 
 
 def parse_bcsq(raw: str, layout: list[str], kept: list[int], masks: Masks | None,
-               out: ByAlt, templates: dict[str, Template]) -> int:
+               out: ByAlt, consequences: dict[str, Consequences]) -> int:
     """Attach BCSQ entries; '@pos' back-references point to another record and are skipped.
 
-    ``templates`` memoises parsed entries for one file (one layout): neighbouring records
-    repeat the same entries (same transcript, same consequence).
+    ``consequences`` memoises the SO translation of each distinct consequence text (a few
+    dozen per file), the only costly part of an entry.
     """
+    at = _positions(tuple(layout))
+    names = layout[4:]
     for k, entry in enumerate(raw.split(",")):
         if not entry or entry[0] == "@":
             continue
         star = entry[0] == "*"
         values = (entry[1:] if star else entry).split("|")
-        head = "|".join(values[:4])
-        core = templates.get(head) or _template(head, layout, templates)
-        gene, feature, biotype, terms, impact = core
-        extra = {name: percent_decode(v) for name, v in zip(layout[4:], values[4:], strict=False)
-                 if v}
+        values.extend([""] * (4 - len(values)))
+        terms, impact = consequences.get(values[at[0]]) or _translate(values[at[0]], consequences)
+        gene, feature, biotype = values[at[1]], values[at[2]], values[at[3]]
+        extra = {name: percent_decode(v) if "%" in v else v
+                 for name, v in zip(names, values[4:], strict=False) if v}
         if star:
             extra["downstream_of_stop"] = "true"
         for alt_index in kept if masks is None else _targets(k, kept, masks):
             target = out.get(alt_index)
             if target is not None:
-                target.append(Annotation("BCSQ", gene, None, feature, biotype, list(terms),
-                                         impact, None, None, [], extra.copy()))
+                target.append(Annotation(
+                    "BCSQ", (percent_decode(gene) if "%" in gene else gene) or None, None,
+                    feature or None, biotype or None,
+                    list(terms), impact, None, None, [], extra.copy()))
     return 0
 
 
-# consequence|gene|transcript|biotype -> (gene, transcript, biotype, SO terms, impact); the
-# remaining sub-fields (strand, amino acid and DNA change) vary per variant and are not cached.
-Template = tuple[str | None, str | None, str | None, tuple[str, ...], str | None]
+Consequences = tuple[tuple[str, ...], str | None]  # SO terms, impact
 
 
-def _template(head: str, layout: list[str], templates: dict[str, Template]) -> Template:
-    fields = dict(zip(layout[:4], head.split("|"), strict=False))
-    terms = [t.lstrip("*") for part in fields.get("consequence", "").split("&")
-             for t in part.split("+") if t.lstrip("*")]
-    consequences = tuple(BCSQ_TO_SO.get(t, t) for t in terms)
-    template = (percent_decode(fields.get("gene", "")) or None,
-                fields.get("transcript") or None, fields.get("biotype") or None, consequences,
-                impact_of_terms(consequences))
-    if len(templates) >= 50_000:
-        templates.clear()
-    templates[head] = template
-    return template
+@lru_cache(maxsize=8)
+def _positions(layout: tuple[str, ...]) -> tuple[int, int, int, int]:
+    """Where consequence, gene, transcript and biotype are (bcftools' order by default)."""
+    found = [layout.index(n) if n in layout else d
+             for d, n in enumerate(("consequence", "gene", "transcript", "biotype"))]
+    return found[0], found[1], found[2], found[3]
+
+
+def _translate(text: str, cache: dict[str, Consequences]) -> Consequences:
+    terms = [t.lstrip("*") for part in text.split("&") for t in part.split("+") if t.lstrip("*")]
+    so_terms = tuple(BCSQ_TO_SO.get(t, t) for t in terms)
+    value = so_terms, impact_of_terms(so_terms)
+    if len(cache) < 10_000:
+        cache[text] = value
+    return value
 
 
 def _targets(k: int, kept: list[int], masks: Masks) -> list[int]:

@@ -66,11 +66,13 @@ class InfoParser:
             plan = plans.get(key)
             if plan is not None and plan.kind == ONE and eq and raw != "." and raw:
                 try:
-                    value = finite(plan.fast(raw))
+                    value = plan.fast(raw)
+                    if value.__class__ is float and value - value != 0.0:
+                        continue  # NaN, inf: no value
                 except ValueError:
                     value = plan.conv(raw)
-                if value is None:
-                    continue
+                    if value is None:
+                        continue
                 whole[key] = value
                 if len(items) < 200_000:
                     items[item] = (key, value)  # scalars only: safe to share between rows
