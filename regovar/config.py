@@ -38,7 +38,8 @@ class Settings:
 
     def __repr__(self) -> str:  # never print credentials
         url = _redact(self.database_url)
-        return f"Settings(data_dir={self.data_dir!s}, database_url={url}, broker={_redact(self.broker_url)})"
+        broker = _redact(self.broker_url)
+        return f"Settings(data_dir={self.data_dir!s}, database_url={url}, broker={broker})"
 
 
 def _redact(url: str | None) -> str | None:

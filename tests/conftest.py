@@ -73,7 +73,10 @@ def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 async def container(database_url: str, import_dir: Path) -> AsyncIterator[Container]:
     settings = load_settings(
-        env={}, database_url=database_url, broker_url="stub://", import_dirs=str(import_dir),
+        env={},
+        database_url=database_url,
+        broker_url="stub://",
+        import_dirs=str(import_dir),
         data_dir=str(import_dir.parent / "data"),
     )
     c = build(settings, url=database_url)

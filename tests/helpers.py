@@ -24,7 +24,11 @@ async def new_project(c: Container, prefix: str = "p") -> Project:
 
 
 async def import_file(
-    c: Container, path: Path, *, ped: Path | None = None, assembly: str | None = None,
+    c: Container,
+    path: Path,
+    *,
+    ped: Path | None = None,
+    assembly: str | None = None,
     project: Project | None = None,
 ) -> Import:
     """Imports in place, as `regovar import` does; returns the final job row."""
@@ -44,7 +48,11 @@ async def samples_of(c: Container, job: Import) -> dict[str, Sample]:
 
 
 async def rows(
-    c: Container, job: Import, node: vf.Node | None = None, *, names: list[str] | None = None,
+    c: Container,
+    job: Import,
+    node: vf.Node | None = None,
+    *,
+    names: list[str] | None = None,
     limit: int = 1000,
 ) -> tuple[list[VariantRow], dict[str, int]]:
     samples = await samples_of(c, job)

@@ -42,8 +42,9 @@ def read_ped(path: str | Path) -> list[PedEntry]:
         entry = _parse_line(name, number, line)
         if entry.individual in seen:
             raise PedMalformed(
-                name, number, f"individual {entry.individual!r} already listed on line "
-                f"{seen[entry.individual]}"
+                name,
+                number,
+                f"individual {entry.individual!r} already listed on line {seen[entry.individual]}",
             )
         seen[entry.individual] = number
         entries.append(entry)
@@ -81,6 +82,7 @@ def _check_parents(name: str, entries: list[PedEntry]) -> None:
                 raise PedMalformed(name, e.line, f"{e.individual!r} is listed as its own {role}")
             if by_id[parent].sex not in (0, sex):
                 raise PedMalformed(
-                    name, e.line, f"{role} {parent!r} has sex {by_id[parent].sex} on line "
-                    f"{by_id[parent].line}"
+                    name,
+                    e.line,
+                    f"{role} {parent!r} has sex {by_id[parent].sex} on line {by_id[parent].line}",
                 )

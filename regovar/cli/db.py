@@ -6,8 +6,9 @@ from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.cli.base import fail, settings
 from regovar.db import current_revision, upgrade_schema
 
-app = typer.Typer(help="The database: schema migrations and the private server.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The database: schema migrations and the private server.", no_args_is_help=True
+)
 
 
 def _url(start: bool = True) -> tuple[str, EmbeddedPostgres | None]:

@@ -42,8 +42,13 @@ def import_file(
 
 
 async def _run_with_bar(c: Container, import_id: int) -> Import:
-    with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TextColumn("{task.fields[records]} records"), TimeElapsedColumn()) as bar:
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[records]} records"),
+        TimeElapsedColumn(),
+    ) as bar:
         task = bar.add_task("import", total=1.0, records=0)
 
         def report(fraction: float, records: int) -> None:
@@ -69,19 +74,29 @@ def _print_summary(job: Import) -> None:
 def list_imports(
     project: str | None = typer.Option(None, "--project", "-p"),
     state: str | None = typer.Option(None, help="queued, running, done or failed"),
-    offset: int = typer.Option(0, min=0), limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(100, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List import jobs with their state and progress."""
 
     async def work(c: Container) -> None:
         pid = (await c.projects.find(SYSTEM, project)).id if project else None
-        page = await c.imports.list(SYSTEM, pid, state, offset, limit)
-        rows = [{"id": i.id, "project": i.project_id, "state": i.state,
-                 "progress": f"{i.progress:.0%}", "records": i.records, "variants": i.variants,
-                 "samples": i.samples, "assembly": i.assembly,
-                 "error": f"{i.error_code}: {i.error_message}" if i.error_code else None}
-                for i in page.items]
+        page = await c.imports.page(SYSTEM, pid, state, offset, limit)
+        rows = [
+            {
+                "id": i.id,
+                "project": i.project_id,
+                "state": i.state,
+                "progress": f"{i.progress:.0%}",
+                "records": i.records,
+                "variants": i.variants,
+                "samples": i.samples,
+                "assembly": i.assembly,
+                "error": f"{i.error_code}: {i.error_message}" if i.error_code else None,
+            }
+            for i in page.items
+        ]
         print_table(rows, format, total=page.total)
 
     run(container(with_broker=False), work)
@@ -104,7 +119,8 @@ def show_import(import_id: int) -> None:
 @samples_app.command("list")
 def list_samples(
     project: str | None = typer.Option(None, "--project", "-p"),
-    offset: int = typer.Option(0, min=0), limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(100, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List samples (one per VCF column)."""
@@ -112,8 +128,16 @@ def list_samples(
     async def work(c: Container) -> None:
         pid = (await c.projects.find(SYSTEM, project)).id if project else None
         page = await c.variants.samples(SYSTEM, project_id=pid, offset=offset, limit=limit)
-        rows = [{"id": s.id, "name": s.name, "project": s.project_id, "import": s.import_id,
-                 "subject": s.subject_id} for s in page.items]
+        rows = [
+            {
+                "id": s.id,
+                "name": s.name,
+                "project": s.project_id,
+                "import": s.import_id,
+                "subject": s.subject_id,
+            }
+            for s in page.items
+        ]
         print_table(rows, format, total=page.total)
 
     run(container(with_broker=False), work)

@@ -24,15 +24,23 @@ def create(name: str, description: str = typer.Option("", help="Free text.")) ->
 
 @app.command("list")
 def list_(
-    offset: int = typer.Option(0, min=0), limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(100, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List projects."""
 
     async def work(c: Container) -> None:
-        page = await c.projects.list(SYSTEM, offset, limit)
-        rows = [{"id": p.id, "name": p.name, "description": p.description,
-                 "created": p.created_at.isoformat(timespec="seconds")} for p in page.items]
+        page = await c.projects.page(SYSTEM, offset, limit)
+        rows = [
+            {
+                "id": p.id,
+                "name": p.name,
+                "description": p.description,
+                "created": p.created_at.isoformat(timespec="seconds"),
+            }
+            for p in page.items
+        ]
         print_table(rows, format, total=page.total)
 
     run(container(with_broker=False), work)

@@ -108,10 +108,14 @@ def demo(
 
 async def _demo_import(c: Container, vcf: Path, ped: Path) -> None:
     try:
-        project = await c.projects.create(SYSTEM, CreateProject(DEMO_PROJECT, "GIAB Ashkenazi trio"))
+        project = await c.projects.create(
+            SYSTEM, CreateProject(DEMO_PROJECT, "GIAB Ashkenazi trio")
+        )
     except Conflict:
         project = await c.projects.find(SYSTEM, DEMO_PROJECT)
-    started = await c.imports.start(SYSTEM, StartImport(project.id, str(vcf), str(ped)), queue=False)
+    started = await c.imports.start(
+        SYSTEM, StartImport(project.id, str(vcf), str(ped)), queue=False
+    )
     job = started.job
     if started.already_imported:
         typer.echo(f"the trio was already imported (import {job.id})")
@@ -120,24 +124,40 @@ async def _demo_import(c: Container, vcf: Path, ped: Path) -> None:
     _print_summary(job)
     samples = await c.variants.samples(SYSTEM, project_id=project.id, import_id=job.id)
     ids = {s.name: s.id for s in samples.items}
-    print_table([{"sample": s.name, "id": s.id, "column": s.column} for s in samples.items],
-                "table")
+    print_table(
+        [{"sample": s.name, "id": s.id, "column": s.column} for s in samples.items], "table"
+    )
     await _de_novo(c, ids)
     await c.aclose()
 
 
 async def _de_novo(c: Container, ids: dict[str, int]) -> None:
     child, father, mother = ids["HG002"], ids["HG003"], ids["HG004"]
-    leaves: list[vf.Node] = [vf.Genotype(child, ("het",)), vf.Genotype(father, ("hom_ref",)),
-                             vf.Genotype(mother, ("hom_ref",))]
+    leaves: list[vf.Node] = [
+        vf.Genotype(child, ("het",)),
+        vf.Genotype(father, ("hom_ref",)),
+        vf.Genotype(mother, ("hom_ref",)),
+    ]
     leaves += [vf.SampleValue(s, "dp", "ge", 10) for s in (child, father, mother)]
     leaves += [vf.SampleValue(s, "gq", "ge", 20) for s in (child, father, mother)]
     leaves += [vf.Filters(pass_only=True)]
     page = await c.variants.query(
         SYSTEM, vf.VariantQuery((child, father, mother), vf.And(tuple(leaves)), limit=10)
     )
-    typer.echo(f"\nde novo candidates in HG002 (het; parents hom-ref; DP>=10, GQ>=20, PASS): "
-               f"{page.total}")
-    print_table([{"locus": f"{r.chrom}:{r.pos}", "ref": r.ref, "alt": r.alt,
-                  "genes": r.genes, "consequence": r.worst_consequence,
-                  "HG002 vaf": r.samples[child]["vaf"]} for r in page.items], "table")
+    typer.echo(
+        f"\nde novo candidates in HG002 (het; parents hom-ref; DP>=10, GQ>=20, PASS): {page.total}"
+    )
+    print_table(
+        [
+            {
+                "locus": f"{r.chrom}:{r.pos}",
+                "ref": r.ref,
+                "alt": r.alt,
+                "genes": r.genes,
+                "consequence": r.worst_consequence,
+                "HG002 vaf": r.samples[child]["vaf"],
+            }
+            for r in page.items
+        ],
+        "table",
+    )

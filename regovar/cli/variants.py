@@ -21,7 +21,9 @@ _REGION = re.compile(r"^([^:]+)(?::(\d[\d,]*)?-?(\d[\d,]*)?)?$")
 def variants(
     project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
     sample: list[str] = typer.Option(
-        ..., "--sample", "-s",
+        ...,
+        "--sample",
+        "-s",
         help="NAME[:ZYGOSITY[,ZYG]][:dp>=N][:gq>=N][:vaf>=X] e.g. HG002:het:dp>=10. "
         f"Zygosities: {', '.join(vf.ZYGOSITY_CODES)}.",
     ),
@@ -31,10 +33,17 @@ def variants(
     impact: str | None = typer.Option(None, help="Minimum impact: LOW, MODERATE or HIGH."),
     qual: str | None = typer.Option(None, help="e.g. '>=30'"),
     pass_only: bool = typer.Option(False, "--pass-only", help="FILTER is PASS."),
-    missing_is_pass: bool = typer.Option(False, help="With --pass-only: FILTER '.' counts as PASS."),
-    info: list[str] = typer.Option([], help="INFO condition: 'AF<0.01', 'DP>=10' or 'DB' (present)."),
-    sort: str = typer.Option("position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."),
-    offset: int = typer.Option(0, min=0), limit: int = typer.Option(100, min=0),
+    missing_is_pass: bool = typer.Option(
+        False, help="With --pass-only: FILTER '.' counts as PASS."
+    ),
+    info: list[str] = typer.Option(
+        [], help="INFO condition: 'AF<0.01', 'DP>=10' or 'DB' (present)."
+    ),
+    sort: str = typer.Option(
+        "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
+    ),
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(100, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """Variants of one or several samples of a project."""
@@ -46,17 +55,26 @@ def variants(
         for name, _ in specs:
             page = await c.variants.samples(SYSTEM, project_id=found.id, name=name, limit=2)
             if page.total != 1:
-                raise fail("NOT_FOUND" if page.total == 0 else "INVALID_INPUT",
-                           f"sample {name!r}: {page.total} samples with that name in the project")
+                raise fail(
+                    "NOT_FOUND" if page.total == 0 else "INVALID_INPUT",
+                    f"sample {name!r}: {page.total} samples with that name in the project",
+                )
             ids.append(page.items[0].id)
-        leaves = [leaf for sid, (_, conds) in zip(ids, specs, strict=True)
-                  for leaf in _sample_leaves(sid, conds)]
-        leaves += _variant_leaves(region, gene, consequence, impact, qual, pass_only,
-                                  missing_is_pass, info)
+        leaves = [
+            leaf
+            for sid, (_, conds) in zip(ids, specs, strict=True)
+            for leaf in _sample_leaves(sid, conds)
+        ]
+        leaves += _variant_leaves(
+            region, gene, consequence, impact, qual, pass_only, missing_is_pass, info
+        )
         key = sort.lstrip("-")
-        sort_key = vf.SortKey(key, sort.startswith("-"), ids[0] if key in ("dp", "gq", "vaf") else None)
-        query = vf.VariantQuery(tuple(ids), vf.And(tuple(leaves)) if leaves else None,
-                                (sort_key,), offset, limit)
+        sort_key = vf.SortKey(
+            key, sort.startswith("-"), ids[0] if key in ("dp", "gq", "vaf") else None
+        )
+        query = vf.VariantQuery(
+            tuple(ids), vf.And(tuple(leaves)) if leaves else None, (sort_key,), offset, limit
+        )
         result = await c.variants.query(SYSTEM, query)
         names = dict(zip(ids, (n for n, _ in specs), strict=True))
         rows = [_row(r, names) for r in result.items]
@@ -82,8 +100,14 @@ def _sample_leaves(sample_id: int, conds: list[str]) -> list[vf.Node]:
 
 
 def _variant_leaves(
-    regions: list[str], genes: list[str], consequences: list[str], impact: str | None,
-    qual: str | None, pass_only: bool, missing_is_pass: bool, info: list[str],
+    regions: list[str],
+    genes: list[str],
+    consequences: list[str],
+    impact: str | None,
+    qual: str | None,
+    pass_only: bool,
+    missing_is_pass: bool,
+    info: list[str],
 ) -> list[vf.Node]:
     leaves: list[vf.Node] = []
     if regions:
@@ -104,12 +128,7 @@ def _variant_leaves(
     for cond in info:
         m = _COMPARE.match(cond)
         if m:
-            value: float | str = m[3]
-            try:
-                value = float(m[3])
-            except ValueError:
-                pass
-            leaves.append(vf.Info(m[1], _OPS[m[2]], value))
+            leaves.append(vf.Info(m[1], _OPS[m[2]], _number_or_text(m[3])))
         else:
             leaves.append(vf.Info(cond.strip(), "exists"))
     return leaves
@@ -124,6 +143,13 @@ def _region(text: str) -> vf.Region:
     return vf.Region(m[1], start, end)
 
 
+def _number_or_text(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
+
+
 def _number(text: str) -> float:
     try:
         return float(text)
@@ -133,14 +159,20 @@ def _number(text: str) -> float:
 
 def _row(r: VariantRow, names: dict[int, str]) -> dict[str, object]:
     row: dict[str, object] = {
-        "chrom": r.chrom, "pos": r.pos, "ref": _short(r.ref), "alt": _short(r.alt),
-        "qual": r.qual, "filter": ";".join(r.filters) if r.filters else ".",
-        "genes": r.genes, "consequence": r.worst_consequence,
+        "chrom": r.chrom,
+        "pos": r.pos,
+        "ref": _short(r.ref),
+        "alt": _short(r.alt),
+        "qual": r.qual,
+        "filter": ";".join(r.filters) if r.filters else ".",
+        "genes": r.genes,
+        "consequence": r.worst_consequence,
     }
     for sid, values in r.samples.items():
         zyg = vf.ZYGOSITY_NAMES.get(values["zyg"], "") if values["zyg"] is not None else ""
         row[names[sid]] = f"{values['gt'] or '.'} {zyg} dp={values['dp']} vaf=" + (
-            f"{values['vaf']:.2f}" if values["vaf"] is not None else ".")
+            f"{values['vaf']:.2f}" if values["vaf"] is not None else "."
+        )
     return row
 
 

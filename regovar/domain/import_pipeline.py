@@ -33,8 +33,14 @@ PROGRESS_EVERY_S = 1.0
 
 async def mark_running(uow: UnitOfWork, job: Import) -> None:
     await uow.imports.mark(
-        job.id, state="running", started_at=datetime.now(UTC), attempts=job.attempts + 1,
-        progress=0.0, error_code=None, error_message=None, finished_at=None,
+        job.id,
+        state="running",
+        started_at=datetime.now(UTC),
+        attempts=job.attempts + 1,
+        progress=0.0,
+        error_code=None,
+        error_message=None,
+        finished_at=None,
     )
 
 
@@ -61,8 +67,11 @@ async def load(
     try:
         ped = read_ped(ped_file.path) if ped_file else []
         reader = open_vcf(
-            vcf_file.path, assembly=job.requested_assembly, default_assembly=default_assembly,
-            warnings=warnings, require_samples=True,
+            vcf_file.path,
+            assembly=job.requested_assembly,
+            default_assembly=default_assembly,
+            warnings=warnings,
+            require_samples=True,
         )
     except (VcfMalformed, PedMalformed) as exc:
         raise _domain_error(exc) from exc
@@ -80,10 +89,17 @@ async def load(
             _duplicate_warnings(warnings, counts)
             samples = await _samples(uow, job, reader.header, ped, warnings)
             await uow.imports.mark(
-                job.id, state="done", progress=1.0, records=records, variants=counts.variants,
-                new_variants=counts.new_variants, samples=samples,
-                genotypes=counts.variants * samples, assembly=reader.assembly,
-                annotation_release_id=release_id, warnings=warnings.as_list(),
+                job.id,
+                state="done",
+                progress=1.0,
+                records=records,
+                variants=counts.variants,
+                new_variants=counts.new_variants,
+                samples=samples,
+                genotypes=counts.variants * samples,
+                assembly=reader.assembly,
+                annotation_release_id=release_id,
+                warnings=warnings.as_list(),
                 header=_header_summary(reader.header),
             )
             await uow.commit()
@@ -115,8 +131,9 @@ def summarize(row: CallRow) -> tuple[Any, ...]:
     genes = sorted({a.gene for a in row.annotations if a.gene})
     terms = sorted({t for a in row.annotations for t in a.consequences})
     impacts = [
-        IMPACT_CODES.get(a.impact or "", -1) if a.impact else
-        max((IMPACT_CODES.get(impact_of(t) or "", -1) for t in a.consequences), default=-1)
+        IMPACT_CODES.get(a.impact or "", -1)
+        if a.impact
+        else max((IMPACT_CODES.get(impact_of(t) or "", -1) for t in a.consequences), default=-1)
         for a in row.annotations
     ]
     worst = max(impacts, default=-1)
@@ -136,7 +153,8 @@ async def _release(uow: UnitOfWork, header: VcfHeader, sha256: str) -> int | Non
 def _duplicate_warnings(warnings: ImportWarnings, counts: LoadCounts) -> None:
     for label, lines in counts.duplicates:
         warnings.add(
-            "duplicate_record", lines[1],
+            "duplicate_record",
+            lines[1],
             f"{label} appears on lines {', '.join(map(str, lines))}; the first one is kept",
         )
     hidden = counts.duplicate_count - sum(len(lines) - 1 for _, lines in counts.duplicates)
@@ -167,8 +185,10 @@ def _header_summary(header: VcfHeader) -> dict[str, Any]:
         "compression": header.compression,
         "annotation_release": header.annotation_release,
         "annotation_fields": header.annotation_fields,
-        "info": {k: {"number": d.number, "type": d.type, "description": d.description}
-                 for k, d in header.info.items()},
+        "info": {
+            k: {"number": d.number, "type": d.type, "description": d.description}
+            for k, d in header.info.items()
+        },
         "filters": header.filters,
     }
 
@@ -180,7 +200,10 @@ def _domain_error(exc: VcfMalformed | PedMalformed) -> RegovarError:
 
 class _Progress:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, import_id: int, reader: Any,
+        self,
+        uow_factory: UnitOfWorkFactory,
+        import_id: int,
+        reader: Any,
         callback: Callable[[float, int], None] | None,
     ) -> None:
         self.uow_factory, self.import_id, self.reader = uow_factory, import_id, reader
@@ -198,5 +221,3 @@ class _Progress:
         async with self.uow_factory() as uow:
             await uow.imports.set_progress(self.import_id, fraction, records)
             await uow.commit()
-
-

@@ -72,8 +72,9 @@ class ImportManager:
                 return ImportStarted(previous, already_imported=True)
             if previous is not None:
                 job = previous
-                await uow.imports.mark(job.id, state="queued", progress=0.0,
-                                       error_code=None, error_message=None)
+                await uow.imports.mark(
+                    job.id, state="queued", progress=0.0, error_code=None, error_message=None
+                )
             else:
                 job = await self._register(uow, command, vcf, vcf_sha, ped, ped_sha)
             if queue and self.dispatch is not None:
@@ -84,16 +85,25 @@ class ImportManager:
             return ImportStarted(refreshed, already_imported=False)
 
     async def _register(
-        self, uow: UnitOfWork, command: StartImport, vcf: Path, vcf_sha: str,
-        ped: Path | None, ped_sha: str | None,
+        self,
+        uow: UnitOfWork,
+        command: StartImport,
+        vcf: Path,
+        vcf_sha: str,
+        ped: Path | None,
+        ped_sha: str | None,
     ) -> Import:
         files = uow.files
-        vcf_file = await files.add(command.project_id, str(vcf), vcf.name, "vcf",
-                                   vcf.stat().st_size, vcf_sha)
+        vcf_file = await files.add(
+            command.project_id, str(vcf), vcf.name, "vcf", vcf.stat().st_size, vcf_sha
+        )
         ped_id = None
         if ped is not None and ped_sha is not None:
-            ped_id = (await files.add(command.project_id, str(ped), ped.name, "ped",
-                                      ped.stat().st_size, ped_sha)).id
+            ped_id = (
+                await files.add(
+                    command.project_id, str(ped), ped.name, "ped", ped.stat().st_size, ped_sha
+                )
+            ).id
         return await uow.imports.add(command.project_id, vcf_file.id, ped_id, command.assembly)
 
     def _checked_path(self, principal: Principal, raw: str | None, kind: str) -> Path:
@@ -102,7 +112,8 @@ class ImportManager:
         path = Path(raw).expanduser().resolve()
         if not principal.is_system and not any(path.is_relative_to(d) for d in self.import_dirs):
             raise PermissionDenied(
-                f"{kind} file {raw} is outside the import folders", path=raw,
+                f"{kind} file {raw} is outside the import folders",
+                path=raw,
                 import_dirs=[str(d) for d in self.import_dirs],
             )
         if not path.is_file():
@@ -124,8 +135,12 @@ class ImportManager:
             await uow.commit()
         try:
             await import_pipeline.load(
-                self.uow, job, files, default_assembly=self.default_assembly,
-                batch_rows=self.batch_rows, on_progress=on_progress,
+                self.uow,
+                job,
+                files,
+                default_assembly=self.default_assembly,
+                batch_rows=self.batch_rows,
+                on_progress=on_progress,
             )
         except RegovarError as exc:
             if exc.code != "IMPORT_BUSY":
@@ -143,9 +158,13 @@ class ImportManager:
                 raise NotFound(f"import {import_id} not found", id=import_id)
             return job
 
-    async def list(
-        self, principal: Principal, project_id: int | None = None, state: str | None = None,
-        offset: int = 0, limit: int = 100,
+    async def page(
+        self,
+        principal: Principal,
+        project_id: int | None = None,
+        state: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
     ) -> Page[Import]:
         check_page(offset, limit, self.max_page_size)
         async with self.uow() as uow:

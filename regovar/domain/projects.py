@@ -50,7 +50,7 @@ class ProjectManager:
                 raise NotFound(f"project {name_or_id!r} not found", name=name_or_id)
             return project
 
-    async def list(self, principal: Principal, offset: int = 0, limit: int = 100) -> Page[Project]:
+    async def page(self, principal: Principal, offset: int = 0, limit: int = 100) -> Page[Project]:
         check_page(offset, limit, self.max_page_size)
         async with self.uow() as uow:
             items, total = await uow.projects.page(offset, limit)

@@ -29,9 +29,28 @@ from regovar.models.variant_filter import (
 )
 
 __all__ = [
-    "IMPACTS", "OPERATORS", "SAMPLE_FIELDS", "SORT_KEYS", "ZYGOSITY_CODES", "ZYGOSITY_NAMES",
-    "And", "Consequences", "Filters", "Genes", "Genotype", "Info", "MinImpact", "Node", "Not",
-    "Or", "Qual", "Region", "SampleValue", "SortKey", "VariantQuery", "validate",
+    "IMPACTS",
+    "OPERATORS",
+    "SAMPLE_FIELDS",
+    "SORT_KEYS",
+    "ZYGOSITY_CODES",
+    "ZYGOSITY_NAMES",
+    "And",
+    "Consequences",
+    "Filters",
+    "Genes",
+    "Genotype",
+    "Info",
+    "MinImpact",
+    "Node",
+    "Not",
+    "Or",
+    "Qual",
+    "Region",
+    "SampleValue",
+    "SortKey",
+    "VariantQuery",
+    "validate",
 ]
 
 
@@ -58,7 +77,9 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
             raise InvalidInput(
                 f"unknown zygosity {unknown}; expected any of {sorted(ZYGOSITY_CODES)}"
             )
-    elif isinstance(node, SampleValue) and (node.field not in SAMPLE_FIELDS or node.op not in OPERATORS):
+    elif isinstance(node, SampleValue) and (
+        node.field not in SAMPLE_FIELDS or node.op not in OPERATORS
+    ):
         raise InvalidInput(f"unknown sample field or operator: {node.field} {node.op}")
     elif isinstance(node, MinImpact) and node.impact not in IMPACTS:
         raise InvalidInput(f"unknown impact {node.impact}; expected one of {IMPACTS}")
@@ -69,6 +90,10 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
             raise InvalidInput(f"invalid INFO field name {node.name!r}")
         if node.op not in (*OPERATORS, "exists"):
             raise InvalidInput(f"unknown operator {node.op}")
-    elif isinstance(node, Region) and node.start is not None and node.end is not None \
-            and node.start > node.end:
+    elif (
+        isinstance(node, Region)
+        and node.start is not None
+        and node.end is not None
+        and node.start > node.end
+    ):
         raise InvalidInput(f"region start {node.start} is after its end {node.end}")

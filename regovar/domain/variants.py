@@ -54,8 +54,13 @@ class VariantManager:
             return Page(rows, total, query.offset, query.limit)
 
     async def samples(
-        self, principal: Principal, project_id: int | None = None, import_id: int | None = None,
-        name: str | None = None, offset: int = 0, limit: int = 100,
+        self,
+        principal: Principal,
+        project_id: int | None = None,
+        import_id: int | None = None,
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
     ) -> Page[Sample]:
         check_page(offset, limit, self.max_page_size)
         async with self.uow() as uow:

@@ -27,10 +27,11 @@ class RegovarGraphQL(GraphQL[Context, None]):
         self.container = container
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        return Context(container=self.container, principal=LOCAL_USER, request=request,
-                       response=response)
+        return Context(
+            container=self.container, principal=LOCAL_USER, request=request, response=response
+        )
 
-    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+    async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from the package's own files: a hospital LAN has no CDN."""
         page = STATIC / "graphiql.html"
         if page.is_file():
@@ -53,7 +54,9 @@ def create_app(container: Container) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
-            Mount("/static", app=StaticFiles(directory=str(STATIC), check_dir=False), name="static"),
+            Mount(
+                "/static", app=StaticFiles(directory=str(STATIC), check_dir=False), name="static"
+            ),
         ],
         lifespan=lifespan,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ class Context:
 
     def _batch(self, name: str) -> Any:
         c, p = self.container, self.principal
-        readers = {
+        readers: dict[str, Callable[[Principal, list[int]], Awaitable[dict[int, Any]]]] = {
             "project": c.projects.get_many,
             "import": c.imports.get_many,
             "sample": c.variants.samples_by_id,

@@ -33,13 +33,19 @@ def _translate(error: GraphQLError, request_id: str) -> GraphQLError:
         return _with(error, original.message, {"code": original.code, **original.data})
     log.error("unexpected error (request %s)", request_id, exc_info=original)
     return _with(
-        error, f"internal error; the administrator can find it with request id {request_id}",
+        error,
+        f"internal error; the administrator can find it with request id {request_id}",
         {"code": "INTERNAL", "requestId": request_id},
     )
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
     return GraphQLError(
-        message, nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, original_error=None, extensions=extensions,
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
     )

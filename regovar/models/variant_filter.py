@@ -30,8 +30,16 @@ ZYGOSITY_CODES: dict[str, tuple[int, ...]] = {
     "alt": (2, 4),  # every allele is this ALT: hom-alt or hemizygous
 }
 ZYGOSITY_NAMES = {
-    0: "hom_ref", 1: "het", 2: "hom_alt", 3: "hemi_ref", 4: "hemi_alt", 5: "het_alt",
-    6: "other_alt", 7: "partial_alt", 8: "partial", 9: "missing",
+    0: "hom_ref",
+    1: "het",
+    2: "hom_alt",
+    3: "hemi_ref",
+    4: "hemi_alt",
+    5: "het_alt",
+    6: "other_alt",
+    7: "partial_alt",
+    8: "partial",
+    9: "missing",
 }
 
 SAMPLE_FIELDS = ("dp", "gq", "vaf", "ad_ref", "ad_alt")
@@ -115,8 +123,18 @@ class Not:
 
 
 Node = (
-    Genotype | SampleValue | Region | Genes | Consequences | MinImpact | Qual | Filters | Info
-    | And | Or | Not
+    Genotype
+    | SampleValue
+    | Region
+    | Genes
+    | Consequences
+    | MinImpact
+    | Qual
+    | Filters
+    | Info
+    | And
+    | Or
+    | Not
 )
 
 

@@ -38,7 +38,9 @@ class ImportRepository:
         rows = await self.session.scalars(select(Import).where(Import.id.in_(ids)))
         return {i.id: i for i in rows}
 
-    async def same_content(self, project_id: int, sha256: str, ped_sha256: str | None) -> Import | None:
+    async def same_content(
+        self, project_id: int, sha256: str, ped_sha256: str | None
+    ) -> Import | None:
         """The newest import of a file with these bytes (and the same PED) in the project."""
         ped = File.__table__.alias("ped")
         stmt = (
@@ -61,7 +63,9 @@ class ImportRepository:
         if state is not None:
             stmt = stmt.where(Import.state == state)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(stmt.order_by(Import.id.desc()).offset(offset).limit(limit))
+        rows = await self.session.scalars(
+            stmt.order_by(Import.id.desc()).offset(offset).limit(limit)
+        )
         return list(rows), int(total or 0)
 
     async def set_progress(self, import_id: int, progress: float, records: int) -> None:

@@ -32,10 +32,17 @@ class SampleRepository:
         return {s.id: s for s in rows}
 
     async def page(
-        self, project_id: int | None, import_id: int | None, name: str | None, offset: int, limit: int
+        self,
+        project_id: int | None,
+        import_id: int | None,
+        name: str | None,
+        offset: int,
+        limit: int,
     ) -> tuple[list[Sample], int]:
         """Only samples of finished imports: a running import's samples are not visible yet."""
-        stmt = select(Sample).join(Import, Import.id == Sample.import_id).where(Import.state == "done")
+        stmt = (
+            select(Sample).join(Import, Import.id == Sample.import_id).where(Import.state == "done")
+        )
         if project_id is not None:
             stmt = stmt.where(Sample.project_id == project_id)
         if import_id is not None:

@@ -37,13 +37,13 @@ class SubjectRepository:
             }
             for r in records
         ]
-        stmt = insert(Subject).values(rows)
-        stmt = stmt.on_conflict_do_update(
+        insert_stmt = insert(Subject).values(rows)
+        stmt = insert_stmt.on_conflict_do_update(
             constraint="uq_subjects_project_id",
             set_={
-                "family": func.coalesce(stmt.excluded.family, Subject.family),
-                "sex": func.greatest(stmt.excluded.sex, Subject.sex),
-                "affected": func.greatest(stmt.excluded.affected, Subject.affected),
+                "family": func.coalesce(insert_stmt.excluded.family, Subject.family),
+                "sex": func.greatest(insert_stmt.excluded.sex, Subject.sex),
+                "affected": func.greatest(insert_stmt.excluded.affected, Subject.affected),
             },
         ).returning(Subject.identifier, Subject.id)
         ids = {ident: sid for ident, sid in (await self.session.execute(stmt)).all()}

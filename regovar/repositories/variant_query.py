@@ -91,7 +91,9 @@ class _Compiler:
         if self.uses_annotations:
             stmt = stmt.outerjoin(
                 self.va,
-                and_(self.va.c.variant_id == v.c.id, self.va.c.release_id == (self.release_id or -1)),
+                and_(
+                    self.va.c.variant_id == v.c.id, self.va.c.release_id == (self.release_id or -1)
+                ),
             )
         return stmt
 
@@ -136,7 +138,7 @@ class _Compiler:
     def _genotype(self, node: vf.Genotype) -> ColumnElement[bool]:
         codes = sorted({c for z in node.zygosity for c in vf.ZYGOSITY_CODES[z]})
         value = self.sample_value(node.sample_id, "zyg")
-        test = value.in_(codes)
+        test: ColumnElement[bool] = value.in_(codes)
         if 9 in codes:  # absent from another import's file: no call there
             test = or_(test, value.is_(None))
         return test
@@ -236,10 +238,21 @@ class VariantQueryRepository:
 def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]]:
     v, va = c.v, c.va
     cols: list[ColumnElement[Any]] = [
-        v.c.id.label("variant_id"), v.c.chrom, v.c.pos, v.c.end_pos, v.c.ref, v.c.alt,
-        c.record_column("qual").label("qual"), c.record_column("filters").label("filters"),
-        c.info_column().label("info"), c.record_column("ac").label("ac"),
-        c.record_column("an").label("an"), va.c.genes, va.c.consequences, va.c.worst_consequence, va.c.worst_impact,
+        v.c.id.label("variant_id"),
+        v.c.chrom,
+        v.c.pos,
+        v.c.end_pos,
+        v.c.ref,
+        v.c.alt,
+        c.record_column("qual").label("qual"),
+        c.record_column("filters").label("filters"),
+        c.info_column().label("info"),
+        c.record_column("ac").label("ac"),
+        c.record_column("an").label("an"),
+        va.c.genes,
+        va.c.consequences,
+        va.c.worst_consequence,
+        va.c.worst_impact,
     ]
     for sid in sample_ids:
         cols.extend(c.sample_value(sid, col).label(f"s{sid}_{col}") for col in SAMPLE_COLUMNS)
@@ -262,16 +275,28 @@ def _order(c: _Compiler, sort: Sequence[vf.SortKey]) -> list[Any]:
             if key.sample_id is None:
                 raise ValueError(f"sorting by {key.key} needs a sample")
             exprs = [c.sample_value(key.sample_id, key.key)]
-        clauses.extend(e.desc().nulls_last() if key.descending else e.asc().nulls_last() for e in exprs)
+        clauses.extend(
+            e.desc().nulls_last() if key.descending else e.asc().nulls_last() for e in exprs
+        )
     clauses.extend([v.c.chrom_rank, v.c.chrom, v.c.pos, v.c.ref, v.c.alt])
     return clauses
 
 
 def _row(m: Any, sample_ids: Sequence[int]) -> VariantRowData:
     return VariantRowData(
-        variant_id=m["variant_id"], chrom=m["chrom"], pos=m["pos"], end=m["end_pos"],
-        ref=m["ref"], alt=m["alt"], qual=m["qual"], filters=m["filters"], info=m["info"],
-        ac=m["ac"], an=m["an"], genes=m["genes"], consequences=m["consequences"],
+        variant_id=m["variant_id"],
+        chrom=m["chrom"],
+        pos=m["pos"],
+        end=m["end_pos"],
+        ref=m["ref"],
+        alt=m["alt"],
+        qual=m["qual"],
+        filters=m["filters"],
+        info=m["info"],
+        ac=m["ac"],
+        an=m["an"],
+        genes=m["genes"],
+        consequences=m["consequences"],
         worst_consequence=m["worst_consequence"],
         worst_impact=m["worst_impact"],
         samples={sid: {col: m[f"s{sid}_{col}"] for col in SAMPLE_COLUMNS} for sid in sample_ids},

@@ -35,8 +35,50 @@ def variant_key(chrom: str, pos: int, ref: str, alt: str, end: int) -> bytes:
     return hashlib.md5(text.encode(), usedforsecurity=False).digest()
 
 
-STAGE_CALLS = ["line", "chrom", "chrom_rank", "pos", "end_pos", "ref", "alt", "vkey", "alt_index", "qual", "filters", "info", "ac", "an", "gt", "zyg", "ps", "dp", "ad_ref", "ad_alt", "gq", "vaf", "genes", "consequences", "worst_consequence", "worst_impact"]
-STAGE_ANNOTATIONS = ["line", "alt_index", "ordinal", "source", "gene", "gene_id", "feature", "biotype", "consequences", "impact", "hgvsc", "hgvsp", "warnings", "extra"]
+STAGE_CALLS = [
+    "line",
+    "chrom",
+    "chrom_rank",
+    "pos",
+    "end_pos",
+    "ref",
+    "alt",
+    "vkey",
+    "alt_index",
+    "qual",
+    "filters",
+    "info",
+    "ac",
+    "an",
+    "gt",
+    "zyg",
+    "ps",
+    "dp",
+    "ad_ref",
+    "ad_alt",
+    "gq",
+    "vaf",
+    "genes",
+    "consequences",
+    "worst_consequence",
+    "worst_impact",
+]
+STAGE_ANNOTATIONS = [
+    "line",
+    "alt_index",
+    "ordinal",
+    "source",
+    "gene",
+    "gene_id",
+    "feature",
+    "biotype",
+    "consequences",
+    "impact",
+    "hgvsc",
+    "hgvsp",
+    "warnings",
+    "extra",
+]
 
 
 @dataclass(frozen=True)
@@ -73,9 +115,22 @@ class VariantStore:
         conn = await self._driver()
         await conn.copy_records_to_table("stage_calls", records=calls, columns=STAGE_CALLS)
         annotations = [
-            (r.line, r.alt_index, n, a.source, a.gene, a.gene_id, a.feature, a.biotype,
-             a.consequences, IMPACT_CODES.get(a.impact or ""), a.hgvsc, a.hgvsp,
-             a.warnings or None, json.dumps(a.extra) if a.extra else None)
+            (
+                r.line,
+                r.alt_index,
+                n,
+                a.source,
+                a.gene,
+                a.gene_id,
+                a.feature,
+                a.biotype,
+                a.consequences,
+                IMPACT_CODES.get(a.impact or ""),
+                a.hgvsc,
+                a.hgvsp,
+                a.warnings or None,
+                json.dumps(a.extra) if a.extra else None,
+            )
             for i, r in enumerate(rows)
             for n, a in enumerate(r.annotations)
         ]
@@ -98,8 +153,10 @@ class VariantStore:
         duplicates = await conn.fetch(_DUPLICATES)
         dup_total = await conn.fetchval("SELECT count(*) FROM stage_calls") - variants
         await conn.execute(_ATTACH.format(table=table, id=int(import_id)))
-        await conn.execute("DROP TABLE IF EXISTS stage_calls, stage_kept, stage_annotations, "
-                           "stage_ids, stage_fresh")
+        await conn.execute(
+            "DROP TABLE IF EXISTS stage_calls, stage_kept, stage_annotations, "
+            "stage_ids, stage_fresh"
+        )
         return LoadCounts(
             variants=int(variants),
             new_variants=new_variants,
@@ -118,10 +175,29 @@ def _rowcount(status: str) -> int:
 
 def _call_record(r: CallRow, summary: tuple[Any, ...]) -> tuple[Any, ...]:
     return (
-        r.line, r.chrom, chrom_rank(r.chrom), r.pos, r.end, r.ref, r.alt,
-        variant_key(r.chrom, r.pos, r.ref, r.alt, r.end), r.alt_index, r.qual, r.filters,
-        json.dumps(r.info, separators=(",", ":")) if r.info else None, r.ac, r.an,
-        r.gt, r.zyg, _none_if_empty(r.ps), r.dp, r.ad_ref, r.ad_alt, r.gq, r.vaf, *summary,
+        r.line,
+        r.chrom,
+        chrom_rank(r.chrom),
+        r.pos,
+        r.end,
+        r.ref,
+        r.alt,
+        variant_key(r.chrom, r.pos, r.ref, r.alt, r.end),
+        r.alt_index,
+        r.qual,
+        r.filters,
+        json.dumps(r.info, separators=(",", ":")) if r.info else None,
+        r.ac,
+        r.an,
+        r.gt,
+        r.zyg,
+        _none_if_empty(r.ps),
+        r.dp,
+        r.ad_ref,
+        r.ad_alt,
+        r.gq,
+        r.vaf,
+        *summary,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dramatiq
 
 from regovar.bootstrap import Container
@@ -19,7 +21,7 @@ def _retry_when(retries: int, exc: Exception) -> bool:
     return retries < MAX_RETRIES
 
 
-def register(container: Container) -> dict[str, dramatiq.Actor]:  # type: ignore[type-arg]
+def register(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     if container.queue is None:
         raise RuntimeError("the container was built without a broker")
     broker = container.queue.broker
@@ -28,7 +30,6 @@ def register(container: Container) -> dict[str, dramatiq.Actor]:  # type: ignore
         await container.imports.run(SYSTEM, import_id)
 
     actor = dramatiq.actor(
-        run_import,
         actor_name="run_import",
         queue_name="imports",
         broker=broker,
@@ -36,5 +37,5 @@ def register(container: Container) -> dict[str, dramatiq.Actor]:  # type: ignore
         min_backoff=2_000,
         max_backoff=60_000,
         time_limit=IMPORT_TIME_LIMIT_MS,
-    )
+    )(run_import)
     return {"run_import": actor}

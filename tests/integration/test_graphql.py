@@ -74,24 +74,37 @@ async def test_import_through_worker_then_query_variants(client, container, impo
         broker.join("imports", timeout=120_000)
     finally:
         worker.stop()
-    status = await gql(client, 'query($id: ID!) { import(id: $id) { state records sampleCount '
-                       'warnings { kind } project { name } } }', id=job["id"])
+    status = await gql(
+        client,
+        "query($id: ID!) { import(id: $id) { state records sampleCount "
+        "warnings { kind } project { name } } }",
+        id=job["id"],
+    )
     assert status["data"]["import"]["state"] == "done"
     assert status["data"]["import"]["records"] == 9940
     assert status["data"]["import"]["project"]["name"] == project["name"]
-    samples = await gql(client, 'query($p: ID!) { samples(projectId: $p) { total items { id name } } }',
-                        p=project["id"])
+    samples = await gql(
+        client,
+        "query($p: ID!) { samples(projectId: $p) { total items { id name } } }",
+        p=project["id"],
+    )
     ids = {s["name"]: s["id"] for s in samples["data"]["samples"]["items"]}
     query = """query($q: VariantQueryInput!) { variants(query: $q) {
         total items { chrom pos ref alt genes calls { sampleId gt zygosity dp vaf } } } }"""
-    result = await gql(client, query, q={
-        "samples": [ids["HG002"], ids["HG003"], ids["HG004"]],
-        "genotypes": [{"sample": ids["HG002"], "zygosity": ["HET"]},
-                      {"sample": ids["HG003"], "zygosity": ["HOM_REF"]},
-                      {"sample": ids["HG004"], "zygosity": ["HOM_REF"]}],
-        "sampleValues": [{"sample": ids["HG002"], "field": "DP", "op": "GE", "value": 10}],
-        "limit": 5,
-    })
+    result = await gql(
+        client,
+        query,
+        q={
+            "samples": [ids["HG002"], ids["HG003"], ids["HG004"]],
+            "genotypes": [
+                {"sample": ids["HG002"], "zygosity": ["HET"]},
+                {"sample": ids["HG003"], "zygosity": ["HOM_REF"]},
+                {"sample": ids["HG004"], "zygosity": ["HOM_REF"]},
+            ],
+            "sampleValues": [{"sample": ids["HG002"], "field": "DP", "op": "GE", "value": 10}],
+            "limit": 5,
+        },
+    )
     page = result["data"]["variants"]
     assert page["total"] > 0 and len(page["items"]) == min(5, page["total"])
     for item in page["items"]:
@@ -104,7 +117,7 @@ async def test_import_through_worker_then_query_variants(client, container, impo
 async def test_errors_carry_codes_and_limits_hold(client):
     missing = await gql(client, 'query { project(id: "999999") { id } }')
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    bad = await gql(client, 'query { variants(query: {samples: []}) { total } }')
+    bad = await gql(client, "query { variants(query: {samples: []}) { total } }")
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     aliases = " ".join(f"a{i}: health" for i in range(50))
     too_many = await gql(client, "query { " + aliases + " }")

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from regovar.domain import variant_filter as vf
-from tests.helpers import EDGE, by_locus, import_file, rows, samples_of
+from tests.helpers import DEMO_VCF, EDGE, by_locus, import_file, rows, samples_of
 
 
 async def _scalar(container, sql: str, **params):
@@ -36,7 +36,8 @@ async def test_star_allele_is_not_a_variant(container):
 
 async def test_haploid_calls_and_x_linked_query(container):
     job = await import_file(
-        container, EDGE / "02-haploid-chrX-mixed-ploidy.vcf",
+        container,
+        EDGE / "02-haploid-chrX-mixed-ploidy.vcf",
         ped=EDGE / "02-haploid-chrX-mixed-ploidy.ped",
     )
     assert job.state == "done", job.error_message
@@ -50,10 +51,14 @@ async def test_haploid_calls_and_x_linked_query(container):
     assert loci["X:60100"].samples[ids["S1"]]["zyg"] == 1
     assert loci["MT:7028"].an == 3
     # affected son hemizygous ALT, mother heterozygous, father hemizygous REF
-    x_linked = vf.And((
-        vf.Region("X"), vf.Genotype(ids["S3"], ("hemi_alt", "hom_alt")),
-        vf.Genotype(ids["S2"], ("het",)), vf.Genotype(ids["S1"], ("hemi_ref", "hom_ref")),
-    ))
+    x_linked = vf.And(
+        (
+            vf.Region("X"),
+            vf.Genotype(ids["S3"], ("hemi_alt", "hom_alt")),
+            vf.Genotype(ids["S2"], ("het",)),
+            vf.Genotype(ids["S1"], ("hemi_ref", "hom_ref")),
+        )
+    )
     found, _ = await rows(container, job, x_linked)
     assert [(r.chrom, r.pos) for r in found] == [("X", 31200500)]
 
@@ -63,7 +68,9 @@ async def test_duplicate_sample_names_rejected_before_anything_is_written(contai
     assert job.state == "failed"
     assert job.error_code == "VCF_MALFORMED"
     assert "S1" in job.error_message and "line 7" in job.error_message
-    assert await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job.id) == 0
+    assert (
+        await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job.id) == 0
+    )
     assert await _scalar(container, "SELECT to_regclass(:t) IS NULL", t=f"calls_i{job.id}")
 
 
@@ -125,8 +132,8 @@ async def test_vaf_is_null_without_depth(container):
 
 async def test_a_bad_line_late_in_the_file_leaves_nothing(container, tmp_path: Path):
     """Atomicity: the whole file or nothing, and the error names the file and the line."""
-    source = gzip.open(Path(__file__).resolve().parents[2] / "regovar/data/ashk-trio.vcf.gz", "rt")
-    lines = source.read().splitlines()
+    with gzip.open(DEMO_VCF, "rt") as source:
+        lines = source.read().splitlines()
     header = sum(1 for line in lines if line.startswith("#"))
     fields = lines[header + 5000].split("\t")
     fields[1] = "12x45"
@@ -138,4 +145,6 @@ async def test_a_bad_line_late_in_the_file_leaves_nothing(container, tmp_path: P
     assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
     assert str(bad) in job.error_message and f"line {header + 5001}" in job.error_message
     assert await _scalar(container, "SELECT count(*) FROM variants") == variants_before
-    assert await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job.id) == 0
+    assert (
+        await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job.id) == 0
+    )

@@ -54,10 +54,14 @@ async def test_first_record_values(container, trio):
 async def test_de_novo_query_returns_only_matching_genotypes(container, trio):
     samples = await samples_of(container, trio)
     child, father, mother = (samples[n].id for n in ("HG002", "HG003", "HG004"))
-    node = vf.And((
-        vf.Genotype(child, ("het",)), vf.Genotype(father, ("hom_ref",)),
-        vf.Genotype(mother, ("hom_ref",)), vf.SampleValue(child, "dp", "ge", 10),
-    ))
+    node = vf.And(
+        (
+            vf.Genotype(child, ("het",)),
+            vf.Genotype(father, ("hom_ref",)),
+            vf.Genotype(mother, ("hom_ref",)),
+            vf.SampleValue(child, "dp", "ge", 10),
+        )
+    )
     page = await container.variants.query(
         SYSTEM, vf.VariantQuery((child, father, mother), node, limit=1000)
     )

@@ -107,7 +107,11 @@ class VcfReader:
         for text in self._lines:
             line += 1
             if text and text[0] != "#":
-                yield from parse(text.split("\t", max_split), line)
+                rows = parse(text.split("\t", max_split), line)
+                if len(rows) == 1:
+                    yield rows[0]
+                else:
+                    yield from rows
             elif text:
                 self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
 

@@ -10,13 +10,20 @@ from regovar.graphql.imports.types import Import, ImportStarted
 class ImportMutations:
     @strawberry.mutation(description="Import a VCF (and PED) that lies in an import folder.")
     async def start_import(
-        self, info: strawberry.Info, project_id: strawberry.ID, path: str,
-        ped_path: str | None = None, assembly: str | None = None,
+        self,
+        info: strawberry.Info,
+        project_id: strawberry.ID,
+        path: str,
+        ped_path: str | None = None,
+        assembly: str | None = None,
     ) -> ImportStarted:
         ctx = info.context
         started = await ctx.container.imports.start(
             ctx.principal,
-            StartImport(project_id=int(project_id), path=path, ped_path=ped_path, assembly=assembly),
+            StartImport(
+                project_id=int(project_id), path=path, ped_path=ped_path, assembly=assembly
+            ),
         )
-        return ImportStarted(import_=Import.from_model(started.job),
-                             already_imported=started.already_imported)
+        return ImportStarted(
+            import_=Import.from_model(started.job), already_imported=started.already_imported
+        )

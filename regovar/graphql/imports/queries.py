@@ -9,11 +9,15 @@ from regovar.graphql.imports.types import Import, ImportPage
 class ImportQueries:
     @strawberry.field
     async def imports(
-        self, info: strawberry.Info, project_id: strawberry.ID | None = None,
-        state: str | None = None, offset: int = 0, limit: int = 100,
+        self,
+        info: strawberry.Info,
+        project_id: strawberry.ID | None = None,
+        state: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
     ) -> ImportPage:
         ctx = info.context
-        page = await ctx.container.imports.list(
+        page = await ctx.container.imports.page(
             ctx.principal, int(project_id) if project_id else None, state, offset, limit
         )
         return ImportPage.from_page(page)

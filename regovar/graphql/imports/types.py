@@ -40,14 +40,27 @@ class Import:
     @classmethod
     def from_model(cls, i: models.Import) -> Import:
         return cls(
-            id=strawberry.ID(str(i.id)), project_id=strawberry.ID(str(i.project_id)),
-            state=i.state, progress=i.progress, records=i.records, variants=i.variants,
-            new_variants=i.new_variants, sample_count=i.samples, genotypes=i.genotypes,
+            id=strawberry.ID(str(i.id)),
+            project_id=strawberry.ID(str(i.project_id)),
+            state=i.state,
+            progress=i.progress,
+            records=i.records,
+            variants=i.variants,
+            new_variants=i.new_variants,
+            sample_count=i.samples,
+            genotypes=i.genotypes,
             assembly=i.assembly,
-            warnings=[ImportWarning(kind=w["kind"], count=w["count"], lines=w["lines"],
-                                    message=w["message"]) for w in i.warnings or []],
-            error_code=i.error_code, error_message=i.error_message, created_at=i.created_at,
-            started_at=i.started_at, finished_at=i.finished_at,
+            warnings=[
+                ImportWarning(
+                    kind=w["kind"], count=w["count"], lines=w["lines"], message=w["message"]
+                )
+                for w in i.warnings or []
+            ],
+            error_code=i.error_code,
+            error_message=i.error_message,
+            created_at=i.created_at,
+            started_at=i.started_at,
+            finished_at=i.finished_at,
         )
 
     @strawberry.field
@@ -65,8 +78,12 @@ class ImportPage:
 
     @classmethod
     def from_page(cls, page: Page[models.Import]) -> ImportPage:
-        return cls(total=page.total, offset=page.offset, limit=page.limit,
-                   items=[Import.from_model(i) for i in page.items])
+        return cls(
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            items=[Import.from_model(i) for i in page.items],
+        )
 
 
 @strawberry.type

@@ -8,9 +8,13 @@ from regovar.graphql.projects.types import Project, ProjectPage
 @strawberry.type
 class ProjectQueries:
     @strawberry.field
-    async def projects(self, info: strawberry.Info, offset: int = 0, limit: int = 100) -> ProjectPage:
+    async def projects(
+        self, info: strawberry.Info, offset: int = 0, limit: int = 100
+    ) -> ProjectPage:
         ctx = info.context
-        return ProjectPage.from_page(await ctx.container.projects.list(ctx.principal, offset, limit))
+        return ProjectPage.from_page(
+            await ctx.container.projects.page(ctx.principal, offset, limit)
+        )
 
     @strawberry.field
     async def project(self, info: strawberry.Info, id: strawberry.ID) -> Project:

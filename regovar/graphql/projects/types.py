@@ -29,8 +29,11 @@ class Subject:
     @classmethod
     def from_model(cls, s: models.Subject) -> Subject:
         return cls(
-            id=strawberry.ID(str(s.id)), identifier=s.identifier, family=s.family,
-            sex=SEX[s.sex], affected=AFFECTED[s.affected],
+            id=strawberry.ID(str(s.id)),
+            identifier=s.identifier,
+            family=s.family,
+            sex=SEX[s.sex],
+            affected=AFFECTED[s.affected],
             father_id=strawberry.ID(str(s.father_id)) if s.father_id else None,
             mother_id=strawberry.ID(str(s.mother_id)) if s.mother_id else None,
         )
@@ -45,8 +48,12 @@ class SubjectPage:
 
     @classmethod
     def from_page(cls, page: Page[models.Subject]) -> SubjectPage:
-        return cls(total=page.total, offset=page.offset, limit=page.limit,
-                   items=[Subject.from_model(s) for s in page.items])
+        return cls(
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            items=[Subject.from_model(s) for s in page.items],
+        )
 
 
 @strawberry.type
@@ -58,11 +65,17 @@ class Project:
 
     @classmethod
     def from_model(cls, p: models.Project) -> Project:
-        return cls(id=strawberry.ID(str(p.id)), name=p.name, description=p.description,
-                   created_at=p.created_at)
+        return cls(
+            id=strawberry.ID(str(p.id)),
+            name=p.name,
+            description=p.description,
+            created_at=p.created_at,
+        )
 
     @strawberry.field
-    async def subjects(self, info: strawberry.Info, offset: int = 0, limit: int = 100) -> SubjectPage:
+    async def subjects(
+        self, info: strawberry.Info, offset: int = 0, limit: int = 100
+    ) -> SubjectPage:
         ctx = info.context
         page = await ctx.container.projects.subjects(ctx.principal, int(self.id), offset, limit)
         return SubjectPage.from_page(page)
@@ -86,7 +99,7 @@ class Project:
         from regovar.graphql.imports.types import ImportPage
 
         ctx = info.context
-        page = await ctx.container.imports.list(
+        page = await ctx.container.imports.page(
             ctx.principal, project_id=int(self.id), offset=offset, limit=limit
         )
         return ImportPage.from_page(page)
@@ -101,5 +114,9 @@ class ProjectPage:
 
     @classmethod
     def from_page(cls, page: Page[models.Project]) -> ProjectPage:
-        return cls(total=page.total, offset=page.offset, limit=page.limit,
-                   items=[Project.from_model(p) for p in page.items])
+        return cls(
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            items=[Project.from_model(p) for p in page.items],
+        )

@@ -19,7 +19,9 @@ class Sample:
     @classmethod
     def from_model(cls, s: models.Sample) -> Sample:
         return cls(
-            id=strawberry.ID(str(s.id)), name=s.name, project_id=strawberry.ID(str(s.project_id)),
+            id=strawberry.ID(str(s.id)),
+            name=s.name,
+            project_id=strawberry.ID(str(s.project_id)),
             import_id=strawberry.ID(str(s.import_id)),
             subject_id=strawberry.ID(str(s.subject_id)) if s.subject_id else None,
         )
@@ -42,5 +44,9 @@ class SamplePage:
 
     @classmethod
     def from_page(cls, page: Page[models.Sample]) -> SamplePage:
-        return cls(total=page.total, offset=page.offset, limit=page.limit,
-                   items=[Sample.from_model(s) for s in page.items])
+        return cls(
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            items=[Sample.from_model(s) for s in page.items],
+        )

@@ -11,14 +11,14 @@ from regovar.graphql.variants.types import Impact, Operator, SampleField, SortFi
 @strawberry.input
 class GenotypeInput:
     sample: strawberry.ID
-    zygosity: list[Zygosity]  # type: ignore[valid-type]
+    zygosity: list[Zygosity]
 
 
 @strawberry.input
 class SampleValueInput:
     sample: strawberry.ID
-    field: SampleField  # type: ignore[valid-type]
-    op: Operator  # type: ignore[valid-type]
+    field: SampleField
+    op: Operator
     value: float
 
 
@@ -31,7 +31,7 @@ class RegionInput:
 
 @strawberry.input
 class QualInput:
-    op: Operator  # type: ignore[valid-type]
+    op: Operator
     value: float
 
 
@@ -53,7 +53,7 @@ class InfoInput:
 
 @strawberry.input
 class SortInput:
-    field: SortField = strawberry.field(default=vf.SORT_KEYS[0])  # type: ignore[valid-type]
+    field: SortField = SortField.POSITION
     descending: bool = False
     sample: strawberry.ID | None = None
 
@@ -66,7 +66,7 @@ class VariantQueryInput:
     regions: list[RegionInput] = strawberry.field(default_factory=list)
     genes: list[str] = strawberry.field(default_factory=list)
     consequences: list[str] = strawberry.field(default_factory=list)
-    min_impact: Impact | None = None  # type: ignore[valid-type]
+    min_impact: Impact | None = None
     qual: QualInput | None = None
     filter: FilterInput | None = None
     info: list[InfoInput] = strawberry.field(default_factory=list)
@@ -78,8 +78,10 @@ class VariantQueryInput:
         leaves: list[vf.Node] = [
             vf.Genotype(int(g.sample), tuple(_value(z) for z in g.zygosity)) for g in self.genotypes
         ]
-        leaves += [vf.SampleValue(int(s.sample), _value(s.field), _value(s.op), s.value)
-                   for s in self.sample_values]
+        leaves += [
+            vf.SampleValue(int(s.sample), _value(s.field), _value(s.op), s.value)
+            for s in self.sample_values
+        ]
         if self.regions:
             leaves.append(vf.Or(tuple(vf.Region(r.chrom, r.start, r.end) for r in self.regions)))
         if self.genes:
@@ -101,7 +103,9 @@ class VariantQueryInput:
         return vf.VariantQuery(
             sample_ids=tuple(int(s) for s in self.samples),
             filter=vf.And(tuple(leaves)) if leaves else None,
-            sort=sort, offset=self.offset, limit=self.limit,
+            sort=sort,
+            offset=self.offset,
+            limit=self.limit,
         )
 
 

@@ -9,14 +9,66 @@ from regovar.domain.common import Page
 from regovar.domain.variants import VariantRow
 from regovar.graphql.scalars import JSON
 
-Zygosity = strawberry.enum(
-    Enum("Zygosity", {name.upper(): name for name in vf.ZYGOSITY_CODES}),  # type: ignore[misc]
-    description="Genotype relative to the row's ALT; CARRIER, NON_CARRIER, REF, ALT are groups.",
+
+@strawberry.enum(
+    description="Genotype relative to the row's ALT. CARRIER, NON_CARRIER, REF and "
+    "ALT are groups; HET includes HET_ALT (this ALT with another ALT)."
 )
-Operator = strawberry.enum(Enum("Operator", {o.upper(): o for o in vf.OPERATORS}))  # type: ignore[misc]
-SampleField = strawberry.enum(Enum("SampleField", {f.upper(): f for f in vf.SAMPLE_FIELDS}))  # type: ignore[misc]
-Impact = strawberry.enum(Enum("Impact", {i: i for i in vf.IMPACTS}))  # type: ignore[misc]
-SortField = strawberry.enum(Enum("SortField", {k.upper(): k for k in vf.SORT_KEYS}))  # type: ignore[misc]
+class Zygosity(Enum):
+    HOM_REF = "hom_ref"
+    HET = "het"
+    HOM_ALT = "hom_alt"
+    HEMI_REF = "hemi_ref"
+    HEMI_ALT = "hemi_alt"
+    HET_ALT = "het_alt"
+    OTHER_ALT = "other_alt"
+    PARTIAL_ALT = "partial_alt"
+    PARTIAL = "partial"
+    MISSING = "missing"
+    CARRIER = "carrier"
+    NON_CARRIER = "non_carrier"
+    REF = "ref"
+    ALT = "alt"
+
+
+@strawberry.enum
+class Operator(Enum):
+    EQ = "eq"
+    NE = "ne"
+    LT = "lt"
+    LE = "le"
+    GT = "gt"
+    GE = "ge"
+
+
+@strawberry.enum
+class SampleField(Enum):
+    DP = "dp"
+    GQ = "gq"
+    VAF = "vaf"
+    AD_REF = "ad_ref"
+    AD_ALT = "ad_alt"
+
+
+@strawberry.enum
+class Impact(Enum):
+    MODIFIER = "MODIFIER"
+    LOW = "LOW"
+    MODERATE = "MODERATE"
+    HIGH = "HIGH"
+
+
+@strawberry.enum
+class SortField(Enum):
+    POSITION = "position"
+    QUAL = "qual"
+    GENE = "gene"
+    IMPACT = "impact"
+    DP = "dp"
+    GQ = "gq"
+    VAF = "vaf"
+
+
 IMPACT_NAMES = dict(enumerate(vf.IMPACTS))
 
 
@@ -55,16 +107,33 @@ class VariantRecord:
     @classmethod
     def from_row(cls, r: VariantRow) -> VariantRecord:
         return cls(
-            variant_id=strawberry.ID(str(r.variant_id)), chrom=r.chrom, pos=r.pos, end=r.end,
-            ref=r.ref, alt=r.alt, qual=r.qual, filters=r.filters, info=r.info, ac=r.ac, an=r.an,
-            genes=r.genes or [], consequences=r.consequences or [],
+            variant_id=strawberry.ID(str(r.variant_id)),
+            chrom=r.chrom,
+            pos=r.pos,
+            end=r.end,
+            ref=r.ref,
+            alt=r.alt,
+            qual=r.qual,
+            filters=r.filters,
+            info=r.info,
+            ac=r.ac,
+            an=r.an,
+            genes=r.genes or [],
+            consequences=r.consequences or [],
             worst_consequence=r.worst_consequence,
             worst_impact=IMPACT_NAMES.get(r.worst_impact) if r.worst_impact is not None else None,
             calls=[
-                Call(sample_id=strawberry.ID(str(sid)), gt=v["gt"],
-                     zygosity=vf.ZYGOSITY_NAMES.get(v["zyg"]) if v["zyg"] is not None else None,
-                     dp=v["dp"], gq=v["gq"], ad_ref=v["ad_ref"], ad_alt=v["ad_alt"],
-                     vaf=v["vaf"], phase_set=v["ps"])
+                Call(
+                    sample_id=strawberry.ID(str(sid)),
+                    gt=v["gt"],
+                    zygosity=vf.ZYGOSITY_NAMES.get(v["zyg"]) if v["zyg"] is not None else None,
+                    dp=v["dp"],
+                    gq=v["gq"],
+                    ad_ref=v["ad_ref"],
+                    ad_alt=v["ad_alt"],
+                    vaf=v["vaf"],
+                    phase_set=v["ps"],
+                )
                 for sid, v in r.samples.items()
             ],
         )
@@ -79,5 +148,9 @@ class VariantPage:
 
     @classmethod
     def from_page(cls, page: Page[VariantRow]) -> VariantPage:
-        return cls(total=page.total, offset=page.offset, limit=page.limit,
-                   items=[VariantRecord.from_row(r) for r in page.items])
+        return cls(
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+            items=[VariantRecord.from_row(r) for r in page.items],
+        )
