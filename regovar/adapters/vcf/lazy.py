@@ -1,8 +1,8 @@
 """CallRows whose INFO, annotations and extra FORMAT values are parsed on first access.
 
 Typing every INFO key and splitting hundreds of VEP transcripts costs more than the rest of a
-record put together, yet the loader needs them only for variants it has not stored (or not
-annotated with this release) before. A :class:`LazyCallRow` is a real :class:`CallRow`: reading
+record put together, and a loader that already holds a variant (or its annotations for this
+release) has no use for them. A :class:`LazyCallRow` is a real :class:`CallRow`: reading
 ``row.info``, ``row.annotations`` or ``row.format_values`` parses them once and stores the result
 in the ordinary dataclass slot, so equality, ``repr``, pickling and ``dataclasses.asdict`` all see
 normal values.
