@@ -176,3 +176,13 @@ def test_gvcf_blocks_and_reference_sites_give_no_rows(tmp_path: Path) -> None:
     (row,) = rows
     assert (row.pos, row.alt, row.n_alts, vaf3(row.vaf)) == (33, "C", 1, [0.5, 0.0, 0.0])
     assert row.zyg == [Z.HET, Z.HOM_REF, Z.OTHER_ALT]
+
+
+def test_large_cohort_genotypes(tmp_path: Path) -> None:
+    gts = ["0/0", "0/1", "1/1", "./.", "1", "0|1"] * 10
+    samples = tuple(f"P{i}" for i in range(len(gts)))
+    _, rows = read(write_vcf(tmp_path, tabs("1 10 . A G 1 PASS . GT " + " ".join(gts)),
+                             samples=samples))
+    (row,) = rows
+    assert row.zyg[:6] == [Z.HOM_REF, Z.HET, Z.HOM_ALT, Z.MISSING, Z.HEMI_ALT, Z.HET]
+    assert (row.ac, row.an) == (5 * 10, 9 * 10)

@@ -167,16 +167,18 @@ class SampleParser:
         Small cohorts repeat the same GT combination (trio: '0/1','0/0','0/1'...) so the whole
         combination is memoised; large cohorts are computed per sample.
         """
-        key = tuple(gts)
-        found = self.gt_rows.get(key)
-        if found is not None:
-            return found
+        small = self.n <= 32  # a large cohort rarely repeats a whole GT combination
+        if small:
+            key = tuple(gts)
+            found = self.gt_rows.get(key)
+            if found is not None:
+                return found
         zyg, counts, called = zip(*map(self.bi_gts.__getitem__, gts), strict=True)
         if None in zyg:
             for gt in gts:
                 self.call(gt, 2, line)  # raises with the offending GT
         value = zyg, sum(counts), sum(called)
-        if self.n <= 32:
+        if small:
             if len(self.gt_rows) >= _CACHE_LIMIT:
                 self.gt_rows.clear()
             self.gt_rows[key] = value
