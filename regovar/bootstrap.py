@@ -64,7 +64,12 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
     def uow() -> UnitOfWork:
         return UnitOfWork(sessions)
 
-    queue = JobQueue(make_broker(settings.broker_url, url)) if with_broker else None
+    queue = None
+    if with_broker:
+        broker = make_broker(
+            settings.broker_url, url, heartbeat_ttl=settings.worker_heartbeat_ttl
+        )
+        queue = JobQueue(broker)
     return Container(
         settings=settings,
         database_url=url,

@@ -29,6 +29,7 @@ class Settings:
     http_port: int = 8000
     max_page_size: int = 1000
     import_batch_rows: int = 20000
+    worker_heartbeat_ttl: int = 60  # s without heartbeat before a worker's messages are requeued
     log_level: str = "INFO"
 
     @property
@@ -61,7 +62,7 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))
-    if name in ("http_port", "max_page_size", "import_batch_rows"):
+    if name in ("http_port", "max_page_size", "import_batch_rows", "worker_heartbeat_ttl"):
         try:
             return int(raw)
         except ValueError as exc:

@@ -16,14 +16,23 @@ def libpq_url(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def make_broker(broker_url: str | None, database_url: str) -> dramatiq.Broker:
+def make_broker(
+    broker_url: str | None, database_url: str, *, heartbeat_ttl: float = 60.0
+) -> dramatiq.Broker:
     """Builds the broker and makes it dramatiq's global one (actors bind to it)."""
     url = broker_url or libpq_url(database_url)
     broker: dramatiq.Broker
     if url.startswith(("postgresql://", "postgres://")):
         from dramatiq_postgres import PostgresBroker
 
-        broker = PostgresBroker(url=url, results=False)
+        # A worker that stops heartbeating (killed, machine lost) gets its messages requeued.
+        broker = PostgresBroker(
+            url=url,
+            results=False,
+            heartbeat_ttl=heartbeat_ttl,
+            heartbeat_interval=max(heartbeat_ttl / 4, 0.5),
+            maintenance_interval=max(heartbeat_ttl / 2, 1.0),
+        )
     elif url.startswith(("redis://", "rediss://")):
         from dramatiq.brokers.redis import RedisBroker
 

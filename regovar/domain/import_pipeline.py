@@ -29,6 +29,7 @@ from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.variant_store import IMPACT_CODES, LoadCounts
 
 PROGRESS_EVERY_S = 1.0
+CELLS_PER_BATCH = 400_000
 
 
 async def mark_running(uow: UnitOfWork, job: Import) -> None:
@@ -109,6 +110,8 @@ async def load(
 
 async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Progress) -> int:
     rows: Iterator[CallRow] = reader.rows()
+    # Bound memory by genotype cells, not rows: a 2,000-sample file gets small batches.
+    batch_rows = max(100, min(batch_rows, CELLS_PER_BATCH // max(len(reader.header.samples), 1)))
     records = 0
     last_line = -1
     try:

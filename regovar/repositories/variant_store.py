@@ -107,6 +107,8 @@ class VariantStore:
 
     async def begin(self) -> None:
         conn = await self._driver()
+        # Set-based steps sort and hash the whole import: give them memory for this transaction.
+        await conn.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'")
         await conn.execute(_STAGE_DDL)
 
     async def stage(self, rows: list[CallRow], summaries: list[tuple[Any, ...]]) -> None:
@@ -143,6 +145,9 @@ class VariantStore:
         conn = await self._driver()
         code = ASSEMBLY_CODES[assembly]
         await conn.execute(_DEDUP)
+        dup_total = await conn.fetchval(_DUPLICATE_COUNT)
+        duplicates = await conn.fetch(_DUPLICATES) if dup_total else []
+        await conn.execute(_DROP_DUPLICATES)
         new_variants = _rowcount(await conn.execute(_INSERT_VARIANTS.format(asm=code)))
         await conn.execute(_RESOLVE_IDS.format(asm=code))
         table = f"calls_i{int(import_id)}"
@@ -150,11 +155,9 @@ class VariantStore:
         variants = await conn.fetchval(f"SELECT count(*) FROM {table}")
         if release_id is not None:
             await conn.execute(_INSERT_ANNOTATIONS.format(rel=int(release_id)))
-        duplicates = await conn.fetch(_DUPLICATES)
-        dup_total = await conn.fetchval("SELECT count(*) FROM stage_calls") - variants
         await conn.execute(_ATTACH.format(table=table, id=int(import_id)))
         await conn.execute(
-            "DROP TABLE IF EXISTS stage_calls, stage_kept, stage_annotations, "
+            "DROP TABLE IF EXISTS stage_calls, stage_duplicates, stage_annotations, "
             "stage_ids, stage_fresh"
         )
         return LoadCounts(
@@ -218,15 +221,23 @@ CREATE TEMP TABLE stage_annotations (
 
 # A file may list the same variant twice (after normalisation): the first line wins.
 _DEDUP = """
+CREATE TEMP TABLE stage_duplicates ON COMMIT DROP AS
+SELECT DISTINCT ON (vkey) vkey, line AS first_line, alt_index AS first_alt, n
+FROM stage_calls
+JOIN (SELECT vkey, count(*) AS n FROM stage_calls GROUP BY vkey HAVING count(*) > 1) d
+    USING (vkey)
+ORDER BY vkey, line, alt_index;
+"""
+
+_DROP_DUPLICATES = """
+DELETE FROM stage_calls s USING stage_duplicates d
+WHERE s.vkey = d.vkey AND (s.line, s.alt_index) > (d.first_line, d.first_alt);
 ANALYZE stage_calls;
-CREATE TEMP TABLE stage_kept ON COMMIT DROP AS
-SELECT DISTINCT ON (vkey) * FROM stage_calls ORDER BY vkey, line;
-ANALYZE stage_kept;
 """
 
 _INSERT_VARIANTS = """
 INSERT INTO variants (assembly, chrom, chrom_rank, pos, end_pos, ref, alt, vkey)
-SELECT {asm}, chrom, chrom_rank, pos, end_pos, ref, alt, vkey FROM stage_kept
+SELECT {asm}, chrom, chrom_rank, pos, end_pos, ref, alt, vkey FROM stage_calls
 ORDER BY chrom_rank, chrom, pos, ref, alt
 ON CONFLICT (assembly, vkey) DO NOTHING
 """
@@ -235,7 +246,7 @@ ON CONFLICT (assembly, vkey) DO NOTHING
 _RESOLVE_IDS = """
 CREATE TEMP TABLE stage_ids ON COMMIT DROP AS
 SELECT s.line, s.alt_index, v.id AS variant_id
-FROM stage_kept s JOIN variants v ON v.assembly = {asm} AND v.vkey = s.vkey;
+FROM stage_calls s JOIN variants v ON v.assembly = {asm} AND v.vkey = s.vkey;
 CREATE UNIQUE INDEX ON stage_ids (line, alt_index);
 ANALYZE stage_ids;
 """
@@ -245,7 +256,7 @@ CREATE TABLE {table} (LIKE calls INCLUDING DEFAULTS);
 INSERT INTO {table}
 SELECT {id}, i.variant_id, s.line, s.alt_index, s.qual, s.filters, s.info, s.ac, s.an, s.gt,
        s.zyg, s.ps, s.dp, s.ad_ref, s.ad_alt, s.gq, s.vaf
-FROM stage_kept s JOIN stage_ids i ON i.line = s.line AND i.alt_index = s.alt_index
+FROM stage_calls s JOIN stage_ids i ON i.line = s.line AND i.alt_index = s.alt_index
 ORDER BY s.chrom_rank, s.chrom, s.pos, s.ref, s.alt;
 CREATE UNIQUE INDEX ON {table} (variant_id);
 ALTER TABLE {table} ADD CONSTRAINT {table}_import
@@ -263,7 +274,7 @@ WITH fresh AS (
     INSERT INTO variant_annotations
         (release_id, variant_id, genes, consequences, worst_consequence, worst_impact)
     SELECT {rel}, i.variant_id, s.genes, s.consequences, s.worst_consequence, s.worst_impact
-    FROM stage_kept s JOIN stage_ids i ON i.line = s.line AND i.alt_index = s.alt_index
+    FROM stage_calls s JOIN stage_ids i ON i.line = s.line AND i.alt_index = s.alt_index
     WHERE s.genes IS NOT NULL
     ON CONFLICT DO NOTHING
     RETURNING variant_id
@@ -280,8 +291,13 @@ JOIN stage_ids i ON i.line = a.line AND i.alt_index = a.alt_index
 JOIN stage_fresh f ON f.variant_id = i.variant_id;
 """
 
+_DUPLICATE_COUNT = "SELECT coalesce(sum(n - 1), 0) FROM stage_duplicates"
+
 _DUPLICATES = """
-SELECT min(chrom) || ':' || min(pos) || ' ' || min(ref) || '>' || min(alt) AS label,
-       array_agg(line ORDER BY line) AS lines
-FROM stage_calls GROUP BY vkey HAVING count(*) > 1 ORDER BY min(line) LIMIT 5
+SELECT s.chrom || ':' || s.pos || ' ' || s.ref || '>' || s.alt AS label,
+       (SELECT array_agg(c.line ORDER BY c.line) FROM stage_calls c WHERE c.vkey = d.vkey)
+           AS lines
+FROM stage_duplicates d
+JOIN stage_calls s ON s.vkey = d.vkey AND s.line = d.first_line AND s.alt_index = d.first_alt
+ORDER BY d.first_line LIMIT 5
 """

@@ -1,0 +1,64 @@
+"""Shared plumbing of the benchmarks: a database to run on and the input files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+WORK = Path(os.environ.get("REGOVAR_BENCH_DIR", tempfile.gettempdir())) / "regovar-bench"
+
+
+def exome_trio() -> Path:
+    """About 109k real GIAB trio records (11 copies), built by the shared make-trio tool."""
+    out = WORK / "trio11.vcf"
+    tool = SHARED / "tools" / "make-trio.py"
+    if not out.exists():
+        if not tool.exists():
+            sys.exit(f"missing {tool}: the exome-scale trio is built from ../shared")
+        WORK.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(tool), "11", str(out)], check=True)
+    return out
+
+
+def database(admin_url: str | None) -> tuple[str, object | None]:
+    """A fresh database on the given server, or on a private PostgreSQL started for the run."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = None
+    if admin_url is None:
+        from regovar.adapters.pgserver import EmbeddedPostgres
+
+        data = WORK / "pg"
+        data.mkdir(parents=True, exist_ok=True)
+        data.chmod(0o755)
+        server = EmbeddedPostgres(data)
+        admin_url = server.ensure_running()
+    url = make_url(admin_url)
+    name = f"regovar_bench_{uuid.uuid4().hex[:6]}"
+    sync = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(sync, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    from regovar.db import upgrade_schema
+
+    fresh = url.set(database=name).render_as_string(hide_password=False)
+    upgrade_schema(fresh)
+    return fresh, server
+
+
+def drop(admin_or_db_url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_or_db_url)
+    sync = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(sync, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
