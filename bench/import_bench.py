@@ -48,8 +48,9 @@ async def baseline(path: Path, url: str) -> dict[str, float]:
                 continue
             f = line.rstrip("\n").split("\t")
             qual = None if len(f) < 6 or f[5] == "." else float(f[5])
-            batch.append((f[0], int(f[1]), f[3], f[4], qual, f[6], f[7],
-                          f[8] if len(f) > 8 else None, f[9:]))
+            batch.append(
+                (f[0], int(f[1]), f[3], f[4], qual, f[6], f[7], f[8] if len(f) > 8 else None, f[9:])
+            )
             records += 1
             if len(batch) == BATCH:
                 await conn.copy_records_to_table("bare", records=batch)
@@ -74,14 +75,20 @@ async def regovar(path: Path, url: str) -> dict[str, float]:
     job = await c.imports.run(SYSTEM, started.job.id)
     seconds = time.perf_counter() - start
     await c.aclose()
-    return {"seconds": seconds, "records": job.records, "variants": job.variants,
-            "genotypes": job.genotypes}
+    return {
+        "seconds": seconds,
+        "records": job.records,
+        "variants": job.variants,
+        "genotypes": job.genotypes,
+    }
 
 
 def measure(kind: str, path: Path, url: str) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--one", kind, "--database-url", url, str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -103,8 +110,10 @@ def main() -> None:
         SHARED / "data" / "truvari__hg002_comp.vcf.gz",
         SHARED / "data" / "snpeff__genotypes.chr22.vcf.gz",
     ]
-    print(f"{'file':38} {'records':>9} {'regovar s':>9} {'rec/s':>8} {'geno/s':>10} "
-          f"{'peak MB':>8} {'COPY s':>7} {'ratio':>6}")
+    print(
+        f"{'file':38} {'records':>9} {'regovar s':>9} {'rec/s':>8} {'geno/s':>10} "
+        f"{'peak MB':>8} {'COPY s':>7} {'ratio':>6}"
+    )
     for path in files:
         url, server = database(args.database_url)
         try:
@@ -112,10 +121,13 @@ def main() -> None:
             ours = measure("regovar", path, url)
         finally:
             drop(url)
-        print(f"{path.name[:38]:38} {ours['records']:>9,} {ours['seconds']:>9.2f} "
-              f"{ours['records'] / ours['seconds']:>8,.0f} "
-              f"{ours['genotypes'] / ours['seconds']:>10,.0f} {ours['peak_mb']:>8.0f} "
-              f"{base['seconds']:>7.2f} {ours['seconds'] / base['seconds']:>6.2f}", flush=True)
+        print(
+            f"{path.name[:38]:38} {ours['records']:>9,} {ours['seconds']:>9.2f} "
+            f"{ours['records'] / ours['seconds']:>8,.0f} "
+            f"{ours['genotypes'] / ours['seconds']:>10,.0f} {ours['peak_mb']:>8.0f} "
+            f"{base['seconds']:>7.2f} {ours['seconds'] / base['seconds']:>6.2f}",
+            flush=True,
+        )
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
 

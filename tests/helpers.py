@@ -64,3 +64,20 @@ async def rows(
 
 def by_locus(items: list[VariantRow]) -> dict[str, VariantRow]:
     return {f"{r.chrom}:{r.pos}:{r.ref}>{r.alt}": r for r in items}
+
+
+def trio_copies(copies: int, out: Path) -> Path:
+    """A larger trio made of the demo trio's real records, placed on other chromosomes."""
+    import gzip
+
+    with gzip.open(DEMO_VCF, "rt") as fh:
+        lines = fh.read().splitlines(keepends=True)
+    header = [line for line in lines if line.startswith("#")]
+    records = [line.split("\t", 2) for line in lines if not line.startswith("#")]
+    with out.open("w") as fh:
+        fh.writelines(header)
+        for k in range(copies):
+            chrom = str(k % 22 + 1)
+            for _, pos, rest in records:
+                fh.write(f"{chrom}\t{int(pos) + k // 22 * 7}\t{rest}")
+    return out

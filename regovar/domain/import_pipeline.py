@@ -154,14 +154,13 @@ async def _release(uow: UnitOfWork, header: VcfHeader, sha256: str) -> int | Non
 
 
 def _duplicate_warnings(warnings: ImportWarnings, counts: LoadCounts) -> None:
+    """One warning per dropped record; the message shows the first duplicated variant."""
     for label, lines in counts.duplicates:
-        warnings.add(
-            "duplicate_record",
-            lines[1],
-            f"{label} appears on lines {', '.join(map(str, lines))}; the first one is kept",
-        )
-    hidden = counts.duplicate_count - sum(len(lines) - 1 for _, lines in counts.duplicates)
-    for _ in range(max(hidden, 0)):
+        message = f"{label} appears on lines {', '.join(map(str, lines))}; the first one is kept"
+        for line in lines[1:]:
+            warnings.add("duplicate_record", line, message)
+    shown = sum(len(lines) - 1 for _, lines in counts.duplicates)
+    for _ in range(max(counts.duplicate_count - shown, 0)):
         warnings.add("duplicate_record", None, "duplicate records; the first one is kept")
 
 

@@ -294,7 +294,9 @@ JOIN stage_fresh f ON f.variant_id = i.variant_id;
 _DUPLICATE_COUNT = "SELECT coalesce(sum(n - 1), 0) FROM stage_duplicates"
 
 _DUPLICATES = """
-SELECT s.chrom || ':' || s.pos || ' ' || s.ref || '>' || s.alt AS label,
+SELECT s.chrom || ':' || s.pos || ' ' ||
+       CASE WHEN length(s.ref) > 20 THEN left(s.ref, 10) || '...' ELSE s.ref END || '>' ||
+       CASE WHEN length(s.alt) > 20 THEN left(s.alt, 10) || '...' ELSE s.alt END AS label,
        (SELECT array_agg(c.line ORDER BY c.line) FROM stage_calls c WHERE c.vkey = d.vkey)
            AS lines
 FROM stage_duplicates d

@@ -1,0 +1,92 @@
+"""A worker killed in the middle of an import leaves no partial data; the retry completes it."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from regovar.bootstrap import build
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM
+from tests.helpers import new_project, trio_copies
+
+HEARTBEAT_TTL = "3"
+
+
+def _worker(database_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "REGOVAR_DATABASE_URL": database_url,
+        "REGOVAR_DATA_DIR": str(data_dir),
+        "REGOVAR_WORKER_HEARTBEAT_TTL": HEARTBEAT_TTL,
+    }
+    env.pop("REGOVAR_BROKER_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "worker", "--threads", "1"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _scalar(container, sql: str, **params):
+    async with container.engine.connect() as conn:
+        return (await conn.execute(text(sql), params)).scalar_one()
+
+
+async def _wait(container, import_id: int, done, seconds: float):
+    job = None
+    for _ in range(int(seconds * 10)):
+        job = await container.imports.get(SYSTEM, import_id)
+        if done(job):
+            return job
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"import {import_id}: still {job.state if job else '?'} ({job})")
+
+
+async def test_killed_worker_then_retry(container, import_dir, tmp_path):
+    vcf = trio_copies(6, import_dir / "crash-trio.vcf")
+    project = await new_project(container, "crash")
+    sender = build(
+        dataclasses.replace(container.settings, broker_url=None), url=container.database_url
+    )
+    variants_before = await _scalar(container, "SELECT count(*) FROM variants")
+    first = _worker(container.database_url, tmp_path)
+    try:
+        started = await sender.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
+        job_id = started.job.id
+        await _wait(container, job_id, lambda j: j.state == "running" and j.progress >= 0.2, 120)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    await asyncio.sleep(0.5)
+    job = await container.imports.get(SYSTEM, job_id)
+    assert job.state == "running" and job.attempts == 1
+    assert (
+        await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job_id) == 0
+    )
+    assert await _scalar(container, "SELECT to_regclass(:t) IS NULL", t=f"calls_i{job_id}")
+    assert await _scalar(container, "SELECT count(*) FROM variants") == variants_before
+
+    second = _worker(container.database_url, tmp_path)
+    try:
+        job = await _wait(container, job_id, lambda j: j.state in ("done", "failed"), 240)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+        await sender.aclose()
+        sender.close_broker()
+    assert job.state == "done", job.error_message
+    assert job.attempts == 2
+    assert job.records == 6 * 9940
+    assert (
+        await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job_id) == 3
+    )
