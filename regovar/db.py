@@ -17,7 +17,15 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=5,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "regovar", "jit": "off"}},
+        connect_args={
+            "server_settings": {
+                "application_name": "regovar",
+                "jit": "off",
+                # Variant queries depend on their values (which partition, which genes):
+                # plan each execution rather than reuse a generic plan.
+                "plan_cache_mode": "force_custom_plan",
+            }
+        },
     )
 
 

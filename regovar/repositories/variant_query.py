@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     and_,
+    case,
     cast,
     false,
     func,
@@ -176,11 +177,26 @@ class _Compiler:
         info = self.info_column()
         if node.op == "exists":
             return info.has_key(node.name)
-        path = f'$."{node.name}" ? (@ {_JSONPATH_OPS[node.op]} $v)'
+        field = info[node.name]
+        compare = _OPS[node.op]
+        if isinstance(node.value, bool):
+            scalar = compare(field.as_boolean(), node.value)
+            kind = "boolean"
+        elif isinstance(node.value, int | float):
+            scalar = compare(field.as_float(), float(node.value))
+            kind = "number"
+        else:
+            scalar = compare(field.as_string(), str(node.value))
+            kind = "string"
+        # Scalars compare directly; lists (Number=. fields) match when any element does.
+        path = f'$."{node.name}"[*] ? (@ {_JSONPATH_OPS[node.op]} $v)'
         value = cast(literal(node.value), _json_type(node.value))
-        variables = func.jsonb_build_object("v", value)
+        in_list = func.jsonb_path_exists(
+            info, cast(literal(path), JSONPATH), func.jsonb_build_object("v", value)
+        )
+        kind_of = func.jsonb_typeof(field)
         return func.coalesce(
-            func.jsonb_path_exists(info, cast(literal(path), JSONPATH), variables), false()
+            case((kind_of == kind, scalar), (kind_of == "array", in_list), else_=false()), false()
         )
 
 
@@ -223,16 +239,22 @@ class VariantQueryRepository:
         compiler = _Compiler(placements, release_id)
         where = compiler.compile(query.filter)
         compiler.uses_annotations = True  # the page shows genes and consequences
+        if query.limit > 0:
+            # One pass: the filtered set is computed once for both the page and the total.
+            columns = [*_columns(compiler, query.sample_ids), func.count().over().label("total")]
+            stmt = compiler.from_clause(select(*columns)).where(where)
+            stmt = stmt.order_by(*_order(compiler, query.sort))
+            stmt = stmt.offset(query.offset).limit(query.limit)
+            result = (await self.session.execute(stmt)).all()
+            if result:
+                total = int(result[0]._mapping["total"])
+                return [_row(r._mapping, query.sample_ids) for r in result], total
+            if query.offset == 0:
+                return [], 0
         count_compiler = _Compiler(placements, release_id)
         count_where = count_compiler.compile(query.filter)
         count_stmt = count_compiler.from_clause(select(func.count())).where(count_where)
-        total = int(await self.session.scalar(count_stmt) or 0)
-        if total == 0 or query.limit == 0:
-            return [], total
-        stmt = compiler.from_clause(select(*_columns(compiler, query.sample_ids))).where(where)
-        stmt = stmt.order_by(*_order(compiler, query.sort)).offset(query.offset).limit(query.limit)
-        result = await self.session.execute(stmt)
-        return [_row(r._mapping, query.sample_ids) for r in result], total
+        return [], int(await self.session.scalar(count_stmt) or 0)
 
 
 def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]]:

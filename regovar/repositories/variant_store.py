@@ -156,6 +156,8 @@ class VariantStore:
         if release_id is not None:
             await conn.execute(_INSERT_ANNOTATIONS.format(rel=int(release_id)))
         await conn.execute(_ATTACH.format(table=table, id=int(import_id)))
+        # Fresh statistics, so that the first queries of this import get good plans.
+        await conn.execute("ANALYZE variants, variant_annotations")
         await conn.execute(
             "DROP TABLE IF EXISTS stage_calls, stage_duplicates, stage_annotations, "
             "stage_ids, stage_fresh"
