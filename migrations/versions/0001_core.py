@@ -92,23 +92,27 @@ CREATE TABLE samples (
 CREATE INDEX ix_samples_project_id ON samples(project_id);
 CREATE INDEX ix_samples_subject_id ON samples(subject_id);
 CREATE TABLE variants (
-    id bigserial PRIMARY KEY,
+    vkey bytea PRIMARY KEY,
     assembly smallint NOT NULL CHECK (assembly IN (37, 38)),
     chrom text NOT NULL,
     chrom_rank smallint NOT NULL,
     pos integer NOT NULL,
     end_pos integer NOT NULL,
     ref text NOT NULL,
-    alt text NOT NULL,
-    vkey bytea NOT NULL,
-    CONSTRAINT uq_variants_key UNIQUE (assembly, vkey)
+    alt text NOT NULL
 );
 CREATE INDEX ix_variants_locus ON variants(assembly, chrom, pos);
 CREATE TABLE calls (
     import_id integer NOT NULL,
-    variant_id bigint NOT NULL,
+    vkey bytea NOT NULL,
     line integer NOT NULL,
     alt_index smallint NOT NULL,
+    chrom_rank smallint NOT NULL,
+    chrom text NOT NULL,
+    pos integer NOT NULL,
+    end_pos integer NOT NULL,
+    ref text NOT NULL,
+    alt text NOT NULL,
     qual real,
     filters text[],
     info jsonb,
@@ -125,31 +129,15 @@ CREATE TABLE calls (
 ) PARTITION BY LIST (import_id);
 CREATE TABLE variant_annotations (
     release_id integer NOT NULL REFERENCES annotation_releases(id) ON DELETE CASCADE,
-    variant_id bigint NOT NULL,
+    vkey bytea NOT NULL,
     genes text[] NOT NULL,
     consequences text[] NOT NULL,
     worst_consequence text,
     worst_impact smallint,
-    PRIMARY KEY (release_id, variant_id)
+    transcripts jsonb NOT NULL,
+    PRIMARY KEY (release_id, vkey)
 );
-CREATE INDEX ix_variant_annotations_genes ON variant_annotations USING gin (genes);
-CREATE TABLE transcript_annotations (
-    release_id integer NOT NULL REFERENCES annotation_releases(id) ON DELETE CASCADE,
-    variant_id bigint NOT NULL,
-    ordinal integer NOT NULL,
-    source text NOT NULL,
-    gene text,
-    gene_id text,
-    feature text,
-    biotype text,
-    consequences text[] NOT NULL,
-    impact smallint,
-    hgvsc text,
-    hgvsp text,
-    warnings text[],
-    extra jsonb,
-    PRIMARY KEY (release_id, variant_id, ordinal)
-);
+
 """
 
 
@@ -167,7 +155,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP SCHEMA IF EXISTS dramatiq CASCADE")
     for table in (
-        "transcript_annotations",
         "variant_annotations",
         "calls",
         "variants",

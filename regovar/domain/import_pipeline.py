@@ -84,9 +84,9 @@ async def load(
                 raise ImportBusy(f"import {job.id} is being loaded by another worker")
             progress = _Progress(uow_factory, job.id, reader, on_progress)
             release_id = await _release(uow, reader.header, vcf_file.sha256)
-            await uow.variant_store.begin()
+            await uow.variant_store.begin(job.id, reader.assembly)
             records = await _stream(uow, reader, batch_rows, progress)
-            counts = await uow.variant_store.finish(job.id, reader.assembly, release_id)
+            counts = await uow.variant_store.finish(release_id)
             _duplicate_warnings(warnings, counts)
             samples = await _samples(uow, job, reader.header, ped, warnings)
             await uow.imports.mark(

@@ -10,7 +10,7 @@ from regovar.models.entities import (
     Subject,
     Variant,
 )
-from regovar.models.tables import calls, transcript_annotations, variant_annotations
+from regovar.models.tables import calls, variant_annotations
 
 __all__ = [
     "AnnotationRelease",
@@ -22,6 +22,5 @@ __all__ = [
     "Subject",
     "Variant",
     "calls",
-    "transcript_annotations",
     "variant_annotations",
 ]

@@ -142,11 +142,10 @@ class Sample(Base):
 
 
 class Variant(Base):
-    """A normalised allele, stored once per assembly; ``vkey`` is md5(chrom:pos:ref:alt[:end])."""
+    """A normalised allele; ``vkey`` = md5(assembly:chrom:pos:ref:alt[:end]) names it everywhere."""
 
     __tablename__ = "variants"
-    __table_args__ = (UniqueConstraint("assembly", "vkey", name="uq_variants_key"),)
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    vkey: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
     assembly: Mapped[int] = mapped_column(SmallInteger)  # 37 or 38
     chrom: Mapped[str] = mapped_column(Text)
     chrom_rank: Mapped[int] = mapped_column(SmallInteger)
@@ -154,4 +153,3 @@ class Variant(Base):
     end_pos: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str] = mapped_column(Text)
     alt: Mapped[str] = mapped_column(Text)
-    vkey: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,7 +1,8 @@
 """The variant store, as Core tables: read by set-based SQL, written by COPY.
 
 ``calls`` holds one row per (import, variant) with typed arrays of per-sample values, in the
-order of the import's sample columns. It is LIST-partitioned by import: an import loads its
+order of the import's sample columns, and the variant's locus (so that a query filters and sorts
+by position without a join). It is LIST-partitioned by import: an import loads its
 partition off-line and attaches it in its final transaction (all-or-nothing visibility), an
 analysis reads only the partitions of its samples, and deleting an import drops a table.
 """
@@ -9,9 +10,9 @@ analysis reads only the partitions of its samples, and deleting an import drops 
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Integer,
+    LargeBinary,
     SmallInteger,
     Table,
     Text,
@@ -24,9 +25,15 @@ calls = Table(
     "calls",
     Base.metadata,
     Column("import_id", Integer, nullable=False),
-    Column("variant_id", BigInteger, nullable=False),
+    Column("vkey", LargeBinary, nullable=False),
     Column("line", Integer, nullable=False),
     Column("alt_index", SmallInteger, nullable=False),
+    Column("chrom_rank", SmallInteger, nullable=False),
+    Column("chrom", Text, nullable=False),
+    Column("pos", Integer, nullable=False),
+    Column("end_pos", Integer, nullable=False),
+    Column("ref", Text, nullable=False),
+    Column("alt", Text, nullable=False),
     Column("qual", REAL),
     Column("filters", ARRAY(Text)),
     Column("info", JSONB),
@@ -47,28 +54,12 @@ variant_annotations = Table(
     "variant_annotations",
     Base.metadata,
     Column("release_id", Integer, primary_key=True),
-    Column("variant_id", BigInteger, primary_key=True),
+    Column("vkey", LargeBinary, primary_key=True),
     Column("genes", ARRAY(Text), nullable=False),
     Column("consequences", ARRAY(Text), nullable=False),
     Column("worst_consequence", Text),
     Column("worst_impact", SmallInteger),  # 0 MODIFIER, 1 LOW, 2 MODERATE, 3 HIGH
-)
-
-transcript_annotations = Table(
-    "transcript_annotations",
-    Base.metadata,
-    Column("release_id", Integer, primary_key=True),
-    Column("variant_id", BigInteger, primary_key=True),
-    Column("ordinal", Integer, primary_key=True),
-    Column("source", Text, nullable=False),
-    Column("gene", Text),
-    Column("gene_id", Text),
-    Column("feature", Text),
-    Column("biotype", Text),
-    Column("consequences", ARRAY(Text), nullable=False),
-    Column("impact", SmallInteger),
-    Column("hgvsc", Text),
-    Column("hgvsp", Text),
-    Column("warnings", ARRAY(Text)),
-    Column("extra", JSONB),
+    # Per-transcript entries, for display: a list of objects (source, gene, feature,
+    # consequences, impact, hgvsc, hgvsp...). Filters use the summary columns above.
+    Column("transcripts", JSONB, nullable=False),
 )

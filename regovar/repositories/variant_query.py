@@ -72,31 +72,33 @@ class _Compiler:
         return self.aliases[place.import_id].c[column][place.column + 1]
 
     def from_clause(self, select_stmt: Select[Any]) -> Select[Any]:
-        c0, v = self.base, self.v
+        c0 = self.base
         if len(self.imports) == 1:
-            stmt = select_stmt.select_from(c0.join(v, v.c.id == c0.c.variant_id))
-            stmt = stmt.where(c0.c.import_id == self.imports[0])
+            stmt = select_stmt.select_from(c0).where(c0.c.import_id == self.imports[0])
         else:
             ids = (
-                select(calls.c.variant_id)
+                select(calls.c.vkey)
                 .where(calls.c.import_id.in_(self.imports))
-                .group_by(calls.c.variant_id)
+                .group_by(calls.c.vkey)
                 .subquery("ids")
             )
-            joined = ids.join(v, v.c.id == ids.c.variant_id)
+            joined = ids.join(self.v, self.v.c.vkey == ids.c.vkey)
             for imp, alias in self.aliases.items():
                 joined = joined.outerjoin(
-                    alias, and_(alias.c.import_id == imp, alias.c.variant_id == ids.c.variant_id)
+                    alias, and_(alias.c.import_id == imp, alias.c.vkey == ids.c.vkey)
                 )
             stmt = select_stmt.select_from(joined)
         if self.uses_annotations:
+            va = self.va
             stmt = stmt.outerjoin(
-                self.va,
-                and_(
-                    self.va.c.variant_id == v.c.id, self.va.c.release_id == (self.release_id or -1)
-                ),
+                va, and_(va.c.vkey == self.locus.c.vkey, va.c.release_id == (self.release_id or -1))
             )
         return stmt
+
+    @property
+    def locus(self) -> Any:
+        """Where the variant's position is read: the import's own rows, or the variant table."""
+        return self.base if len(self.imports) == 1 else self.v
 
     def info_column(self) -> ColumnElement[Any]:
         if len(self.imports) == 1:
@@ -145,7 +147,7 @@ class _Compiler:
         return test
 
     def _region(self, node: vf.Region) -> ColumnElement[bool]:
-        v = self.v
+        v = self.locus
         parts = [v.c.chrom == node.chrom]
         if node.end is not None:
             parts.append(v.c.pos <= node.end)
@@ -208,7 +210,7 @@ def _json_type(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class VariantRowData:
-    variant_id: int
+    variant_key: str  # hex of the variant's 16-byte key
     chrom: str
     pos: int
     end: int
@@ -258,9 +260,9 @@ class VariantQueryRepository:
 
 
 def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]]:
-    v, va = c.v, c.va
+    v, va = c.locus, c.va
     cols: list[ColumnElement[Any]] = [
-        v.c.id.label("variant_id"),
+        v.c.vkey,
         v.c.chrom,
         v.c.pos,
         v.c.end_pos,
@@ -282,7 +284,7 @@ def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]
 
 
 def _order(c: _Compiler, sort: Sequence[vf.SortKey]) -> list[Any]:
-    v = c.v
+    v = c.locus
     clauses: list[Any] = []
     for key in sort:
         if key.key == "position":
@@ -306,7 +308,7 @@ def _order(c: _Compiler, sort: Sequence[vf.SortKey]) -> list[Any]:
 
 def _row(m: Any, sample_ids: Sequence[int]) -> VariantRowData:
     return VariantRowData(
-        variant_id=m["variant_id"],
+        variant_key=m["vkey"].hex(),
         chrom=m["chrom"],
         pos=m["pos"],
         end=m["end_pos"],

@@ -87,7 +87,7 @@ class Call:
 
 @strawberry.type
 class VariantRecord:
-    variant_id: strawberry.ID
+    variant_key: strawberry.ID = strawberry.field(description="Stable key of the variant (hex)")
     chrom: str
     pos: int
     end: int
@@ -107,7 +107,7 @@ class VariantRecord:
     @classmethod
     def from_row(cls, r: VariantRow) -> VariantRecord:
         return cls(
-            variant_id=strawberry.ID(str(r.variant_id)),
+            variant_key=strawberry.ID(r.variant_key),
             chrom=r.chrom,
             pos=r.pos,
             end=r.end,
