@@ -66,9 +66,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
 
     queue = None
     if with_broker:
-        broker = make_broker(
-            settings.broker_url, url, heartbeat_ttl=settings.worker_heartbeat_ttl
-        )
+        broker = make_broker(settings.broker_url, url, heartbeat_ttl=settings.worker_heartbeat_ttl)
         queue = JobQueue(broker)
     return Container(
         settings=settings,

@@ -11,6 +11,7 @@ import typer
 
 from regovar.bootstrap import Container, build
 from regovar.config import Settings, SettingsError, load_settings
+from regovar.db import current_revision, upgrade_schema
 from regovar.domain.errors import RegovarError
 
 T = TypeVar("T")
@@ -35,9 +36,17 @@ def settings() -> Settings:
 
 def container(*, with_broker: bool = True, config: Settings | None = None) -> Container:
     try:
-        return build(config or settings(), with_broker=with_broker)
+        c = build(config or settings(), with_broker=with_broker)
     except (RuntimeError, OSError) as exc:
         raise fail("DATABASE_UNAVAILABLE", str(exc)) from exc
+    if c.embedded is not None:
+        upgrade_schema(c.database_url)  # Regovar owns this database: keep its schema current
+    elif current_revision(c.database_url) is None:
+        raise fail(
+            "DATABASE_NOT_INITIALISED",
+            "the database has no Regovar schema yet: run `regovar db upgrade`",
+        )
+    return c
 
 
 def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: bool = True) -> T:

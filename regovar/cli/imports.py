@@ -62,7 +62,8 @@ def _print_summary(job: Import) -> None:
         return
     typer.echo(
         f"import {job.id} done: {job.records:,} records, {job.variants:,} variants "
-        f"({job.new_variants:,} new), {job.samples} samples, {job.genotypes:,} genotypes, "
+        f"({job.new_variants:,} new), {job.samples} sample{'s' if job.samples != 1 else ''}, "
+        f"{job.genotypes:,} genotypes, "
         f"{job.assembly}"
     )
     for w in job.warnings or []:
@@ -83,10 +84,12 @@ def list_imports(
     async def work(c: Container) -> None:
         pid = (await c.projects.find(SYSTEM, project)).id if project else None
         page = await c.imports.page(SYSTEM, pid, state, offset, limit)
+        files = await c.imports.files_by_id(SYSTEM, [i.file_id for i in page.items])
         rows = [
             {
                 "id": i.id,
                 "project": i.project_id,
+                "file": files[i.file_id].name,
                 "state": i.state,
                 "progress": f"{i.progress:.0%}",
                 "records": i.records,

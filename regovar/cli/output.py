@@ -32,7 +32,7 @@ def print_table(rows: list[dict[str, Any]], fmt: str, *, total: int | None = Non
 
 def _text(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.3g}"
+        return f"{value:g}"
     if isinstance(value, list):
         return ",".join(map(str, value))
     return str(value)

@@ -14,7 +14,6 @@ from regovar.bootstrap import Container
 from regovar.cli.base import container, fail, settings
 from regovar.cli.imports import _print_summary, _run_with_bar
 from regovar.cli.output import print_table
-from regovar.db import upgrade_schema
 from regovar.domain import variant_filter as vf
 from regovar.domain.errors import Conflict, RegovarError
 from regovar.domain.imports import StartImport
@@ -25,18 +24,23 @@ from regovar.domain.projects import CreateProject
 def _prepare(with_broker: bool = True) -> Container:
     config = settings()
     c = container(with_broker=with_broker, config=config)
-    if c.embedded is not None:  # Regovar owns this database: keep its schema current
-        upgrade_schema(c.database_url)
+    for folder in config.effective_import_dirs:
+        folder.mkdir(parents=True, exist_ok=True)
     return c
 
 
 def _start_worker(c: Container, threads: int) -> object:
+    """The worker runs actors on its own event loop: it needs its own engine (connections
+    belong to one loop), sharing the broker of the web server."""
     from dramatiq import Worker
 
+    from regovar.bootstrap import build
     from regovar.tasks.actors import register
 
-    register(c)
     assert c.queue is not None
+    own = build(c.settings, url=c.database_url, with_broker=False)
+    own.queue = c.queue
+    register(own)
     worker = Worker(c.queue.broker, worker_threads=threads)
     worker.start()
     return worker
@@ -50,6 +54,9 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
     worker = _start_worker(c, 1) if with_worker else None
     host, port = host or c.settings.http_host, port or c.settings.http_port
     typer.echo(f"GraphQL and GraphiQL at http://{host}:{port}/graphql  (Ctrl-C to stop)")
+    # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make that
+    # a normal exit, so that the worker and the private PostgreSQL are stopped below.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(create_app(c), host=host, port=port, log_level="warning")
     finally:
@@ -57,6 +64,10 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
             worker.stop()  # type: ignore[attr-defined]
         c.close_broker()
         c.stop_embedded()
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def serve(

@@ -42,22 +42,33 @@ def variants(
     sort: str = typer.Option(
         "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
     ),
+    import_id: int | None = typer.Option(
+        None, "--import", help="Import id, when a sample name is in several imports."
+    ),
     offset: int = typer.Option(0, min=0),
     limit: int = typer.Option(100, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
-    """Variants of one or several samples of a project."""
+    """Variants of one or several samples of a project.
+
+    Quote each --sample: 'HG002:het:dp>=10' (the shell reads > as a redirection).
+    """
 
     async def work(c: Container) -> None:
         found = await c.projects.find(SYSTEM, project)
         specs = [_split_sample(s) for s in sample]
         ids = []
         for name, _ in specs:
-            page = await c.variants.samples(SYSTEM, project_id=found.id, name=name, limit=2)
-            if page.total != 1:
+            page = await c.variants.samples(
+                SYSTEM, project_id=found.id, import_id=import_id, name=name, limit=20
+            )
+            if page.total == 0:
+                raise fail("NOT_FOUND", f"no sample {name!r} in project {found.name!r}")
+            if page.total > 1:
+                imports = ", ".join(str(s.import_id) for s in page.items)
                 raise fail(
-                    "NOT_FOUND" if page.total == 0 else "INVALID_INPUT",
-                    f"sample {name!r}: {page.total} samples with that name in the project",
+                    "INVALID_INPUT",
+                    f"sample {name!r} is in several imports ({imports}): choose one with --import",
                 )
             ids.append(page.items[0].id)
         leaves = [
@@ -77,7 +88,11 @@ def variants(
         )
         result = await c.variants.query(SYSTEM, query)
         names = dict(zip(ids, (n for n, _ in specs), strict=True))
-        rows = [_row(r, names) for r in result.items]
+        rows = [_row(r, names, full=format != "table") for r in result.items]
+        if not rows and format == "tsv":
+            rows_header = _row(None, names, full=True)
+            typer.echo("\t".join(rows_header))
+            return
         print_table(rows, format, total=result.total)
 
     run(container(with_broker=False), work)
@@ -157,23 +172,48 @@ def _number(text: str) -> float:
         raise fail("INVALID_INPUT", f"{text!r} is not a number") from exc
 
 
-def _row(r: VariantRow, names: dict[int, str]) -> dict[str, object]:
-    row: dict[str, object] = {
-        "chrom": r.chrom,
-        "pos": r.pos,
-        "ref": _short(r.ref),
-        "alt": _short(r.alt),
-        "qual": r.qual,
-        "filter": ";".join(r.filters) if r.filters else ".",
-        "genes": r.genes,
-        "consequence": r.worst_consequence,
-    }
-    for sid, values in r.samples.items():
-        zyg = vf.ZYGOSITY_NAMES.get(values["zyg"], "") if values["zyg"] is not None else ""
-        row[names[sid]] = f"{values['gt'] or '.'} {zyg} dp={values['dp']} vaf=" + (
-            f"{values['vaf']:.2f}" if values["vaf"] is not None else "."
+def _row(r: VariantRow | None, names: dict[int, str], *, full: bool) -> dict[str, object]:
+    """A table row: compact for reading; complete and one value per column for tsv and json."""
+    if r is None:  # the header of an empty result
+        r = VariantRow(
+            "",
+            "",
+            0,
+            0,
+            "",
+            "",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            {sid: dict.fromkeys(("gt", "zyg", "dp", "gq", "vaf")) for sid in names},
         )
+    row: dict[str, object] = {
+        "chrom": r.chrom, "pos": r.pos,
+        "ref": r.ref if full else _short(r.ref), "alt": r.alt if full else _short(r.alt),
+        "qual": _round(r.qual), "filter": ";".join(r.filters) if r.filters else ".",
+        "genes": r.genes, "consequence": r.worst_consequence,
+    }  # fmt: skip
+    for sid, v in r.samples.items():
+        zyg = vf.ZYGOSITY_NAMES.get(v["zyg"], "") if v["zyg"] is not None else ""
+        name = names[sid]
+        if full:
+            row |= {f"{name}.gt": v["gt"], f"{name}.zygosity": zyg, f"{name}.dp": v["dp"],
+                    f"{name}.gq": v["gq"], f"{name}.vaf": _round(v["vaf"])}  # fmt: skip
+        else:
+            vaf = f"{v['vaf']:.2f}" if v["vaf"] is not None else "."
+            row[name] = f"{v['gt'] or '.'} {zyg} dp={v['dp']} gq={v['gq']} vaf={vaf}"
     return row
+
+
+def _round(value: float | None) -> float | None:
+    """REAL columns carry binary noise (48.93000030517578): show what the file said."""
+    return None if value is None else float(f"{value:.6g}")
 
 
 def _short(allele: str) -> str:

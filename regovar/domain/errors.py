@@ -36,6 +36,12 @@ class VcfMalformedError(RegovarError):
     code = "VCF_MALFORMED"
 
 
+class VcfNoSamples(RegovarError):
+    """A valid sites-only VCF: nothing to import for a case (no genotypes)."""
+
+    code = "VCF_NO_SAMPLES"
+
+
 class PedMalformedError(RegovarError):
     code = "PED_MALFORMED"
 

@@ -22,6 +22,7 @@ from regovar.domain.errors import (
     PedMalformedError,
     RegovarError,
     VcfMalformedError,
+    VcfNoSamples,
 )
 from regovar.models import File, Import
 from regovar.repositories.subjects import SubjectRecord
@@ -72,12 +73,19 @@ async def load(
             assembly=job.requested_assembly,
             default_assembly=default_assembly,
             warnings=warnings,
-            require_samples=True,
         )
     except (VcfMalformed, PedMalformed) as exc:
         raise _domain_error(exc) from exc
     except OSError as exc:
         raise VcfMalformedError(f"{vcf_file.path}: cannot read: {exc.strerror or exc}") from exc
+    if not reader.header.samples:
+        reader.close()
+        raise VcfNoSamples(
+            f"{vcf_file.path}: VCF has no sample columns (a sites-only file); a case import "
+            "needs genotypes",
+            file=vcf_file.path,
+            line=reader.header.header_lines,
+        )
     with reader:
         async with uow_factory() as uow:
             if not await uow.imports.try_lock(job.id):

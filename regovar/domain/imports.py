@@ -16,9 +16,10 @@ from regovar.domain.errors import (
     RegovarError,
 )
 from regovar.domain.principal import Principal
-from regovar.models import Import
+from regovar.models import File, Import
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 
+IMPORT_STATES = ("queued", "running", "done", "failed")
 ProgressCallback = Callable[[float, int], None]
 Dispatch = Callable[[int], None]
 
@@ -69,6 +70,10 @@ class ImportManager:
                 raise NotFound(f"project {command.project_id} not found", id=command.project_id)
             previous = await uow.imports.same_content(command.project_id, vcf_sha, ped_sha)
             if previous is not None and previous.state != "failed":
+                if previous.state == "queued" and queue and self.dispatch is not None:
+                    # Its message may be lost (broker purged, worker never ran): send it again;
+                    # the import is idempotent and locked, so a duplicate message is harmless.
+                    self.dispatch(previous.id)
                 return ImportStarted(previous, already_imported=True)
             if previous is not None:
                 job = previous
@@ -109,7 +114,10 @@ class ImportManager:
     def _checked_path(self, principal: Principal, raw: str | None, kind: str) -> Path:
         if not raw:
             raise InvalidInput(f"a {kind} path is required", field="path")
-        path = Path(raw).expanduser().resolve()
+        path = Path(raw).expanduser()
+        if not path.is_absolute() and not principal.is_system and self.import_dirs:
+            path = self.import_dirs[0] / path  # web callers name files inside the drop folder
+        path = path.resolve()
         if not principal.is_system and not any(path.is_relative_to(d) for d in self.import_dirs):
             raise PermissionDenied(
                 f"{kind} file {raw} is outside the import folders",
@@ -167,9 +175,15 @@ class ImportManager:
         limit: int = 100,
     ) -> Page[Import]:
         check_page(offset, limit, self.max_page_size)
+        if state is not None and state not in IMPORT_STATES:
+            raise InvalidInput(f"unknown import state {state!r}; expected one of {IMPORT_STATES}")
         async with self.uow() as uow:
             items, total = await uow.imports.page(project_id, state, offset, limit)
             return Page(items, total, offset, limit)
+
+    async def files_by_id(self, principal: Principal, ids: list[int]) -> dict[int, File]:
+        async with self.uow() as uow:
+            return await uow.files.get_many(ids)
 
     async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Import]:
         async with self.uow() as uow:

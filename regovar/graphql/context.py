@@ -37,6 +37,7 @@ class Context:
         readers: dict[str, Callable[[Principal, list[int]], Awaitable[dict[int, Any]]]] = {
             "project": c.projects.get_many,
             "import": c.imports.get_many,
+            "file": c.imports.files_by_id,
             "sample": c.variants.samples_by_id,
         }
         read = readers[name]

@@ -14,3 +14,22 @@ JSON = strawberry.scalar(
 
 def page_args(offset: int, limit: int) -> dict[str, Any]:
     return {"offset": offset, "limit": limit}
+
+
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object, name: str = "id") -> int:
+    """GraphQL IDs are strings; ours are positive 32-bit integers."""
+    from regovar.domain.errors import InvalidInput
+
+    text = str(value).strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise InvalidInput(
+            f"{name} must be a positive integer id, got {str(value)[:40]!r}", field=name
+        )
+    return int(text)
+
+
+def optional_id(value: object | None, name: str) -> int | None:
+    return None if value is None or value == "" else parse_id(value, name)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from regovar.graphql.errors import DomainErrors
@@ -30,7 +33,13 @@ class Mutation(ProjectMutations, ImportMutations):
     pass
 
 
-schema = strawberry.Schema(
+class RegovarSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """User errors (domain codes, invalid queries) are answers, not server faults; the
+        DomainErrors extension logs the unexpected ones with their request id."""
+
+
+schema = RegovarSchema(
     query=Query,
     mutation=Mutation,
     extensions=[

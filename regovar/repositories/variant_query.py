@@ -173,6 +173,8 @@ class _Compiler:
                 tests.append(filters.is_(None))
         if node.any_of:
             tests.append(filters.overlap(cast(list(node.any_of), ARRAY(Text))))
+        if not tests:  # neither PASS nor named filters asked: no condition on FILTER
+            return true()
         return or_(false(), *tests)
 
     def _info(self, node: vf.Info) -> ColumnElement[bool]:

@@ -111,7 +111,7 @@ async def test_shared_file_imports(container, case):
 @pytest.mark.parametrize("name", SITES_ONLY)
 async def test_sites_only_files_are_refused_with_a_clear_message(container, name):
     job = await import_file(container, SHARED / name)
-    assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+    assert (job.state, job.error_code) == ("failed", "VCF_NO_SAMPLES")
     assert "no sample columns" in job.error_message and name in job.error_message
 
 

@@ -82,7 +82,7 @@ async def test_header_only_file_finishes_with_zero_variants(container):
 
 async def test_sites_only_file_is_refused_for_a_case_import(container):
     job = await import_file(container, EDGE / "08-sites-only-no-samples.vcf")
-    assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+    assert (job.state, job.error_code) == ("failed", "VCF_NO_SAMPLES")
     assert "no sample columns" in job.error_message
 
 

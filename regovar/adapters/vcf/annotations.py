@@ -43,8 +43,11 @@ def vep_allele_keys(ref: str, alts: list[str]) -> dict[str, int]:
 
 
 _SV_NAMES = {
-    "DEL": ("DELETION",), "DUP": ("DUPLICATION", "TANDEM_DUPLICATION"),
-    "INS": ("INSERTION",), "INV": ("INVERSION",), "CNV": ("COPY_NUMBER_VARIATION",),
+    "DEL": ("DELETION",),
+    "DUP": ("DUPLICATION", "TANDEM_DUPLICATION"),
+    "INS": ("INSERTION",),
+    "INV": ("INVERSION",),
+    "CNV": ("COPY_NUMBER_VARIATION",),
 }
 
 
@@ -66,13 +69,21 @@ class AnnotationParser:
 
     def __init__(self, layouts: dict[str, list[str]], warnings: ImportWarnings) -> None:
         self.layouts = layouts
-        self.index = {key: {name: i for i, name in enumerate(layout)}
-                      for key, layout in layouts.items()}
+        self.index = {
+            key: {name: i for i, name in enumerate(layout)} for key, layout in layouts.items()
+        }
         self.warnings = warnings
         self.bcsq_consequences: dict[str, Consequences] = {}
 
-    def parse(self, raws: dict[str, str], ref: str, alts: list[str], kept: list[int],
-              line: int, bcsq_masks: list[tuple[int, tuple[int, ...]]] | None = None) -> ByAlt:
+    def parse(
+        self,
+        raws: dict[str, str],
+        ref: str,
+        alts: list[str],
+        kept: list[int],
+        line: int,
+        bcsq_masks: list[tuple[int, tuple[int, ...]]] | None = None,
+    ) -> ByAlt:
         out: ByAlt = {i: [] for i in kept}
         for key, raw in raws.items():
             if not raw or raw == ".":
@@ -88,11 +99,13 @@ class AnnotationParser:
             elif key == "EFF":
                 dropped = parse_eff(raw, layout, alts, out)
             else:
-                dropped = parse_bcsq(raw, layout, kept, bcsq_masks, out,
-                                     self.bcsq_consequences)
+                dropped = parse_bcsq(raw, layout, kept, bcsq_masks, out, self.bcsq_consequences)
             if dropped:
-                self.warnings.add(f"{key.lower()}_allele_unmatched", line,
-                                  f"{key} entries naming an allele absent from ALT were dropped")
+                self.warnings.add(
+                    f"{key.lower()}_allele_unmatched",
+                    line,
+                    f"{key} entries naming an allele absent from ALT were dropped",
+                )
         return out
 
     def _csq(self, raw: str, layout: list[str], ref: str, alts: list[str], out: ByAlt) -> int:
@@ -115,8 +128,14 @@ class AnnotationParser:
         return dropped
 
 
-def _csq_targets(values: list[str], allele_at: int | None, num_at: int | None,
-                 keys: dict[str, int], real: list[int], single_sv: bool) -> list[int] | None:
+def _csq_targets(
+    values: list[str],
+    allele_at: int | None,
+    num_at: int | None,
+    keys: dict[str, int],
+    real: list[int],
+    single_sv: bool,
+) -> list[int] | None:
     """ALT indexes an entry belongs to; None when it names an allele the record does not have."""
     if num_at is not None and num_at < len(values) and values[num_at].isdigit():
         return [int(values[num_at])]
@@ -141,11 +160,20 @@ def _csq_annotation(values: list[str], layout: list[str], idx: dict[str, int]) -
 
     terms = get("Consequence")
     consequences = terms.split("&") if terms else []
-    extra = {name: percent_decode(v) for name, v in zip(layout, values, strict=False)
-             if v and name not in _CSQ_MAPPED}
+    extra = {
+        name: percent_decode(v)
+        for name, v in zip(layout, values, strict=False)
+        if v and name not in _CSQ_MAPPED
+    }
     return Annotation(
-        source="CSQ", gene=get("SYMBOL"), gene_id=get("Gene"), feature=get("Feature"),
-        biotype=get("BIOTYPE"), consequences=consequences,
-        impact=get("IMPACT") or impact_of_terms(consequences), hgvsc=get("HGVSc"),
-        hgvsp=get("HGVSp"), extra=extra,
+        source="CSQ",
+        gene=get("SYMBOL"),
+        gene_id=get("Gene"),
+        feature=get("Feature"),
+        biotype=get("BIOTYPE"),
+        consequences=consequences,
+        impact=get("IMPACT") or impact_of_terms(consequences),
+        hgvsc=get("HGVSc"),
+        hgvsp=get("HGVSp"),
+        extra=extra,
     )

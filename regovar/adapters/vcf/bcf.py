@@ -135,8 +135,12 @@ class BcfDecoder:
             text, off = self._info_value(key, buf, off, kind, count)
             info_items.append(text)
         fields = [
-            self.contigs[chrom], str(pos + 1), ident or ".", alleles[0] if alleles else ".",
-            ",".join(alleles[1:]) or ".", float_text(qual_bits),
+            self.contigs[chrom],
+            str(pos + 1),
+            ident or ".",
+            alleles[0] if alleles else ".",
+            ",".join(alleles[1:]) or ".",
+            float_text(qual_bits),
             ";".join(self.strings[int(f)] for f in filters) if filters else ".",
             ";".join(info_items) or ".",
         ]
@@ -158,8 +162,9 @@ class BcfDecoder:
         samples = [":".join(col[s] for col in columns) or "." for s in range(n_sample)]
         return [fmt, "\t".join(samples)]  # the record parser takes the samples tab-joined
 
-    def _info_value(self, key: str, buf: memoryview, off: int, kind: int,
-                    count: int) -> tuple[str, int]:
+    def _info_value(
+        self, key: str, buf: memoryview, off: int, kind: int, count: int
+    ) -> tuple[str, int]:
         if key in self.flags or count == 0 or kind == 0:
             return key, off + _WIDTH[kind] * count
         if kind == _CHAR:
@@ -190,14 +195,20 @@ class BcfDecoder:
         return text.decode("utf-8", "replace"), off + count * _WIDTH[kind]
 
 
-def _sample_texts(key: str, buf: memoryview, off: int, kind: int, count: int,
-                  n_sample: int) -> list[str]:
+def _sample_texts(
+    key: str, buf: memoryview, off: int, kind: int, count: int, n_sample: int
+) -> list[str]:
     """One FORMAT key for all samples: one unpack for the whole block, then per-sample text."""
     if kind == 0 or count == 0:
         return ["."] * n_sample
     if kind == _CHAR:
-        return [bytes(buf[off + s * count : off + (s + 1) * count]).rstrip(b"\x00")
-                .decode("utf-8", "replace") or "." for s in range(n_sample)]
+        return [
+            bytes(buf[off + s * count : off + (s + 1) * count])
+            .rstrip(b"\x00")
+            .decode("utf-8", "replace")
+            or "."
+            for s in range(n_sample)
+        ]
     values = _unpacker(kind, count * n_sample).unpack_from(buf, off)
     if count == 1 and kind != _FLOAT and key != "GT":
         missing = _MISSING[kind]

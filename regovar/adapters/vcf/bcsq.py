@@ -19,8 +19,14 @@ Masks = list[tuple[int, tuple[int, ...]]]  # per sample: (FORMAT/BCSQ bitmask, G
 _MASK_BITS = 32
 
 
-def parse_bcsq(raw: str, layout: list[str], kept: list[int], masks: Masks | None,
-               out: ByAlt, consequences: dict[str, Consequences]) -> int:
+def parse_bcsq(
+    raw: str,
+    layout: list[str],
+    kept: list[int],
+    masks: Masks | None,
+    out: ByAlt,
+    consequences: dict[str, Consequences],
+) -> int:
     """Attach BCSQ entries; '@pos' back-references point to another record and are skipped.
 
     ``consequences`` memoises the SO translation of each distinct consequence text (a few
@@ -36,17 +42,31 @@ def parse_bcsq(raw: str, layout: list[str], kept: list[int], masks: Masks | None
         values.extend([""] * (4 - len(values)))
         terms, impact = consequences.get(values[at[0]]) or _translate(values[at[0]], consequences)
         gene, feature, biotype = values[at[1]], values[at[2]], values[at[3]]
-        extra = {name: percent_decode(v) if "%" in v else v
-                 for name, v in zip(names, values[4:], strict=False) if v}
+        extra = {
+            name: percent_decode(v) if "%" in v else v
+            for name, v in zip(names, values[4:], strict=False)
+            if v
+        }
         if star:
             extra["downstream_of_stop"] = "true"
         for alt_index in kept if masks is None else _targets(k, kept, masks):
             target = out.get(alt_index)
             if target is not None:
-                target.append(Annotation(
-                    "BCSQ", (percent_decode(gene) if "%" in gene else gene) or None, None,
-                    feature or None, biotype or None,
-                    list(terms), impact, None, None, [], extra.copy()))
+                target.append(
+                    Annotation(
+                        "BCSQ",
+                        (percent_decode(gene) if "%" in gene else gene) or None,
+                        None,
+                        feature or None,
+                        biotype or None,
+                        list(terms),
+                        impact,
+                        None,
+                        None,
+                        [],
+                        extra.copy(),
+                    )
+                )
     return 0
 
 
@@ -56,8 +76,10 @@ Consequences = tuple[tuple[str, ...], str | None]  # SO terms, impact
 @lru_cache(maxsize=8)
 def _positions(layout: tuple[str, ...]) -> tuple[int, int, int, int]:
     """Where consequence, gene, transcript and biotype are (bcftools' order by default)."""
-    found = [layout.index(n) if n in layout else d
-             for d, n in enumerate(("consequence", "gene", "transcript", "biotype"))]
+    found = [
+        layout.index(n) if n in layout else d
+        for d, n in enumerate(("consequence", "gene", "transcript", "biotype"))
+    ]
     return found[0], found[1], found[2], found[3]
 
 

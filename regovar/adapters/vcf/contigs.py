@@ -49,16 +49,20 @@ def assembly_from_contigs(contigs: dict[str, int | None]) -> str | None:
     return None
 
 
-def detect_assembly(texts: list[str], contigs: dict[str, int | None],
-                    warnings: ImportWarnings) -> str | None:
+def detect_assembly(
+    texts: list[str], contigs: dict[str, int | None], warnings: ImportWarnings
+) -> str | None:
     """Contig lengths are hard evidence; reference/assembly text is used when they are absent."""
     by_length = assembly_from_contigs(contigs)
     named = {a for a in (assembly_from_text(t) for t in texts) if a}
     if by_length:
         if named and named != {by_length}:
-            warnings.add("assembly_conflict", None,
-                         f"header names {', '.join(sorted(named))} but chr1's length is that of "
-                         f"{by_length}; using {by_length}")
+            warnings.add(
+                "assembly_conflict",
+                None,
+                f"header names {', '.join(sorted(named))} but chr1's length is that of "
+                f"{by_length}; using {by_length}",
+            )
         return by_length
     return named.pop() if len(named) == 1 else None
 
@@ -66,8 +70,9 @@ def detect_assembly(texts: list[str], contigs: dict[str, int | None],
 class ContigNamer:
     """Maps contig names as written to the store's convention, memoised per name."""
 
-    def __init__(self, assembly: str, declared: dict[str, int | None],
-                 warnings: ImportWarnings) -> None:
+    def __init__(
+        self, assembly: str, declared: dict[str, int | None], warnings: ImportWarnings
+    ) -> None:
         self.assembly = assembly
         self.declared = declared
         self.warnings = warnings
@@ -93,7 +98,10 @@ class ContigNamer:
         length = self.declared.get(name)
         if length == RCRS_LENGTH:
             return "MT"
-        self.warnings.add("chrM_not_rcrs", None,
-                          f"contig {name!r} kept as written: in GRCh37 only a {RCRS_LENGTH} bp "
-                          f"(rCRS) mitochondrion is MT; declared length is {length}")
+        self.warnings.add(
+            "chrM_not_rcrs",
+            None,
+            f"contig {name!r} kept as written: in GRCh37 only a {RCRS_LENGTH} bp "
+            f"(rCRS) mitochondrion is MT; declared length is {length}",
+        )
         return name

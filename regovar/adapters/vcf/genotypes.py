@@ -26,8 +26,18 @@ _CACHE_LIMIT = 50_000
 class GtCall:
     """One parsed GT string. ``zyg1``/``count1`` are the biallelic fast path (ALT index 1)."""
 
-    __slots__ = ("alleles", "an", "bi", "count1", "counts", "max_allele", "phased", "zyg1",
-                 "zyg_absent", "zygs")
+    __slots__ = (
+        "alleles",
+        "an",
+        "bi",
+        "count1",
+        "counts",
+        "max_allele",
+        "phased",
+        "zyg1",
+        "zyg_absent",
+        "zygs",
+    )
 
     def __init__(self, alleles: tuple[int, ...], phased: bool) -> None:
         self.alleles = alleles

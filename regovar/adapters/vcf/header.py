@@ -16,15 +16,49 @@ from regovar.adapters.vcf.model import FieldDef, ImportWarnings, VcfHeader, VcfM
 FIXED_COLUMNS = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
 ANNOTATION_KEYS = ("CSQ", "ANN", "EFF", "BCSQ")
 DEFAULT_LAYOUTS = {
-    "ANN": ["Allele", "Annotation", "Annotation_Impact", "Gene_Name", "Gene_ID", "Feature_Type",
-            "Feature_ID", "Transcript_BioType", "Rank", "HGVS.c", "HGVS.p",
-            "cDNA.pos / cDNA.length", "CDS.pos / CDS.length", "AA.pos / AA.length", "Distance",
-            "ERRORS / WARNINGS / INFO"],
-    "EFF": ["Effect", "Effect_Impact", "Functional_Class", "Codon_Change", "Amino_Acid_Change",
-            "Amino_Acid_Length", "Gene_Name", "Transcript_BioType", "Gene_Coding",
-            "Transcript_ID", "Exon_Rank", "Genotype_Number", "ERRORS", "WARNINGS"],
-    "BCSQ": ["consequence", "gene", "transcript", "biotype", "strand", "amino_acid_change",
-             "dna_change"],
+    "ANN": [
+        "Allele",
+        "Annotation",
+        "Annotation_Impact",
+        "Gene_Name",
+        "Gene_ID",
+        "Feature_Type",
+        "Feature_ID",
+        "Transcript_BioType",
+        "Rank",
+        "HGVS.c",
+        "HGVS.p",
+        "cDNA.pos / cDNA.length",
+        "CDS.pos / CDS.length",
+        "AA.pos / AA.length",
+        "Distance",
+        "ERRORS / WARNINGS / INFO",
+    ],
+    "EFF": [
+        "Effect",
+        "Effect_Impact",
+        "Functional_Class",
+        "Codon_Change",
+        "Amino_Acid_Change",
+        "Amino_Acid_Length",
+        "Gene_Name",
+        "Transcript_BioType",
+        "Gene_Coding",
+        "Transcript_ID",
+        "Exon_Rank",
+        "Genotype_Number",
+        "ERRORS",
+        "WARNINGS",
+    ],
+    "BCSQ": [
+        "consequence",
+        "gene",
+        "transcript",
+        "biotype",
+        "strand",
+        "amino_acid_change",
+        "dna_change",
+    ],
 }
 
 
@@ -64,8 +98,12 @@ class _HeaderBuilder:
         elif key == "FILTER":
             self.filters[ident] = attrs.get("Description", "")
         else:
-            fd = FieldDef(ident, attrs.get("Number", "."), attrs.get("Type", "String"),
-                          attrs.get("Description", ""))
+            fd = FieldDef(
+                ident,
+                attrs.get("Number", "."),
+                attrs.get("Type", "String"),
+                attrs.get("Description", ""),
+            )
             (self.info if key == "INFO" else self.formats)[ident] = fd
 
     def annotation_fields(self) -> dict[str, list[str]]:
@@ -78,13 +116,17 @@ class _HeaderBuilder:
             if layout:
                 layouts[key] = layout
             else:
-                self.warnings.add("annotation_layout", None,
-                                  f"INFO/{key} declares no sub-field layout; it is not parsed")
+                self.warnings.add(
+                    "annotation_layout",
+                    None,
+                    f"INFO/{key} declares no sub-field layout; it is not parsed",
+                )
         return layouts
 
 
-def read_header(path: str, lines: Iterable[str], compression: str,
-                warnings: ImportWarnings) -> VcfHeader:
+def read_header(
+    path: str, lines: Iterable[str], compression: str, warnings: ImportWarnings
+) -> VcfHeader:
     """Consume header lines up to and including ``#CHROM`` (records are left in ``lines``)."""
     builder = _HeaderBuilder(path, warnings)
     lineno = 0
@@ -105,12 +147,18 @@ def read_header(path: str, lines: Iterable[str], compression: str,
     if builder.fileformat is None:
         warnings.add("no_fileformat", 1, "no ##fileformat line; read as VCF 4.2")
     return VcfHeader(
-        path=path, samples=samples, fileformat=builder.fileformat, header_lines=lineno,
-        contigs=builder.contigs, info=builder.info, formats=builder.formats,
+        path=path,
+        samples=samples,
+        fileformat=builder.fileformat,
+        header_lines=lineno,
+        contigs=builder.contigs,
+        info=builder.info,
+        formats=builder.formats,
         filters=builder.filters,
         assembly=detect_assembly(builder.assembly_texts, builder.contigs, warnings),
         annotation_release=annotation_release(builder.meta),
-        annotation_fields=builder.annotation_fields(), compression=compression,
+        annotation_fields=builder.annotation_fields(),
+        compression=compression,
     )
 
 
@@ -119,18 +167,24 @@ def sample_names(path: str, line: str, lineno: int) -> list[str]:
     columns = line.rstrip("\t").split("\t")  # a stray trailing tab is not a sample
     if columns[:8] != FIXED_COLUMNS:
         hint = " (columns must be separated by tabs)" if len(columns) < 8 else ""
-        raise VcfMalformed(path, lineno, "wrong fixed columns in the #CHROM line: expected "
-                           f"{' '.join(FIXED_COLUMNS)}, found {' '.join(columns[:9])}{hint}")
+        raise VcfMalformed(
+            path,
+            lineno,
+            "wrong fixed columns in the #CHROM line: expected "
+            f"{' '.join(FIXED_COLUMNS)}, found {' '.join(columns[:9])}{hint}",
+        )
     if len(columns) > 8 and columns[8] != "FORMAT":
-        raise VcfMalformed(path, lineno, f"column 9 of the #CHROM line must be FORMAT, found "
-                           f"{columns[8]!r}")
+        raise VcfMalformed(
+            path, lineno, f"column 9 of the #CHROM line must be FORMAT, found {columns[8]!r}"
+        )
     samples = columns[9:]
     seen: dict[str, int] = {}
     for col, name in enumerate(samples, start=10):
         if not name.strip():
             raise VcfMalformed(path, lineno, f"empty sample name in column {col}")
         if name in seen:
-            raise VcfMalformed(path, lineno, f"duplicate sample name {name!r} in columns "
-                               f"{seen[name]} and {col}")
+            raise VcfMalformed(
+                path, lineno, f"duplicate sample name {name!r} in columns {seen[name]} and {col}"
+            )
         seen[name] = col
     return samples

@@ -80,8 +80,9 @@ class InfoParser:
                 self._item(item, info, items, n_alleles == 2)
         return info
 
-    def _item(self, item: str, info: RecordInfo, items: dict[str, tuple[str, object]],
-              biallelic: bool) -> None:
+    def _item(
+        self, item: str, info: RecordInfo, items: dict[str, tuple[str, object]], biallelic: bool
+    ) -> None:
         key, eq, raw = item.partition("=")
         plan = self.plans.get(key) or self._plan(key)
         kind = plan.kind

@@ -23,8 +23,9 @@ _FIELDS = tuple(f.name for f in fields(CallRow))
 # What the lazy fields of the rows of one record are computed from, shared by its rows. A plain
 # tuple because one is built per record on the hot path:
 # (parser, fields, line, ref, alts, kept, plan, tokens, cache=[RecordInfo, annotations by ALT])
-RecordContext = tuple[Any, list[str], int, str, list[str], list[int], FormatPlan | None,
-                      list[str] | None, list[Any]]
+RecordContext = tuple[
+    Any, list[str], int, str, list[str], list[int], FormatPlan | None, list[str] | None, list[Any]
+]
 
 
 def record_info(ctx: RecordContext) -> RecordInfo:
@@ -89,11 +90,29 @@ class LazyCallRow(CallRow):
 _new = object.__new__
 
 
-def new_row(ctx: RecordContext, line: int, chrom: str, pos: int, ref: str, alt: str, end: int,
-            alt_index: int, n_alts: int, qual: float | None, filters: list[str] | None, ac: int,
-            an: int, gt: list[str | None], zyg: list[int], ps: list[int | None],
-            dp: list[int | None], ad_ref: list[int | None], ad_alt: list[int | None],
-            gq: list[int | None], vaf: list[float | None]) -> LazyCallRow:
+def new_row(
+    ctx: RecordContext,
+    line: int,
+    chrom: str,
+    pos: int,
+    ref: str,
+    alt: str,
+    end: int,
+    alt_index: int,
+    n_alts: int,
+    qual: float | None,
+    filters: list[str] | None,
+    ac: int,
+    an: int,
+    gt: list[str | None],
+    zyg: list[int],
+    ps: list[int | None],
+    dp: list[int | None],
+    ad_ref: list[int | None],
+    ad_alt: list[int | None],
+    gq: list[int | None],
+    vaf: list[float | None],
+) -> LazyCallRow:
     """A LazyCallRow with every eager field set (bypasses __init__, which would set all)."""
     row: LazyCallRow = _new(LazyCallRow)
     row._ctx = ctx

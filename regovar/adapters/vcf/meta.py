@@ -11,8 +11,17 @@ import re
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 # Characters the VCF 4.3 specification (section 1.2) says are percent-encoded, plus '|'
 # which the annotators encode inside their sub-fields.
-_DECODED = {"3A": ":", "3B": ";", "3D": "=", "25": "%", "2C": ",", "0D": "\r", "0A": "\n",
-            "09": "\t", "7C": "|"}
+_DECODED = {
+    "3A": ":",
+    "3B": ";",
+    "3D": "=",
+    "25": "%",
+    "2C": ",",
+    "0D": "\r",
+    "0A": "\n",
+    "09": "\t",
+    "7C": "|",
+}
 
 
 def percent_decode(value: str) -> str:
@@ -117,8 +126,9 @@ def annotation_release(meta: dict[str, list[str]]) -> str | None:
         attrs = dict(re.findall(r'([\w.-]+)="([^"]*)"', "version=" + line))
         version = attrs.get("version", line.split()[0].strip('"')).lstrip("v")
         cache = attrs.get("cache", "").rstrip("/").rsplit("/", 1)[-1]
-        details = ", ".join(x for x in (f"cache {cache}" if cache else "", attrs.get("assembly"))
-                            if x)
+        details = ", ".join(
+            x for x in (f"cache {cache}" if cache else "", attrs.get("assembly")) if x
+        )
         parts.append(f"VEP {version}" + (f" ({details})" if details else ""))
     for line in meta.get("SnpEffVersion", []):
         version = line.strip('"').split(", by")[0]

@@ -70,8 +70,9 @@ def trim_alleles(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
     return pos, ref, alt
 
 
-def left_align(chrom: str, pos: int, ref: str, alt: str,
-               reference: ReferenceGenome | None = None) -> tuple[int, str, str]:
+def left_align(
+    chrom: str, pos: int, ref: str, alt: str, reference: ReferenceGenome | None = None
+) -> tuple[int, str, str]:
     """Shift an indel to its leftmost equivalent position; unchanged when no reference is given.
 
     Expects trimmed alleles. The importer has no FASTA today, so calls are only trimmed; when one

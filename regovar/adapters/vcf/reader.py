@@ -19,17 +19,29 @@ from regovar.adapters.vcf.normalise import ReferenceGenome
 from regovar.adapters.vcf.records import RecordParser
 
 
-def open_vcf(path: str | Path, *, assembly: str | None = None, default_assembly: str = "GRCh37",
-             warnings: ImportWarnings | None = None, require_samples: bool = False,
-             reference: ReferenceGenome | None = None) -> VcfReader:
+def open_vcf(
+    path: str | Path,
+    *,
+    assembly: str | None = None,
+    default_assembly: str = "GRCh37",
+    warnings: ImportWarnings | None = None,
+    require_samples: bool = False,
+    reference: ReferenceGenome | None = None,
+) -> VcfReader:
     """Open a VCF (plain, gzip, BGZF) or BCF file and read its header.
 
     ``assembly`` forces the genome build; otherwise the header decides and ``default_assembly``
     is the fallback (recorded as warning ``assembly_assumed``). ``require_samples`` rejects
     sites-only files for per-sample imports. ``reference`` enables indel left-alignment.
     """
-    return VcfReader(path, assembly=assembly, default_assembly=default_assembly,
-                     warnings=warnings, require_samples=require_samples, reference=reference)
+    return VcfReader(
+        path,
+        assembly=assembly,
+        default_assembly=default_assembly,
+        warnings=warnings,
+        require_samples=require_samples,
+        reference=reference,
+    )
 
 
 class VcfReader:
@@ -40,9 +52,16 @@ class VcfReader:
     warnings: ImportWarnings
     total_bytes: int
 
-    def __init__(self, path: str | Path, *, assembly: str | None = None,
-                 default_assembly: str = "GRCh37", warnings: ImportWarnings | None = None,
-                 require_samples: bool = False, reference: ReferenceGenome | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        assembly: str | None = None,
+        default_assembly: str = "GRCh37",
+        warnings: ImportWarnings | None = None,
+        require_samples: bool = False,
+        reference: ReferenceGenome | None = None,
+    ) -> None:
         self.path = str(path)
         self.warnings = warnings if warnings is not None else ImportWarnings()
         self._stream = ByteStream(path)
@@ -70,26 +89,32 @@ class VcfReader:
             self._bcf.set_header(self.header, self._bcf.header_text)
         else:
             self._lines = iter_text_lines(self._stream.chunks())
-            self.header = read_header(self.path, self._lines, self._stream.compression,
-                                      self.warnings)
+            self.header = read_header(
+                self.path, self._lines, self._stream.compression, self.warnings
+            )
         if require_samples and not self.header.samples:
-            raise VcfMalformed(self.path, self.header.header_lines,
-                               "VCF has no sample columns (sites-only file): nothing to import "
-                               "for a per-sample case")
+            raise VcfMalformed(
+                self.path,
+                self.header.header_lines,
+                "VCF has no sample columns (sites-only file): nothing to import "
+                "for a per-sample case",
+            )
 
     def _resolve_assembly(self, explicit: str | None, default: str) -> str:
         declared = self.header.assembly
         if explicit:
             chosen = canonical_assembly(explicit)
             if declared and declared != chosen:
-                self.warnings.add("assembly_mismatch", None,
-                                  f"header says {declared} but {chosen} was requested")
+                self.warnings.add(
+                    "assembly_mismatch", None, f"header says {declared} but {chosen} was requested"
+                )
             return chosen
         if declared:
             return declared
         chosen = canonical_assembly(default)
-        self.warnings.add("assembly_assumed", None,
-                          f"header does not name the assembly; assumed {chosen}")
+        self.warnings.add(
+            "assembly_assumed", None, f"header does not name the assembly; assumed {chosen}"
+        )
         return chosen
 
     def rows(self) -> Iterator[CallRow]:
@@ -125,6 +150,10 @@ class VcfReader:
     def __enter__(self) -> VcfReader:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

@@ -48,8 +48,13 @@ class RecordParser:
     code, which does it once for all samples.
     """
 
-    def __init__(self, header: VcfHeader, assembly: str, warnings: ImportWarnings,
-                 reference: ReferenceGenome | None = None) -> None:
+    def __init__(
+        self,
+        header: VcfHeader,
+        assembly: str,
+        warnings: ImportWarnings,
+        reference: ReferenceGenome | None = None,
+    ) -> None:
         self.path = header.path
         self.header = header
         self.n_samples = len(header.samples)
@@ -60,8 +65,9 @@ class RecordParser:
         self.samples = SampleParser(header.path, self.n_samples)
         self.plans: dict[str, FormatPlan] = {}
         self.filters: dict[str, list[str] | None] = {".": None}
-        self.annotations = AnnotationParser({**DEFAULT_LAYOUTS, **header.annotation_fields},
-                                            warnings)
+        self.annotations = AnnotationParser(
+            {**DEFAULT_LAYOUTS, **header.annotation_fields}, warnings
+        )
         self.reference = reference
         self.warnings = warnings
 
@@ -79,8 +85,9 @@ class RecordParser:
             return self._biallelic(fields, line, pos, ref.upper(), alt.upper())
         return self._multiallelic(fields, line, pos, ref)
 
-    def _biallelic(self, fields: list[str], line: int, pos: int, ref: str,
-                   alt: str) -> list[LazyCallRow]:
+    def _biallelic(
+        self, fields: list[str], line: int, pos: int, ref: str, alt: str
+    ) -> list[LazyCallRow]:
         """Fast path: one ALT made of bases (the vast majority of records)."""
         if ref == alt:
             return self._multiallelic(fields, line, pos, ref)
@@ -88,20 +95,68 @@ class RecordParser:
         ctx: RecordContext
         if not self.n_samples:
             ctx = (self, fields, line, fields[3], [fields[4]], _ONE_ALT, None, None, [])
-            return [new_row(ctx, line, chrom, p, r, a, p + len(r) - 1, 1, 1, qual, filters, 0, 0,
-                            [], [], [], [], [], [], [], [])]
+            return [
+                new_row(
+                    ctx,
+                    line,
+                    chrom,
+                    p,
+                    r,
+                    a,
+                    p + len(r) - 1,
+                    1,
+                    1,
+                    qual,
+                    filters,
+                    0,
+                    0,
+                    [],
+                    [],
+                    [],
+                    [],
+                    [],
+                    [],
+                    [],
+                    [],
+                )
+            ]
         plan = self.plans.get(fields[8]) or self._plan(fields[8])
         tokens = fields[9].replace("\t", ":").split(":")
         if len(tokens) != plan.n_tokens:
             tokens = self.samples.tokens(plan, fields[9], line)
         gt, zyg, ac, an, dp, gq, ps, ad_ref, ad_alt, vaf = biallelic_columns(
-            self.samples, plan, tokens, ref, alt, line)
+            self.samples, plan, tokens, ref, alt, line
+        )
         ctx = (self, fields, line, fields[3], [fields[4]], _ONE_ALT, plan, tokens, [])
-        return [new_row(ctx, line, chrom, p, r, a, p + len(r) - 1, 1, 1, qual, filters, ac, an,
-                        gt, zyg, ps, dp, ad_ref, ad_alt, gq, vaf)]
+        return [
+            new_row(
+                ctx,
+                line,
+                chrom,
+                p,
+                r,
+                a,
+                p + len(r) - 1,
+                1,
+                1,
+                qual,
+                filters,
+                ac,
+                an,
+                gt,
+                zyg,
+                ps,
+                dp,
+                ad_ref,
+                ad_alt,
+                gq,
+                vaf,
+            )
+        ]
 
-    def site(self, fields: list[str], line: int, pos: int, ref: str, alt: str
-             ) -> tuple[str, int, str, str, float | None, list[str] | None]:
+    def site(
+        self, fields: list[str], line: int, pos: int, ref: str, alt: str
+    ) -> tuple[str, int, str, str, float | None, list[str] | None]:
         """(chrom, pos, ref, alt, qual, filters) of a one-ALT record; alleles upper-cased."""
         if len(ref) == 1 and len(alt) == 1:
             p, r, a = pos, ref, alt
@@ -119,8 +174,7 @@ class RecordParser:
             filters = self._filters(fields[6])
         return chrom, p, r, a, qual, filters[:] if filters else None
 
-    def _multiallelic(self, fields: list[str], line: int, pos: int,
-                      ref: str) -> list[LazyCallRow]:
+    def _multiallelic(self, fields: list[str], line: int, pos: int, ref: str) -> list[LazyCallRow]:
         """General path: several ALTs, '*', symbolic alleles, gVCF blocks, ALT '.'."""
         alts = fields[4].split(",")
         kept, kinds = self._alt_kinds(alts, ref, line)
@@ -135,24 +189,69 @@ class RecordParser:
         if self.n_samples:
             plan = self.plans.get(fields[8]) or self._plan(fields[8])
             tokens = self.samples.tokens(plan, fields[9], line)
-            block = (_block_of(biallelic_columns(self.samples, plan, tokens, ref, alts[0], line))
-                     if len(alts) == 1 else
-                     general_block(self.samples, plan, tokens, ref, alts, kept, line))
+            block = (
+                _block_of(biallelic_columns(self.samples, plan, tokens, ref, alts[0], line))
+                if len(alts) == 1
+                else general_block(self.samples, plan, tokens, ref, alts, kept, line)
+            )
         ctx: RecordContext = (self, fields, line, ref, alts, kept, plan, tokens, [])
         rows = []
         for i in kept:
             p, r, a, end = self._alleles(fields[0], pos, ref, alts[i - 1], kinds[i - 1], ctx)
             flt = filters[:] if filters else None
             if block is None:
-                rows.append(new_row(ctx, line, chrom, p, r, a, end, i, len(kept), qual, flt, 0,
-                                    0, [], [], [], [], [], [], [], []))
+                rows.append(
+                    new_row(
+                        ctx,
+                        line,
+                        chrom,
+                        p,
+                        r,
+                        a,
+                        end,
+                        i,
+                        len(kept),
+                        qual,
+                        flt,
+                        0,
+                        0,
+                        [],
+                        [],
+                        [],
+                        [],
+                        [],
+                        [],
+                        [],
+                        [],
+                    )
+                )
                 continue
             copy = len(rows) > 0  # rows of one record must not share mutable lists
-            rows.append(new_row(
-                ctx, line, chrom, p, r, a, end, i, len(kept), qual, flt, block.ac[i], block.an,
-                _maybe_copy(block.gt, copy), block.zyg[i], _maybe_copy(block.ps, copy),
-                _maybe_copy(block.dp, copy), _maybe_copy(block.ad_ref, copy), block.ad_alt[i],
-                _maybe_copy(block.gq, copy), block.vaf[i]))
+            rows.append(
+                new_row(
+                    ctx,
+                    line,
+                    chrom,
+                    p,
+                    r,
+                    a,
+                    end,
+                    i,
+                    len(kept),
+                    qual,
+                    flt,
+                    block.ac[i],
+                    block.an,
+                    _maybe_copy(block.gt, copy),
+                    block.zyg[i],
+                    _maybe_copy(block.ps, copy),
+                    _maybe_copy(block.dp, copy),
+                    _maybe_copy(block.ad_ref, copy),
+                    block.ad_alt[i],
+                    _maybe_copy(block.gq, copy),
+                    block.vaf[i],
+                )
+            )
         return rows
 
     def _plan(self, fmt: str) -> FormatPlan:
@@ -167,8 +266,9 @@ class RecordParser:
         if len(fields) == self.n_columns or (not self.n_samples and len(fields) == 9):
             return fields
         expected = f"{9 + self.n_samples}" if self.n_samples else "8"
-        raise VcfMalformed(self.path, line, f"expected {expected} tab-separated columns, "
-                           f"found {len(fields)}")
+        raise VcfMalformed(
+            self.path, line, f"expected {expected} tab-separated columns, found {len(fields)}"
+        )
 
     def _alt_kinds(self, alts: list[str], ref: str, line: int) -> tuple[list[int], list[int]]:
         kept: list[int] = []
@@ -196,8 +296,9 @@ class RecordParser:
             self.filters[text] = value
         return value
 
-    def _alleles(self, chrom: str, pos: int, ref: str, alt: str, kind: int,
-                 ctx: RecordContext) -> tuple[int, str, str, int]:
+    def _alleles(
+        self, chrom: str, pos: int, ref: str, alt: str, kind: int, ctx: RecordContext
+    ) -> tuple[int, str, str, int]:
         if kind == SYMBOLIC:
             end = record_info(ctx).whole.get("END")
             if not isinstance(end, int):

@@ -102,14 +102,21 @@ class FormatPlan:
         for i, key in enumerate(keys):
             pos.setdefault(key, i)
         self.gt, self.ad, self.dp, self.gq, self.ps, self.ro, self.ao, self.bcsq = (
-            pos.get(k, ABSENT) for k in ("GT", "AD", "DP", "GQ", "PS", "RO", "AO", "BCSQ"))
-        self.extras = [(i, FieldPlan(k, formats.get(k))) for i, k in enumerate(keys)
-                       if k not in _CORE and pos[k] == i]
+            pos.get(k, ABSENT) for k in ("GT", "AD", "DP", "GQ", "PS", "RO", "AO", "BCSQ")
+        )
+        self.extras = [
+            (i, FieldPlan(k, formats.get(k)))
+            for i, k in enumerate(keys)
+            if k not in _CORE and pos[k] == i
+        ]
         self.freebayes = self.ad == ABSENT and self.ro != ABSENT and self.ao != ABSENT
         self.strelka_snv = {b: pos[b + "U"] for b in "ACGT" if b + "U" in pos}
         self.strelka_indel = (pos.get("TAR"), pos.get("TIR"))
-        self.strelka = self.ad == ABSENT and not self.freebayes and (
-            len(self.strelka_snv) == 4 or None not in self.strelka_indel)
+        self.strelka = (
+            self.ad == ABSENT
+            and not self.freebayes
+            and (len(self.strelka_snv) == 4 or None not in self.strelka_indel)
+        )
 
 
 class SampleParser:
@@ -138,16 +145,23 @@ class SampleParser:
             return tokens
         columns = text.rstrip("\t").split("\t")  # tolerate stray trailing tabs
         if len(columns) != self.n:
-            raise VcfMalformed(self.path, line, f"expected {9 + self.n} tab-separated columns "
-                               f"({self.n} samples), found {9 + len(columns)}")
+            raise VcfMalformed(
+                self.path,
+                line,
+                f"expected {9 + self.n} tab-separated columns "
+                f"({self.n} samples), found {9 + len(columns)}",
+            )
         tokens = []
         for column in columns:
             parts = column.split(":")
             if len(parts) > n_keys and n_keys:
-                raise VcfMalformed(self.path, line, f"sample column {column!r} has more values "
-                                   f"than FORMAT keys ({n_keys})")
+                raise VcfMalformed(
+                    self.path,
+                    line,
+                    f"sample column {column!r} has more values than FORMAT keys ({n_keys})",
+                )
             tokens.extend(parts)
-            tokens.extend(plan.padding[len(parts):])
+            tokens.extend(plan.padding[len(parts) :])
         return tokens
 
     def call(self, gt: str | None, n_alleles: int, line: int) -> GtCall | None:
@@ -157,8 +171,12 @@ class SampleParser:
         if call is None:
             raise VcfMalformed(self.path, line, f"invalid GT {gt!r}")
         if call.max_allele >= n_alleles:
-            raise VcfMalformed(self.path, line, f"GT {gt!r} refers to allele {call.max_allele} "
-                               f"but the record has {n_alleles - 1} ALT allele(s)")
+            raise VcfMalformed(
+                self.path,
+                line,
+                f"GT {gt!r} refers to allele {call.max_allele} "
+                f"but the record has {n_alleles - 1} ALT allele(s)",
+            )
         return call
 
     def gt_row(self, gts: list[str], line: int) -> tuple[tuple[int | None, ...], int, int]:
@@ -221,12 +239,23 @@ def split_columns(tokens: list[str], n_keys: int) -> list[list[str]]:
     return [tokens[i : i + n_keys] for i in range(0, len(tokens), n_keys)] if n_keys else []
 
 
-Columns = tuple[list[str | None], list[int], int, int, list[int | None], list[int | None],
-                list[int | None], list[int | None], list[int | None], list[float | None]]
+Columns = tuple[
+    list[str | None],
+    list[int],
+    int,
+    int,
+    list[int | None],
+    list[int | None],
+    list[int | None],
+    list[int | None],
+    list[int | None],
+    list[float | None],
+]
 
 
-def biallelic_columns(parser: SampleParser, plan: FormatPlan, tokens: list[str], ref: str,
-                      alt: str, line: int) -> Columns:
+def biallelic_columns(
+    parser: SampleParser, plan: FormatPlan, tokens: list[str], ref: str, alt: str, line: int
+) -> Columns:
     """(gt, zyg, ac, an, dp, gq, ps, ad_ref, ad_alt, vaf) of a one-ALT record, key by key."""
     n, nk, ints = parser.n, plan.n_keys, parser.ints
     none: list[Any] = [None] * n
@@ -245,8 +274,18 @@ def biallelic_columns(parser: SampleParser, plan: FormatPlan, tokens: list[str],
         return gts, zyg, ac, an, dp, gq, ps, list(ad_ref_t), list(ad_alt_t), list(vaf_t)
     if plan.freebayes:
         triples = [biallelic_depths(parser.depth(plan, p)) for p in split_columns(tokens, nk)]
-        return (gts, zyg, ac, an, dp, gq, ps, [t[0] for t in triples], [t[1] for t in triples],
-                [t[2] for t in triples])
+        return (
+            gts,
+            zyg,
+            ac,
+            an,
+            dp,
+            gq,
+            ps,
+            [t[0] for t in triples],
+            [t[1] for t in triples],
+            [t[2] for t in triples],
+        )
     if plan.strelka:
         refs, alts, vafs = strelka_depths(parser, plan, split_columns(tokens, nk), ref, alt)
         return gts, zyg, ac, an, dp, gq, ps, refs, alts, vafs
@@ -258,8 +297,15 @@ class SampleBlock:
 
     __slots__ = ("ac", "ad_alt", "ad_ref", "an", "dp", "gq", "gt", "ps", "vaf", "zyg")
 
-    def __init__(self, gt: list[str | None], dp: list[int | None], gq: list[int | None],
-                 ps: list[int | None], an: int, ad_ref: list[int | None]) -> None:
+    def __init__(
+        self,
+        gt: list[str | None],
+        dp: list[int | None],
+        gq: list[int | None],
+        ps: list[int | None],
+        an: int,
+        ad_ref: list[int | None],
+    ) -> None:
         self.gt, self.dp, self.gq, self.ps, self.an, self.ad_ref = gt, dp, gq, ps, an, ad_ref
         self.zyg: dict[int, list[int]] = {}
         self.ac: dict[int, int] = {}
@@ -267,8 +313,15 @@ class SampleBlock:
         self.vaf: dict[int, list[float | None]] = {}
 
 
-def general_block(parser: SampleParser, plan: FormatPlan, tokens: list[str], ref: str,
-                  alts: list[str], kept: list[int], line: int) -> SampleBlock:
+def general_block(
+    parser: SampleParser,
+    plan: FormatPlan,
+    tokens: list[str],
+    ref: str,
+    alts: list[str],
+    kept: list[int],
+    line: int,
+) -> SampleBlock:
     """Multi-allelic records: each kept ALT gets its own zygosity, depth and VAF."""
     n_alleles, n, nk, ints = len(alts) + 1, parser.n, plan.n_keys, parser.ints
     gts: list[str | None] = list(tokens[plan.gt :: nk]) if plan.gt != ABSENT else [None] * n
@@ -276,25 +329,31 @@ def general_block(parser: SampleParser, plan: FormatPlan, tokens: list[str], ref
     split_cols = split_columns(tokens, nk)
     ds = [parser.depth(plan, p) for p in split_cols]
     block = SampleBlock(
-        gts, [ints[x] for x in tokens[plan.dp :: nk]] if plan.dp != ABSENT else [None] * n,
+        gts,
+        [ints[x] for x in tokens[plan.dp :: nk]] if plan.dp != ABSENT else [None] * n,
         [ints[x] for x in tokens[plan.gq :: nk]] if plan.gq != ABSENT else [None] * n,
         [ints[x] for x in tokens[plan.ps :: nk]] if plan.ps != ABSENT else [None] * n,
-        sum(c.an for c in calls if c is not None), [d[0][0] if d else None for d in ds])
+        sum(c.an for c in calls if c is not None),
+        [d[0][0] if d else None for d in ds],
+    )
     for i in kept:
         block.zyg[i] = [c.zyg(i) if c is not None else MISSING for c in calls]
         block.ac[i] = sum(c.counts.get(i, 0) for c in calls if c is not None)
         if plan.strelka:
             block.ad_ref, block.ad_alt[i], block.vaf[i] = strelka_depths(
-                parser, plan, split_cols, ref, alts[i - 1])
+                parser, plan, split_cols, ref, alts[i - 1]
+            )
         else:
             block.ad_alt[i] = [d[0][i] if d and i < len(d[0]) else None for d in ds]
-            block.vaf[i] = [ratio(a, d[1]) if d else None
-                            for a, d in zip(block.ad_alt[i], ds, strict=True)]
+            block.vaf[i] = [
+                ratio(a, d[1]) if d else None for a, d in zip(block.ad_alt[i], ds, strict=True)
+            ]
     return block
 
 
-def format_values(parser: SampleParser, plan: FormatPlan, tokens: list[str],
-                  alt_index: int, n_alleles: int) -> dict[str, list[object]]:
+def format_values(
+    parser: SampleParser, plan: FormatPlan, tokens: list[str], alt_index: int, n_alleles: int
+) -> dict[str, list[object]]:
     """The FORMAT keys other than GT/AD/DP/GQ/PS, typed and cut for one ALT (computed lazily)."""
     out: dict[str, list[object]] = {}
     nk = plan.n_keys
@@ -307,16 +366,19 @@ def format_values(parser: SampleParser, plan: FormatPlan, tokens: list[str],
     return out
 
 
-def strelka_depths(parser: SampleParser, plan: FormatPlan, split_cols: list[list[str]], ref: str,
-                   alt: str) -> tuple[list[int | None], list[int | None], list[float | None]]:
+def strelka_depths(
+    parser: SampleParser, plan: FormatPlan, split_cols: list[list[str]], ref: str, alt: str
+) -> tuple[list[int | None], list[int | None], list[float | None]]:
     """Strelka writes no AD: tier-1 base counts ({A,C,G,T}U) for SNVs, TAR/TIR for indels."""
     ref_at, alt_at = plan.strelka_snv.get(ref.upper()), plan.strelka_snv.get(alt.upper())
     if ref_at is None or alt_at is None or len(ref) != 1 or len(alt) != 1:
         ref_at, alt_at = plan.strelka_indel
     refs = [_tier1(parser, p, ref_at) for p in split_cols]
     alts = [_tier1(parser, p, alt_at) for p in split_cols]
-    vafs = [ratio(a, r + a) if r is not None and a is not None else None
-            for r, a in zip(refs, alts, strict=True)]
+    vafs = [
+        ratio(a, r + a) if r is not None and a is not None else None
+        for r, a in zip(refs, alts, strict=True)
+    ]
     return refs, alts, vafs
 
 

@@ -18,11 +18,33 @@ from regovar.adapters.vcf.model import Annotation
 
 ByAlt = dict[int, list[Annotation]]
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
-_ANN_MAPPED = frozenset({"annotation", "annotationimpact", "genename", "geneid", "featureid",
-                         "transcriptbiotype", "hgvsc", "hgvsp", "errorswarningsinfo"})
-_EFF_MAPPED = frozenset({"effect", "effectimpact", "genename", "transcriptbiotype",
-                         "transcriptid", "aminoacidchange", "errors", "warnings", "genotypenum",
-                         "genotypenumber"})
+_ANN_MAPPED = frozenset(
+    {
+        "annotation",
+        "annotationimpact",
+        "genename",
+        "geneid",
+        "featureid",
+        "transcriptbiotype",
+        "hgvsc",
+        "hgvsp",
+        "errorswarningsinfo",
+    }
+)
+_EFF_MAPPED = frozenset(
+    {
+        "effect",
+        "effectimpact",
+        "genename",
+        "transcriptbiotype",
+        "transcriptid",
+        "aminoacidchange",
+        "errors",
+        "warnings",
+        "genotypenum",
+        "genotypenumber",
+    }
+)
 
 
 @lru_cache(maxsize=16)
@@ -33,8 +55,9 @@ def _normalised(layout: tuple[str, ...]) -> dict[str, int]:
 @lru_cache(maxsize=16)
 def _unmapped(layout: tuple[str, ...], mapped: frozenset[str]) -> tuple[tuple[int, str], ...]:
     """(position, declared name) of the sub-fields that go to ``extra``."""
-    return tuple((i, name) for i, name in enumerate(layout)
-                 if _NON_ALNUM.sub("", name.lower()) not in mapped)
+    return tuple(
+        (i, name) for i, name in enumerate(layout) if _NON_ALNUM.sub("", name.lower()) not in mapped
+    )
 
 
 def _extra(values: list[str], unmapped: tuple[tuple[int, str], ...]) -> dict[str, str]:
@@ -52,6 +75,7 @@ def _getter(values: list[str], idx: dict[str, int]) -> Callable[[str], str | Non
         i = idx.get(name)
         v = values[i].strip() if i is not None and i < len(values) else ""
         return percent_decode(v) if v else None
+
     return get
 
 
@@ -83,10 +107,17 @@ def _ann_annotation(values: list[str], layout: list[str], idx: dict[str, int]) -
     messages = _split_terms(get("errorswarningsinfo"))
     extra = _extra(values, _unmapped(tuple(layout), _ANN_MAPPED))
     return Annotation(
-        source="ANN", gene=get("genename"), gene_id=get("geneid"), feature=get("featureid"),
-        biotype=get("transcriptbiotype"), consequences=consequences,
+        source="ANN",
+        gene=get("genename"),
+        gene_id=get("geneid"),
+        feature=get("featureid"),
+        biotype=get("transcriptbiotype"),
+        consequences=consequences,
         impact=get("annotationimpact") or impact_of_terms(consequences),
-        hgvsc=get("hgvsc"), hgvsp=get("hgvsp"), warnings=messages, extra=extra,
+        hgvsc=get("hgvsc"),
+        hgvsp=get("hgvsp"),
+        warnings=messages,
+        extra=extra,
     )
 
 
@@ -136,8 +167,15 @@ def _eff_annotation(values: list[str], layout: tuple[str, ...], idx: dict[str, i
     if get("aminoacidchange") and hgvsp is None:
         extra["amino_acid_change"] = get("aminoacidchange") or ""
     return Annotation(
-        source="EFF", gene=get("genename"), gene_id=None, feature=get("transcriptid"),
-        biotype=get("transcriptbiotype"), consequences=consequences,
-        impact=get("effectimpact") or impact_of_terms(consequences), hgvsc=hgvsc, hgvsp=hgvsp,
-        warnings=messages, extra=extra,
+        source="EFF",
+        gene=get("genename"),
+        gene_id=None,
+        feature=get("transcriptid"),
+        biotype=get("transcriptbiotype"),
+        consequences=consequences,
+        impact=get("effectimpact") or impact_of_terms(consequences),
+        hgvsc=hgvsc,
+        hgvsp=hgvsp,
+        warnings=messages,
+        extra=extra,
     )

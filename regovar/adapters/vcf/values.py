@@ -45,7 +45,10 @@ def _to_str(v: str) -> object:
 
 
 _CONVERTERS: dict[str, Callable[[str], object]] = {
-    "Integer": _to_int, "Float": _to_float, "String": _to_str, "Character": _to_str,
+    "Integer": _to_int,
+    "Float": _to_float,
+    "String": _to_str,
+    "Character": _to_str,
 }
 
 
@@ -103,8 +106,10 @@ class FieldPlan:
         if self.kind == PER_R:
             alt = conv(items[alt_index]) if alt_index < len(items) else None
             return [conv(items[0]), alt]
-        return [conv(items[k]) if k < len(items) else None
-                for k in genotype_indexes(alt_index, n_alleles, len(items))]
+        return [
+            conv(items[k]) if k < len(items) else None
+            for k in genotype_indexes(alt_index, n_alleles, len(items))
+        ]
 
 
 def genotype_indexes(alt_index: int, n_alleles: int, n_values: int) -> tuple[int, ...]:

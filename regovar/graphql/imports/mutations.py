@@ -4,6 +4,7 @@ import strawberry
 
 from regovar.domain.imports import StartImport
 from regovar.graphql.imports.types import Import, ImportStarted
+from regovar.graphql.scalars import parse_id
 
 
 @strawberry.type
@@ -21,7 +22,10 @@ class ImportMutations:
         started = await ctx.container.imports.start(
             ctx.principal,
             StartImport(
-                project_id=int(project_id), path=path, ped_path=ped_path, assembly=assembly
+                project_id=parse_id(project_id, "projectId"),
+                path=path,
+                ped_path=ped_path,
+                assembly=assembly,
             ),
         )
         return ImportStarted(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from regovar.graphql.imports.types import Import, ImportPage
+from regovar.graphql.scalars import optional_id, parse_id
 
 
 @strawberry.type
@@ -18,11 +19,11 @@ class ImportQueries:
     ) -> ImportPage:
         ctx = info.context
         page = await ctx.container.imports.page(
-            ctx.principal, int(project_id) if project_id else None, state, offset, limit
+            ctx.principal, optional_id(project_id, "projectId"), state, offset, limit
         )
         return ImportPage.from_page(page)
 
     @strawberry.field(name="import")
     async def import_(self, info: strawberry.Info, id: strawberry.ID) -> Import:
         ctx = info.context
-        return Import.from_model(await ctx.container.imports.get(ctx.principal, int(id)))
+        return Import.from_model(await ctx.container.imports.get(ctx.principal, parse_id(id)))

@@ -19,9 +19,20 @@ class ImportWarning:
 
 
 @strawberry.type
+class ImportedFile:
+    id: strawberry.ID
+    name: str
+    path: str
+    size: int
+    sha256: str
+
+
+@strawberry.type
 class Import:
     id: strawberry.ID
     project_id: strawberry.ID
+    file_id: strawberry.ID
+    ped_file_id: strawberry.ID | None
     state: str
     progress: float
     records: int
@@ -42,6 +53,8 @@ class Import:
         return cls(
             id=strawberry.ID(str(i.id)),
             project_id=strawberry.ID(str(i.project_id)),
+            file_id=strawberry.ID(str(i.file_id)),
+            ped_file_id=strawberry.ID(str(i.ped_file_id)) if i.ped_file_id else None,
             state=i.state,
             progress=i.progress,
             records=i.records,
@@ -62,6 +75,16 @@ class Import:
             started_at=i.started_at,
             finished_at=i.finished_at,
         )
+
+    @strawberry.field(description="The VCF file.")
+    async def file(self, info: strawberry.Info) -> ImportedFile:
+        return _file(await info.context.loader("file").load(int(self.file_id)))
+
+    @strawberry.field(description="The PED file, when one was given.")
+    async def ped_file(self, info: strawberry.Info) -> ImportedFile | None:
+        if self.ped_file_id is None:
+            return None
+        return _file(await info.context.loader("file").load(int(self.ped_file_id)))
 
     @strawberry.field
     async def project(self, info: strawberry.Info) -> Project:
@@ -90,3 +113,9 @@ class ImportPage:
 class ImportStarted:
     import_: Annotated[Import, strawberry.field(name="import")]
     already_imported: bool
+
+
+def _file(f: models.File) -> ImportedFile:
+    return ImportedFile(
+        id=strawberry.ID(str(f.id)), name=f.name, path=f.path, size=f.size, sha256=f.sha256
+    )

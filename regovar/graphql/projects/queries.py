@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from regovar.graphql.projects.types import Project, ProjectPage
+from regovar.graphql.scalars import parse_id
 
 
 @strawberry.type
@@ -19,4 +20,4 @@ class ProjectQueries:
     @strawberry.field
     async def project(self, info: strawberry.Info, id: strawberry.ID) -> Project:
         ctx = info.context
-        return Project.from_model(await ctx.container.projects.get(ctx.principal, int(id)))
+        return Project.from_model(await ctx.container.projects.get(ctx.principal, parse_id(id)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from regovar.graphql.samples.types import SamplePage
+from regovar.graphql.scalars import optional_id
 
 
 @strawberry.type
@@ -20,8 +21,8 @@ class SampleQueries:
         ctx = info.context
         page = await ctx.container.variants.samples(
             ctx.principal,
-            project_id=int(project_id) if project_id else None,
-            import_id=int(import_id) if import_id else None,
+            project_id=optional_id(project_id, "projectId"),
+            import_id=optional_id(import_id, "importId"),
             name=name,
             offset=offset,
             limit=limit,

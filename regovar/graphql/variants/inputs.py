@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from regovar.domain import variant_filter as vf
+from regovar.graphql.scalars import parse_id
 from regovar.graphql.variants.types import Impact, Operator, SampleField, SortField, Zygosity
 
 
@@ -76,10 +77,11 @@ class VariantQueryInput:
 
     def to_query(self) -> vf.VariantQuery:
         leaves: list[vf.Node] = [
-            vf.Genotype(int(g.sample), tuple(_value(z) for z in g.zygosity)) for g in self.genotypes
+            vf.Genotype(parse_id(g.sample, "sample"), tuple(_value(z) for z in g.zygosity))
+            for g in self.genotypes
         ]
         leaves += [
-            vf.SampleValue(int(s.sample), _value(s.field), _value(s.op), s.value)
+            vf.SampleValue(parse_id(s.sample, "sample"), _value(s.field), _value(s.op), s.value)
             for s in self.sample_values
         ]
         if self.regions:
@@ -97,11 +99,13 @@ class VariantQueryInput:
             leaves.append(vf.Filters(f.pass_only, f.missing_is_pass, tuple(f.any_of)))
         leaves += [vf.Info(i.name, i.op, _info_value(i)) for i in self.info]
         sort = tuple(
-            vf.SortKey(_value(s.field), s.descending, int(s.sample) if s.sample else None)
+            vf.SortKey(
+                _value(s.field), s.descending, parse_id(s.sample, "sample") if s.sample else None
+            )
             for s in self.sort
         ) or (vf.SortKey(),)
         return vf.VariantQuery(
-            sample_ids=tuple(int(s) for s in self.samples),
+            sample_ids=tuple(parse_id(s, "samples") for s in self.samples),
             filter=vf.And(tuple(leaves)) if leaves else None,
             sort=sort,
             offset=self.offset,

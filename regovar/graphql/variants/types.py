@@ -76,7 +76,7 @@ IMPACT_NAMES = dict(enumerate(vf.IMPACTS))
 class Call:
     sample_id: strawberry.ID
     gt: str | None
-    zygosity: str | None
+    zygosity: Zygosity | None
     dp: int | None
     gq: int | None
     ad_ref: int | None
@@ -126,7 +126,9 @@ class VariantRecord:
                 Call(
                     sample_id=strawberry.ID(str(sid)),
                     gt=v["gt"],
-                    zygosity=vf.ZYGOSITY_NAMES.get(v["zyg"]) if v["zyg"] is not None else None,
+                    zygosity=Zygosity(vf.ZYGOSITY_NAMES[v["zyg"]])
+                    if v["zyg"] is not None
+                    else None,
                     dp=v["dp"],
                     gq=v["gq"],
                     ad_ref=v["ad_ref"],
