@@ -8,6 +8,7 @@ so that it is visible while the load runs.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from regovar.domain.errors import (
 from regovar.models import File, Import
 from regovar.repositories.subjects import SubjectRecord
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
-from regovar.repositories.variant_store import IMPACT_CODES, LoadCounts
+from regovar.repositories.variant_store import IMPACT_CODES, Batch, LoadCounts
 
 PROGRESS_EVERY_S = 1.0
 CELLS_PER_BATCH = 400_000
@@ -117,22 +118,47 @@ async def load(
 
 
 async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Progress) -> int:
+    """Reads and encodes the next batch in a thread while PostgreSQL ingests the current one:
+    the parser and the database work on the two cores at the same time."""
     rows: Iterator[CallRow] = reader.rows()
     # Bound memory by genotype cells, not rows: a 2,000-sample file gets small batches.
     batch_rows = max(100, min(batch_rows, CELLS_PER_BATCH // max(len(reader.header.samples), 1)))
-    records = 0
-    last_line = -1
+    store = uow.variant_store
+    counter = _RecordCounter()
+
+    def next_batch() -> Batch | None:
+        batch = list(islice(rows, batch_rows))
+        if not batch:
+            return None
+        counter.add(batch)
+        return store.encode(batch, [summarize(r) for r in batch])
+
     try:
-        while batch := list(islice(rows, batch_rows)):
-            await uow.variant_store.stage(batch, [summarize(r) for r in batch])
-            for r in batch:
-                if r.line != last_line:
-                    records += 1
-                    last_line = r.line
-            await progress.report(records)
+        encoded = await asyncio.to_thread(next_batch)
+        while encoded is not None:
+            sending = asyncio.ensure_future(store.send(encoded))
+            try:
+                encoded = await asyncio.to_thread(next_batch)
+            finally:
+                await sending
+            await progress.report(counter.records)
     except VcfMalformed as exc:
         raise _domain_error(exc) from exc
-    return records
+    return counter.records
+
+
+class _RecordCounter:
+    """Counts VCF records (lines) from split rows: the rows of one record are consecutive."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.last_line = -1
+
+    def add(self, batch: list[CallRow]) -> None:
+        for r in batch:
+            if r.line != self.last_line:
+                self.records += 1
+                self.last_line = r.line
 
 
 def summarize(row: CallRow) -> tuple[Any, ...]:

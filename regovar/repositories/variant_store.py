@@ -51,6 +51,12 @@ SUMMARY_COLUMNS = [
 
 
 @dataclass(frozen=True)
+class Batch:
+    calls: bytes
+    summaries: bytes
+
+
+@dataclass(frozen=True)
 class LoadCounts:
     variants: int
     new_variants: int
@@ -79,9 +85,11 @@ class VariantStore:
         await conn.execute(f"CREATE TABLE {self.table} (LIKE calls INCLUDING DEFAULTS)")
         await conn.execute(_STAGE_DDL)
 
-    async def stage(self, rows: list[CallRow], summaries: list[tuple[Any, ...]]) -> None:
-        """``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row."""
-        conn = await self._driver()
+    def encode(self, rows: list[CallRow], summaries: list[tuple[Any, ...]]) -> Batch:
+        """COPY payloads of a batch; pure CPU work, safe to run in another thread.
+
+        ``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row.
+        """
         calls: list[str] = []
         annotated: list[str] = []
         for r, summary in zip(rows, summaries, strict=True):
@@ -89,16 +97,17 @@ class VariantStore:
             calls.append(_call_line(self.import_id, key, r))
             if summary[0] is not None:
                 annotated.append(_summary_line(key, r, summary))
+        return Batch("".join(calls).encode(), "".join(annotated).encode())
+
+    async def send(self, batch: Batch) -> None:
+        conn = await self._driver()
         await conn.copy_to_table(
-            self.table,
-            source=io.BytesIO("".join(calls).encode()),
-            columns=CALL_COLUMNS,
-            format="text",
+            self.table, source=io.BytesIO(batch.calls), columns=CALL_COLUMNS, format="text"
         )
-        if annotated:
+        if batch.summaries:
             await conn.copy_to_table(
                 "stage_summary",
-                source=io.BytesIO("".join(annotated).encode()),
+                source=io.BytesIO(batch.summaries),
                 columns=SUMMARY_COLUMNS,
                 format="text",
             )
