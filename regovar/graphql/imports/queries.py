@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from regovar.graphql.imports.types import Import, ImportPage
+from regovar.graphql.imports.types import Import
+from regovar.graphql.pages import Page, page_of
 from regovar.graphql.scalars import optional_id, parse_id
 
 
@@ -16,12 +17,12 @@ class ImportQueries:
         state: str | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> ImportPage:
+    ) -> Page[Import]:
         ctx = info.context
         page = await ctx.container.imports.page(
             ctx.principal, optional_id(project_id, "projectId"), state, offset, limit
         )
-        return ImportPage.from_page(page)
+        return page_of(page, Import.from_model)
 
     @strawberry.field(name="import")
     async def import_(self, info: strawberry.Info, id: strawberry.ID) -> Import:

@@ -6,7 +6,6 @@ from typing import Annotated
 import strawberry
 
 from regovar import models
-from regovar.domain.common import Page
 from regovar.graphql.projects.types import Project
 
 
@@ -90,23 +89,6 @@ class Import:
     async def project(self, info: strawberry.Info) -> Project:
         found = await info.context.loader("project").load(int(self.project_id))
         return Project.from_model(found)
-
-
-@strawberry.type
-class ImportPage:
-    total: int
-    offset: int
-    limit: int
-    items: list[Import]
-
-    @classmethod
-    def from_page(cls, page: Page[models.Import]) -> ImportPage:
-        return cls(
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-            items=[Import.from_model(i) for i in page.items],
-        )
 
 
 @strawberry.type

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from regovar.graphql.projects.types import Project, ProjectPage
+from regovar.graphql.pages import Page, page_of
+from regovar.graphql.projects.types import Project
 from regovar.graphql.scalars import parse_id
 
 
@@ -11,10 +12,10 @@ class ProjectQueries:
     @strawberry.field
     async def projects(
         self, info: strawberry.Info, offset: int = 0, limit: int = 100
-    ) -> ProjectPage:
+    ) -> Page[Project]:
         ctx = info.context
-        return ProjectPage.from_page(
-            await ctx.container.projects.page(ctx.principal, offset, limit)
+        return page_of(
+            await ctx.container.projects.page(ctx.principal, offset, limit), Project.from_model
         )
 
     @strawberry.field

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from regovar import models
-from regovar.domain.common import Page
+from regovar.graphql.pages import Page, page_of
 
 if TYPE_CHECKING:
-    from regovar.graphql.imports.types import ImportPage
-    from regovar.graphql.samples.types import SamplePage
+    from regovar.graphql.imports.types import Import
+    from regovar.graphql.samples.types import Sample
 
 SEX = {0: "unknown", 1: "male", 2: "female"}
 AFFECTED = {0: "unknown", 1: "unaffected", 2: "affected"}
@@ -40,23 +40,6 @@ class Subject:
 
 
 @strawberry.type
-class SubjectPage:
-    total: int
-    offset: int
-    limit: int
-    items: list[Subject]
-
-    @classmethod
-    def from_page(cls, page: Page[models.Subject]) -> SubjectPage:
-        return cls(
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-            items=[Subject.from_model(s) for s in page.items],
-        )
-
-
-@strawberry.type
 class Project:
     id: strawberry.ID
     name: str
@@ -75,48 +58,31 @@ class Project:
     @strawberry.field
     async def subjects(
         self, info: strawberry.Info, offset: int = 0, limit: int = 100
-    ) -> SubjectPage:
+    ) -> Page[Subject]:
         ctx = info.context
         page = await ctx.container.projects.subjects(ctx.principal, int(self.id), offset, limit)
-        return SubjectPage.from_page(page)
+        return page_of(page, Subject.from_model)
 
     @strawberry.field
     async def samples(
         self, info: strawberry.Info, offset: int = 0, limit: int = 100
-    ) -> Annotated[SamplePage, strawberry.lazy("regovar.graphql.samples.types")]:
-        from regovar.graphql.samples.types import SamplePage
+    ) -> Page[Annotated[Sample, strawberry.lazy("regovar.graphql.samples.types")]]:
+        from regovar.graphql.samples.types import Sample
 
         ctx = info.context
         page = await ctx.container.variants.samples(
             ctx.principal, project_id=int(self.id), offset=offset, limit=limit
         )
-        return SamplePage.from_page(page)
+        return page_of(page, Sample.from_model)
 
     @strawberry.field
     async def imports(
         self, info: strawberry.Info, offset: int = 0, limit: int = 100
-    ) -> Annotated[ImportPage, strawberry.lazy("regovar.graphql.imports.types")]:
-        from regovar.graphql.imports.types import ImportPage
+    ) -> Page[Annotated[Import, strawberry.lazy("regovar.graphql.imports.types")]]:
+        from regovar.graphql.imports.types import Import
 
         ctx = info.context
         page = await ctx.container.imports.page(
             ctx.principal, project_id=int(self.id), offset=offset, limit=limit
         )
-        return ImportPage.from_page(page)
-
-
-@strawberry.type
-class ProjectPage:
-    total: int
-    offset: int
-    limit: int
-    items: list[Project]
-
-    @classmethod
-    def from_page(cls, page: Page[models.Project]) -> ProjectPage:
-        return cls(
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-            items=[Project.from_model(p) for p in page.items],
-        )
+        return page_of(page, Import.from_model)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from regovar.graphql.samples.types import SamplePage
+from regovar.graphql.pages import Page, page_of
+from regovar.graphql.samples.types import Sample
 from regovar.graphql.scalars import optional_id
 
 
@@ -17,7 +18,7 @@ class SampleQueries:
         name: str | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> SamplePage:
+    ) -> Page[Sample]:
         ctx = info.context
         page = await ctx.container.variants.samples(
             ctx.principal,
@@ -27,4 +28,4 @@ class SampleQueries:
             offset=offset,
             limit=limit,
         )
-        return SamplePage.from_page(page)
+        return page_of(page, Sample.from_model)

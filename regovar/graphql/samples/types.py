@@ -3,7 +3,6 @@ from __future__ import annotations
 import strawberry
 
 from regovar import models
-from regovar.domain.common import Page
 from regovar.graphql.imports.types import Import
 from regovar.graphql.projects.types import Project
 
@@ -33,20 +32,3 @@ class Sample:
     @strawberry.field(name="import")
     async def import_(self, info: strawberry.Info) -> Import:
         return Import.from_model(await info.context.loader("import").load(int(self.import_id)))
-
-
-@strawberry.type
-class SamplePage:
-    total: int
-    offset: int
-    limit: int
-    items: list[Sample]
-
-    @classmethod
-    def from_page(cls, page: Page[models.Sample]) -> SamplePage:
-        return cls(
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-            items=[Sample.from_model(s) for s in page.items],
-        )

@@ -5,7 +5,6 @@ from enum import Enum
 import strawberry
 
 from regovar.domain import variant_filter as vf
-from regovar.domain.common import Page
 from regovar.domain.variants import VariantRow
 from regovar.graphql.scalars import JSON
 
@@ -138,21 +137,4 @@ class VariantRecord:
                 )
                 for sid, v in r.samples.items()
             ],
-        )
-
-
-@strawberry.type
-class VariantPage:
-    total: int
-    offset: int
-    limit: int
-    items: list[VariantRecord]
-
-    @classmethod
-    def from_page(cls, page: Page[VariantRow]) -> VariantPage:
-        return cls(
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-            items=[VariantRecord.from_row(r) for r in page.items],
         )
