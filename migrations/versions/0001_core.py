@@ -24,8 +24,8 @@ CREATE TABLE projects (
 CREATE TABLE subjects (
     id serial PRIMARY KEY,
     project_id integer NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-    identifier varchar(200) NOT NULL,
-    family varchar(200),
+    identifier text NOT NULL,
+    family text,
     father_id integer REFERENCES subjects(id) ON DELETE SET NULL,
     mother_id integer REFERENCES subjects(id) ON DELETE SET NULL,
     sex smallint NOT NULL DEFAULT 0 CHECK (sex IN (0, 1, 2)),
@@ -84,8 +84,8 @@ CREATE TABLE samples (
     project_id integer NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     import_id integer NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
     subject_id integer REFERENCES subjects(id) ON DELETE SET NULL,
-    name varchar(200) NOT NULL,
-    "column" smallint NOT NULL,
+    name text NOT NULL,
+    "column" integer NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT uq_samples_import_id UNIQUE (import_id, name)
 );
@@ -106,7 +106,7 @@ CREATE TABLE calls (
     import_id integer NOT NULL,
     vkey bytea NOT NULL,
     line integer NOT NULL,
-    alt_index smallint NOT NULL,
+    alt_index integer NOT NULL,
     chrom_rank smallint NOT NULL,
     chrom text NOT NULL,
     pos integer NOT NULL,

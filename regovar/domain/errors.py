@@ -46,6 +46,16 @@ class PedMalformedError(RegovarError):
     code = "PED_MALFORMED"
 
 
+class QueryTooLong(RegovarError):
+    code = "QUERY_TIMEOUT"
+
+
+class ImportFailed(RegovarError):
+    """An unexpected failure during an import; the job row keeps the message."""
+
+    code = "IMPORT_FAILED"
+
+
 class ImportBusy(RegovarError):
     """Another worker holds this import; the message will be redelivered."""
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from regovar.adapters.ped import PedEntry, PedMalformed, read_ped
@@ -28,7 +29,7 @@ from regovar.domain.errors import (
 from regovar.models import File, Import
 from regovar.repositories.subjects import SubjectRecord
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
-from regovar.repositories.variant_store import IMPACT_CODES, Batch, LoadCounts
+from regovar.repositories.variant_store import IMPACT_CODES, Batch, LoadCounts, RowOutOfRange
 
 PROGRESS_EVERY_S = 1.0
 CELLS_PER_BATCH = 400_000
@@ -67,6 +68,8 @@ async def load(
     vcf_file = files[job.file_id]
     ped_file = files.get(job.ped_file_id) if job.ped_file_id else None
     warnings = ImportWarnings()
+    for registered in (f for f in (vcf_file, ped_file) if f is not None):
+        _same_file(registered)
     try:
         ped = read_ped(ped_file.path) if ped_file else []
         reader = open_vcf(
@@ -136,6 +139,7 @@ async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Prog
     try:
         encoded = await asyncio.to_thread(next_batch)
         while encoded is not None:
+            _value_warnings(reader.warnings, encoded)
             sending = asyncio.ensure_future(store.send(encoded))
             try:
                 encoded = await asyncio.to_thread(next_batch)
@@ -144,7 +148,21 @@ async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Prog
             await progress.report(counter.records)
     except VcfMalformed as exc:
         raise _domain_error(exc) from exc
+    except RowOutOfRange as exc:
+        path = reader.header.path
+        raise VcfMalformedError(
+            f"{path}, line {exc.line}: {exc}", file=path, line=exc.line, problem=str(exc)
+        ) from exc
     return counter.records
+
+
+def _value_warnings(warnings: ImportWarnings, batch: Batch) -> None:
+    for _ in range(batch.huge_integers):
+        warnings.add(
+            "integer_out_of_range", None, "a FORMAT integer beyond 2^31 was stored as missing"
+        )
+    for _ in range(batch.bad_quals):
+        warnings.add("qual_not_finite", None, "a NaN, infinite or huge QUAL was stored as missing")
 
 
 class _RecordCounter:
@@ -159,6 +177,21 @@ class _RecordCounter:
             if r.line != self.last_line:
                 self.records += 1
                 self.last_line = r.line
+
+
+def _same_file(registered: File) -> None:
+    """The file read now is the one checked and hashed at registration (not a swapped link)."""
+    path = Path(registered.path)
+    try:
+        same = path.resolve() == path and path.stat().st_size == registered.size
+    except (OSError, RuntimeError):
+        same = False
+    if not same:
+        raise VcfMalformedError(
+            f"{registered.path}: the file changed or moved since it was registered; "
+            "start the import again",
+            file=registered.path,
+        )
 
 
 def summarize(row: CallRow) -> tuple[Any, ...]:

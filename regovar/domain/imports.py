@@ -10,6 +10,7 @@ from pathlib import Path
 from regovar.domain import import_pipeline
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import (
+    ImportFailed,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -68,14 +69,16 @@ class ImportManager:
         async with self.uow() as uow:
             if await uow.projects.get(command.project_id) is None:
                 raise NotFound(f"project {command.project_id} not found", id=command.project_id)
+            # Two requests for the same bytes at once: the second waits, then finds the first.
+            await uow.imports.lock_content(command.project_id, vcf_sha)
             previous = await uow.imports.same_content(command.project_id, vcf_sha, ped_sha)
-            if previous is not None and previous.state != "failed":
+            if previous is not None and await _in_hand(uow, previous, queue):
                 if previous.state == "queued" and queue and self.dispatch is not None:
                     # Its message may be lost (broker purged, worker never ran): send it again;
                     # the import is idempotent and locked, so a duplicate message is harmless.
                     self.dispatch(previous.id)
                 return ImportStarted(previous, already_imported=True)
-            if previous is not None:
+            if previous is not None:  # failed, or left running by a process that died
                 job = previous
                 await uow.imports.mark(
                     job.id, state="queued", progress=0.0, error_code=None, error_message=None
@@ -154,6 +157,14 @@ class ImportManager:
             if exc.code != "IMPORT_BUSY":
                 await import_pipeline.mark_failed(self.uow, import_id, exc)
             raise
+        except Exception as exc:
+            # Never leave a job "running" behind an error: record it, answer with a code.
+            failure = ImportFailed(
+                f"import {import_id} failed: {type(exc).__name__}: {str(exc)[:500]}",
+                id=import_id,
+            )
+            await import_pipeline.mark_failed(self.uow, import_id, failure)
+            raise failure from exc
         return await self._get(import_id)
 
     async def get(self, principal: Principal, import_id: int) -> Import:
@@ -188,6 +199,17 @@ class ImportManager:
     async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Import]:
         async with self.uow() as uow:
             return await uow.imports.get_many(ids)
+
+
+async def _in_hand(uow: UnitOfWork, job: Import, queue: bool) -> bool:
+    """Whether an earlier import of the same content needs nothing more from this request."""
+    if job.state == "done":
+        return True
+    if job.state == "failed":
+        return False
+    if job.state == "queued":
+        return queue  # in place (the CLI), a queued job is simply run now
+    return await uow.imports.is_being_loaded(job.id)  # running: alive, or left by a dead process
 
 
 def _sha256(path: Path) -> str:

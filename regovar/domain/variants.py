@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from regovar.domain import variant_filter as vf
 from regovar.domain.common import Page, check_page
-from regovar.domain.errors import InvalidInput, NotFound
+from regovar.domain.errors import InvalidInput, NotFound, QueryTooLong
 from regovar.domain.principal import Principal
 from regovar.models import Sample
 from regovar.repositories.uow import UnitOfWorkFactory
-from regovar.repositories.variant_query import Placement, VariantRowData
+from regovar.repositories.variant_query import Placement, QueryTimeout, VariantRowData
 
 VariantRow = VariantRowData
 
@@ -50,7 +50,10 @@ class VariantManager:
             release = first.annotation_release_id or next(
                 (i.annotation_release_id for i in imports.values() if i.annotation_release_id), None
             )
-            rows, total = await uow.variant_query.page(query, placements, release)
+            try:
+                rows, total = await uow.variant_query.page(query, placements, release)
+            except QueryTimeout as exc:
+                raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
             return Page(rows, total, query.offset, query.limit)
 
     async def samples(

@@ -57,8 +57,8 @@ class Subject(Base):
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
-    identifier: Mapped[str] = mapped_column(String(200))
-    family: Mapped[str | None] = mapped_column(String(200))
+    identifier: Mapped[str] = mapped_column(Text)
+    family: Mapped[str | None] = mapped_column(Text)
     father_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id", ondelete="SET NULL"))
     mother_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id", ondelete="SET NULL"))
     sex: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
@@ -136,8 +136,8 @@ class Sample(Base):
     subject_id: Mapped[int | None] = mapped_column(
         ForeignKey("subjects.id", ondelete="SET NULL"), index=True
     )
-    name: Mapped[str] = mapped_column(String(200))
-    column: Mapped[int] = mapped_column(SmallInteger)
+    name: Mapped[str] = mapped_column(Text)
+    column: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = _now()
 
 

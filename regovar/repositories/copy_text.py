@@ -11,14 +11,17 @@ from typing import Any
 import orjson
 
 NULL = "\\N"
-_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\ufffd"})
+INT32 = 2**31 - 1
+FLOAT32 = 3.4e38
 
 
 def text(value: str | None) -> str:
-    """A text field: backslash, tab and line breaks escaped."""
+    """A text field: backslash, tab and line breaks escaped; NUL (never valid in PostgreSQL
+    text) replaced by U+FFFD."""
     if value is None:
         return NULL
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value or "\0" in value:
         return value.translate(_SPECIAL)
     return value
 
@@ -27,11 +30,26 @@ def number(value: float | int | None) -> str:
     return NULL if value is None else str(value)
 
 
+def real(value: float | None) -> str:
+    """A REAL: NaN, infinities and values beyond float32 are not measurements: NULL."""
+    if value is None or not -FLOAT32 < value < FLOAT32:
+        return NULL
+    return str(value)
+
+
 def numbers(values: list[Any] | None) -> str:
     """An array of numbers; NULL elements allowed."""
     if values is None:
         return NULL
     return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
+def int32s(values: list[int | None]) -> tuple[str, int]:
+    """An integer array, and how many values beyond int32 were replaced by NULL."""
+    bad = sum(1 for v in values if v is not None and not -INT32 <= v <= INT32)
+    if bad:
+        values = [v if v is None or -INT32 <= v <= INT32 else None for v in values]
+    return numbers(values), bad
 
 
 def texts(values: list[Any] | None) -> str:
@@ -46,7 +64,13 @@ def texts(values: list[Any] | None) -> str:
 
 
 def json(value: Any) -> str:
-    return text(orjson.dumps(value).decode()) if value else NULL
+    """jsonb: like text, it cannot hold NUL, which JSON writes as an escape."""
+    if not value:
+        return NULL
+    encoded = orjson.dumps(value).decode()
+    if "\\u0000" in encoded:
+        encoded = encoded.replace("\\u0000", "\\ufffd")
+    return text(encoded)
 
 
 def bytea(value: bytes) -> str:

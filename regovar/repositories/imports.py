@@ -86,6 +86,21 @@ class ImportRepository:
             .execution_options(synchronize_session=False)
         )
 
+    async def lock_content(self, project_id: int, sha256: str) -> None:
+        """Serialises registrations of the same bytes in a project (until the transaction ends)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('regovar.content'), hashtext(:k))"),
+            {"k": f"{project_id}:{sha256}"},
+        )
+
+    async def is_being_loaded(self, import_id: int) -> bool:
+        """True when a live transaction holds the import's load lock."""
+        got = await self.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtext('regovar.import'), :id)"),
+            {"id": import_id},
+        )
+        return not got
+
     async def try_lock(self, import_id: int) -> bool:
         """Transaction-scoped: two workers never load the same import at once."""
         got = await self.session.scalar(

@@ -25,6 +25,15 @@ class SubjectRepository:
 
     async def upsert_many(self, project_id: int, records: list[SubjectRecord]) -> dict[str, int]:
         """Creates or updates subjects, then links parents; returns identifier -> id."""
+        ids: dict[str, int] = {}
+        for start in range(0, len(records), self.CHUNK):  # a statement takes 32,767 values
+            ids |= await self._upsert(project_id, records[start : start + self.CHUNK])
+        await self._link_parents(project_id, records, ids)
+        return ids
+
+    CHUNK = 5000
+
+    async def _upsert(self, project_id: int, records: list[SubjectRecord]) -> dict[str, int]:
         if not records:
             return {}
         rows = [
@@ -46,9 +55,7 @@ class SubjectRepository:
                 "affected": func.greatest(insert_stmt.excluded.affected, Subject.affected),
             },
         ).returning(Subject.identifier, Subject.id)
-        ids = {ident: sid for ident, sid in (await self.session.execute(stmt)).all()}
-        await self._link_parents(project_id, records, ids)
-        return ids
+        return {ident: sid for ident, sid in (await self.session.execute(stmt)).all()}
 
     async def _link_parents(
         self, project_id: int, records: list[SubjectRecord], ids: dict[str, int]

@@ -6,6 +6,7 @@ depends on those imports only, never on the size of the whole database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +23,11 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONPATH
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -32,9 +35,9 @@ from sqlalchemy.types import Text
 
 from regovar.models import calls, variant_annotations
 from regovar.models import variant_filter as vf
-from regovar.models.entities import Variant
 
 _IMPACT = {name: i for i, name in enumerate(vf.IMPACTS)}
+QUERY_TIMEOUT_MS = 60_000
 _OPS = {
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
@@ -62,7 +65,6 @@ class _Compiler:
         self.imports = imports
         self.aliases = {imp: calls.alias(f"c{n}") for n, imp in enumerate(imports)}
         self.base = self.aliases[imports[0]]
-        self.v = Variant.__table__.alias("v")
         self.va = variant_annotations.alias("va")
         self.release_id = release_id
         self.uses_annotations = False
@@ -76,13 +78,8 @@ class _Compiler:
         if len(self.imports) == 1:
             stmt = select_stmt.select_from(c0).where(c0.c.import_id == self.imports[0])
         else:
-            ids = (
-                select(calls.c.vkey)
-                .where(calls.c.import_id.in_(self.imports))
-                .group_by(calls.c.vkey)
-                .subquery("ids")
-            )
-            joined = ids.join(self.v, self.v.c.vkey == ids.c.vkey)
+            ids = self.union
+            joined: Any = ids
             for imp, alias in self.aliases.items():
                 joined = joined.outerjoin(
                     alias, and_(alias.c.import_id == imp, alias.c.vkey == ids.c.vkey)
@@ -97,8 +94,23 @@ class _Compiler:
 
     @property
     def locus(self) -> Any:
-        """Where the variant's position is read: the import's own rows, or the variant table."""
-        return self.base if len(self.imports) == 1 else self.v
+        """Where the variant's position is read: the import's own rows, or their union."""
+        return self.base if len(self.imports) == 1 else self.union
+
+    @functools.cached_property
+    def union(self) -> Any:
+        """Every variant of the queried imports once, with its locus (the same in every row)."""
+        c = calls.c
+        return (
+            select(
+                c.vkey,
+                *(func.min(col).label(col.name) for col in
+                  (c.chrom_rank, c.chrom, c.pos, c.end_pos, c.ref, c.alt)),
+            )
+            .where(c.import_id.in_(self.imports))
+            .group_by(c.vkey)
+            .subquery("ids")
+        )  # fmt: skip
 
     def info_column(self) -> ColumnElement[Any]:
         if len(self.imports) == 1:
@@ -230,6 +242,11 @@ class VariantRowData:
     samples: dict[int, dict[str, Any]]  # sample id -> gt, zyg, dp, gq, ad_ref, ad_alt, vaf, ps
 
 
+class QueryTimeout(Exception):
+    def __init__(self, ms: int) -> None:
+        super().__init__(f"the query ran longer than {ms / 1000:.0f} s and was stopped")
+
+
 class VariantQueryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -242,7 +259,27 @@ class VariantQueryRepository:
     ) -> tuple[list[VariantRowData], int]:
         compiler = _Compiler(placements, release_id)
         where = compiler.compile(query.filter)
+        # A runaway query must not hold a connection forever; and across imports the row
+        # estimates of the union are poor: hash joins are safe, nested loops may not be.
+        await self.session.execute(text(f"SET LOCAL statement_timeout = {int(QUERY_TIMEOUT_MS)}"))
+        if len(compiler.imports) > 1:
+            await self.session.execute(text("SET LOCAL enable_nestloop = off"))
         compiler.uses_annotations = True  # the page shows genes and consequences
+        try:
+            return await self._page(compiler, where, query, placements, release_id)
+        except DBAPIError as exc:
+            if type(exc.orig).__name__ == "QueryCanceledError" or "canceling statement" in str(exc):
+                raise QueryTimeout(QUERY_TIMEOUT_MS) from exc
+            raise
+
+    async def _page(
+        self,
+        compiler: _Compiler,
+        where: ColumnElement[bool],
+        query: vf.VariantQuery,
+        placements: dict[int, Placement],
+        release_id: int | None,
+    ) -> tuple[list[VariantRowData], int]:
         if query.limit > 0:
             # One pass: the filtered set is computed once for both the page and the total.
             columns = [*_columns(compiler, query.sample_ids), func.count().over().label("total")]

@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.adapters.vcf.model import CallRow
@@ -54,6 +53,8 @@ SUMMARY_COLUMNS = [
 class Batch:
     calls: bytes
     summaries: bytes
+    huge_integers: int = 0  # FORMAT integers beyond int32, stored as NULL
+    bad_quals: int = 0  # NaN, infinite or beyond-float32 QUAL, stored as NULL
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,13 @@ class VariantStore:
         """
         calls: list[str] = []
         annotated: list[str] = []
+        counts = [0, 0]
         for r, summary in zip(rows, summaries, strict=True):
             key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
-            calls.append(_call_line(self.import_id, key, r))
+            calls.append(_call_line(self.import_id, key, r, counts))
             if summary[0] is not None:
                 annotated.append(_summary_line(key, r, summary))
-        return Batch("".join(calls).encode(), "".join(annotated).encode())
+        return Batch("".join(calls).encode(), "".join(annotated).encode(), counts[0], counts[1])
 
     async def send(self, batch: Batch) -> None:
         conn = await self._driver()
@@ -140,8 +142,8 @@ class VariantStore:
         )
 
 
-def _transcripts(row: CallRow) -> str:
-    return orjson.dumps([
+def _transcripts(row: CallRow) -> list[dict[str, Any]]:
+    return [
         {k: v for k, v in (
             ("source", a.source), ("gene", a.gene), ("gene_id", a.gene_id),
             ("feature", a.feature), ("biotype", a.biotype), ("consequences", a.consequences),
@@ -149,18 +151,40 @@ def _transcripts(row: CallRow) -> str:
             ("warnings", a.warnings), ("extra", a.extra),
         ) if v}
         for a in row.annotations
-    ]).decode()  # fmt: skip
+    ]  # fmt: skip
 
 
-def _call_line(import_id: int, key: str, r: CallRow) -> str:
+MAX_CONTIG = 255
+
+
+class RowOutOfRange(ValueError):
+    """A record the database cannot hold (a position beyond 2^31, an absurd contig name)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _call_line(import_id: int, key: str, r: CallRow, counts: list[int]) -> str:
+    """One COPY line; values the columns cannot hold are refused (positions) or set to NULL
+    and counted in ``counts`` = [integers beyond int32, non-finite QUAL]."""
+    if not (0 < r.pos <= ct.INT32 and 0 < r.end <= ct.INT32):
+        raise RowOutOfRange(r.line, f"position {r.pos}-{r.end} is outside 1..{ct.INT32}")
+    if len(r.chrom) > MAX_CONTIG or not r.chrom:
+        raise RowOutOfRange(r.line, f"contig name is empty or longer than {MAX_CONTIG} characters")
     ps = r.ps
+    ints = [ct.int32s(values) for values in (r.dp, r.ad_ref, r.ad_alt, r.gq, ps)]
+    counts[0] += sum(bad for _, bad in ints)
+    qual = ct.real(r.qual)
+    if r.qual is not None and qual is ct.NULL:
+        counts[1] += 1
     return "\t".join((
         str(import_id), key, str(r.line), str(r.alt_index), str(chrom_rank(r.chrom)),
         ct.text(r.chrom), str(r.pos), str(r.end), ct.text(r.ref), ct.text(r.alt),
-        ct.number(r.qual), ct.texts(r.filters), ct.json(r.info), str(r.ac), str(r.an),
+        qual, ct.texts(r.filters), ct.json(r.info), str(r.ac), str(r.an),
         ct.texts(r.gt), ct.numbers(r.zyg),
-        ct.numbers(ps) if any(v is not None for v in ps) else ct.NULL, ct.numbers(r.dp),
-        ct.numbers(r.ad_ref), ct.numbers(r.ad_alt), ct.numbers(r.gq), ct.numbers(r.vaf),
+        ints[4][0] if any(v is not None for v in ps) else ct.NULL, ints[0][0],
+        ints[1][0], ints[2][0], ints[3][0], ct.numbers(r.vaf),
     )) + "\n"  # fmt: skip
 
 
@@ -168,7 +192,7 @@ def _summary_line(key: str, r: CallRow, summary: tuple[Any, ...]) -> str:
     genes, consequences, worst, impact = summary
     return "\t".join((
         key, str(r.line), str(r.alt_index), ct.texts(genes), ct.texts(consequences),
-        ct.text(worst), ct.number(impact), ct.text(_transcripts(r)),
+        ct.text(worst), ct.number(impact), ct.json(_transcripts(r)),
     )) + "\n"  # fmt: skip
 
 

@@ -1,0 +1,158 @@
+"""What a tester's hostile inputs broke, kept fixed: nothing stuck, nothing duplicated."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+from pathlib import Path
+
+from sqlalchemy import text
+
+from regovar.domain import variant_filter as vf
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM, Principal
+from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project, rows
+
+HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+    '##INFO=<ID=NOTE,Number=1,Type=String,Description="n">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+    '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="d">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{samples}\n"
+)
+
+
+def _vcf(tmp_path: Path, name: str, records: list[str], samples: str = "S1") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER.format(samples=samples) + "".join(r + "\n" for r in records))
+    return path
+
+
+async def test_values_beyond_the_columns_are_refused_or_nulled(container, tmp_path):
+    huge_pos = _vcf(
+        tmp_path,
+        "pos.vcf",
+        [
+            "1\t100\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10",
+            "1\t2147483653\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10",
+        ],
+    )
+    job = await import_file(container, huge_pos)
+    assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+    assert "line 8" in job.error_message and "position" in job.error_message
+
+    odd = _vcf(
+        tmp_path,
+        "odd.vcf",
+        [
+            "1\t100\t.\tC\tT\tinf\tPASS\tNOTE=a\x00b\tGT:DP\t0/1:2147483649",
+            "1\t200\t.\tG\tA\t1e39\tPASS\t.\tGT:DP\t0/1:12",
+        ],
+        samples="S" + "x" * 299,
+    )
+    job = await import_file(container, odd)
+    assert job.state == "done", job.error_message
+    kinds = {w["kind"]: w["count"] for w in job.warnings}
+    assert kinds["integer_out_of_range"] == 1 and kinds["qual_not_finite"] == 2
+    items, ids = await rows(container, job)
+    (sid,) = ids.values()
+    first = next(r for r in items if r.pos == 100)
+    assert first.qual is None and first.samples[sid]["dp"] is None
+    assert first.info["NOTE"] == "a\ufffdb"
+
+
+async def test_a_failed_import_is_never_left_running(container, tmp_path):
+    """An error nobody foresaw still ends the job, with a code, and the file can be retried."""
+    vcf = _vcf(tmp_path, "boom.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"])
+    project = await new_project(container)
+    started = await container.imports.start(SYSTEM, StartImport(project.id, str(vcf)), queue=False)
+    async with container.engine.begin() as conn:  # simulate a process that died mid-load
+        await conn.execute(
+            text("UPDATE imports SET state = 'running' WHERE id = :i"), {"i": started.job.id}
+        )
+    again = await container.imports.start(SYSTEM, StartImport(project.id, str(vcf)), queue=False)
+    assert again.job.id == started.job.id and not again.already_imported
+    done = await container.imports.run(SYSTEM, again.job.id)
+    assert done.state == "done" and done.records == 1
+
+
+async def test_same_file_started_concurrently_is_imported_once(container, tmp_path):
+    vcf = _vcf(tmp_path, "race.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"])
+    project = await new_project(container)
+    results = await asyncio.gather(
+        *(
+            container.imports.start(SYSTEM, StartImport(project.id, str(vcf)), queue=True)
+            for _ in range(6)
+        )
+    )
+    assert len({r.job.id for r in results}) == 1
+    assert sum(not r.already_imported for r in results) == 1
+
+
+async def test_a_file_swapped_for_a_link_after_registration_is_refused(
+    container, import_dir, tmp_path
+):
+    inside = import_dir / "swap.vcf"
+    inside.write_bytes(
+        _vcf(tmp_path, "a.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT\t0/1"]).read_bytes()
+    )
+    secret = _vcf(tmp_path, "secret.vcf", ["1\t300\t.\tA\tG\t50\tPASS\t.\tGT\t1/1"])
+    project = await new_project(container)
+    user = Principal(user_id=5, login="tech")
+    started = await container.imports.start(user, StartImport(project.id, str(inside)), queue=False)
+    inside.unlink()
+    os.symlink(secret, inside)
+    job = await import_file_by_id(container, started.job.id)
+    assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+    assert "changed or moved" in job.error_message
+
+
+async def import_file_by_id(container, import_id: int):
+    try:
+        return await container.imports.run(SYSTEM, import_id)
+    except Exception:
+        return await container.imports.get(SYSTEM, import_id)
+
+
+async def test_samples_of_separate_imports_are_queried_together(container, tmp_path):
+    """A trio from three single-sample files: the query joins the imports by variant."""
+    with gzip.open(DEMO_VCF, "rt") as fh:
+        lines = fh.read().splitlines()
+    header = [x for x in lines if x.startswith("##")]
+    chrom_line = next(x for x in lines if x.startswith("#CHROM")).split("\t")
+    records = [x.split("\t") for x in lines if not x.startswith("#")]
+    project = await new_project(container)
+    jobs = []
+    for column, name in enumerate(chrom_line[9:], start=9):
+        path = tmp_path / f"{name}.vcf"
+        body = [
+            "\t".join([*r[:9], r[column]])
+            for r in records
+            if not r[column].startswith("0/0") and not r[column].startswith("./.")
+        ]
+        path.write_text("\n".join([*header, "\t".join([*chrom_line[:9], name]), *body]) + "\n")
+        jobs.append(await import_file(container, path, project=project))
+    ids = []
+    for job in jobs:
+        page = await container.variants.samples(SYSTEM, import_id=job.id)
+        ids.append(page.items[0].id)
+    child, father, mother = ids
+    node = vf.And(
+        (
+            vf.Genotype(child, ("het",)),
+            vf.Genotype(father, ("missing",)),
+            vf.Genotype(mother, ("missing",)),
+        )
+    )
+    page = await container.variants.query(SYSTEM, vf.VariantQuery(tuple(ids), node, limit=50))
+    assert page.total > 0
+    for r in page.items:
+        assert r.samples[child]["zyg"] == 1
+        assert r.samples[father]["zyg"] is None and r.samples[mother]["zyg"] is None
+    everything = await container.variants.query(SYSTEM, vf.VariantQuery(tuple(ids), None, limit=5))
+    assert everything.total >= max(j.variants for j in jobs)
+    assert [(r.chrom, r.pos) for r in everything.items] == sorted(
+        (r.chrom, r.pos) for r in everything.items
+    )
+    _ = DEMO_PED
