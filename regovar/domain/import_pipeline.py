@@ -19,6 +19,7 @@ from typing import Any
 from regovar.adapters.ped import PedEntry, PedMalformed, read_ped
 from regovar.adapters.vcf import CallRow, ImportWarnings, VcfHeader, VcfMalformed, open_vcf
 from regovar.adapters.vcf.consequences import impact_of, worst_consequence
+from regovar.adapters.vcf.io import LineTooLong
 from regovar.domain.errors import (
     ImportBusy,
     PedMalformedError,
@@ -80,6 +81,8 @@ async def load(
         )
     except (VcfMalformed, PedMalformed) as exc:
         raise _domain_error(exc) from exc
+    except LineTooLong as exc:
+        raise VcfMalformedError(f"{vcf_file.path}: {exc}", file=vcf_file.path) from exc
     except OSError as exc:
         raise VcfMalformedError(f"{vcf_file.path}: cannot read: {exc.strerror or exc}") from exc
     if not reader.header.samples:
@@ -148,6 +151,9 @@ async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Prog
             await progress.report(counter.records)
     except VcfMalformed as exc:
         raise _domain_error(exc) from exc
+    except LineTooLong as exc:
+        path = reader.header.path
+        raise VcfMalformedError(f"{path}: {exc}", file=path) from exc
     except RowOutOfRange as exc:
         path = reader.header.path
         raise VcfMalformedError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,13 @@ from regovar.models import File, Import
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 
 IMPORT_STATES = ("queued", "running", "done", "failed")
+ASSEMBLY_ALIASES = {
+    "grch37": "GRCh37",
+    "hg19": "GRCh37",
+    "b37": "GRCh37",
+    "grch38": "GRCh38",
+    "hg38": "GRCh38",
+}
 ProgressCallback = Callable[[float, int], None]
 Dispatch = Callable[[int], None]
 
@@ -63,8 +71,12 @@ class ImportManager:
         """Registers the file and a queued job; the job runs on a worker unless ``queue=False``."""
         vcf = self._checked_path(principal, command.path, "VCF")
         ped = self._checked_path(principal, command.ped_path, "PED") if command.ped_path else None
-        if command.assembly not in (None, "GRCh37", "GRCh38"):
-            raise InvalidInput("assembly must be GRCh37 or GRCh38", field="assembly")
+        assembly = ASSEMBLY_ALIASES.get((command.assembly or "").lower(), command.assembly)
+        if assembly not in (None, "GRCh37", "GRCh38"):
+            raise InvalidInput(
+                "assembly must be GRCh37 or GRCh38 (or hg19, b37, hg38)", field="assembly"
+            )
+        command = dataclasses.replace(command, assembly=assembly)
         vcf_sha, ped_sha = _sha256(vcf), (_sha256(ped) if ped else None)
         async with self.uow() as uow:
             if await uow.projects.get(command.project_id) is None:
@@ -120,7 +132,10 @@ class ImportManager:
         path = Path(raw).expanduser()
         if not path.is_absolute() and not principal.is_system and self.import_dirs:
             path = self.import_dirs[0] / path  # web callers name files inside the drop folder
-        path = path.resolve()
+        try:
+            path = path.resolve()
+        except (OSError, RuntimeError) as exc:  # a symbolic link loop, an unreadable folder
+            raise InvalidInput(f"{kind} path {raw} cannot be resolved: {exc}", path=raw) from exc
         if not principal.is_system and not any(path.is_relative_to(d) for d in self.import_dirs):
             raise PermissionDenied(
                 f"{kind} file {raw} is outside the import folders",

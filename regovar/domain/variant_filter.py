@@ -90,6 +90,10 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
             raise InvalidInput(f"invalid INFO field name {node.name!r}")
         if node.op not in (*OPERATORS, "exists"):
             raise InvalidInput(f"unknown operator {node.op}")
+    elif isinstance(node, Region) and any(
+        v is not None and not 0 < v < 2**31 for v in (node.start, node.end)
+    ):
+        raise InvalidInput(f"region bounds must be between 1 and {2**31 - 1}")
     elif (
         isinstance(node, Region)
         and node.start is not None

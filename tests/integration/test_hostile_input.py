@@ -156,3 +156,41 @@ async def test_samples_of_separate_imports_are_queried_together(container, tmp_p
         (r.chrom, r.pos) for r in everything.items
     )
     _ = DEMO_PED
+
+
+async def test_a_line_without_end_is_refused_without_eating_memory(container, tmp_path):
+    bomb = tmp_path / "bomb.vcf.gz"
+    with gzip.open(bomb, "wb", compresslevel=1) as fh:
+        fh.write(b"##x=")
+        block = b"A" * (1 << 20)
+        for _ in range(70):
+            fh.write(block)
+    job = await import_file(container, bomb)
+    assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+    assert "longer than 64 MiB" in job.error_message
+
+
+async def test_assembly_aliases_and_bad_paths(container, tmp_path):
+    vcf = _vcf(tmp_path, "alias.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT\t0/1"])
+    job = await import_file(container, vcf, assembly="hg19")
+    assert (job.state, job.assembly) == ("done", "GRCh37")
+    loop = tmp_path / "loop"
+    os.symlink(loop, loop)
+    project = await new_project(container)
+    try:
+        await container.imports.start(SYSTEM, StartImport(project.id, str(loop)), queue=False)
+    except Exception as exc:
+        assert getattr(exc, "code", None) == "INVALID_INPUT", exc
+    else:
+        raise AssertionError("a symbolic link loop was accepted")
+    items, ids = await rows(container, job)
+    (sid,) = ids.values()
+    try:
+        await container.variants.query(
+            SYSTEM, vf.VariantQuery((sid,), vf.Region("1", 1, 99_999_999_999))
+        )
+    except Exception as exc:
+        assert getattr(exc, "code", None) == "INVALID_INPUT", exc
+    else:
+        raise AssertionError("a region beyond 2^31 was accepted")
+    assert items

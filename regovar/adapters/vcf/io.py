@@ -133,6 +133,13 @@ def _sniff_compression(head: bytes) -> str:
     return "gzip"
 
 
+MAX_LINE_BYTES = 64 << 20  # far above any real record (a 1,500-transcript CSQ is 200 kB)
+
+
+class LineTooLong(ValueError):
+    """A line without end: a decompression bomb or not a text file at all."""
+
+
 def iter_text_lines(chunks: Iterator[bytes]) -> Iterator[str]:
     """Decoded lines without their terminator (``\\n`` or ``\\r\\n``), however long they are.
 
@@ -140,11 +147,16 @@ def iter_text_lines(chunks: Iterator[bytes]) -> Iterator[str]:
     is never damaged; a line longer than a chunk is assembled from pieces (no fixed buffer).
     """
     pieces: list[bytes] = []
+    pending = 0
     for chunk in chunks:
         cut = chunk.rfind(b"\n")
         if cut < 0:
             pieces.append(chunk)
+            pending += len(chunk)
+            if pending > MAX_LINE_BYTES:
+                raise LineTooLong(f"a line is longer than {MAX_LINE_BYTES >> 20} MiB")
             continue
+        pending = len(chunk) - cut - 1
         if pieces:
             pieces.append(chunk[: cut + 1])
             block = b"".join(pieces)
