@@ -194,3 +194,22 @@ async def test_assembly_aliases_and_bad_paths(container, tmp_path):
     else:
         raise AssertionError("a region beyond 2^31 was accepted")
     assert items
+
+
+async def test_odd_digits_and_negative_depths(container, tmp_path):
+    arabic = _vcf(tmp_path, "arabic.vcf", ["1\t\u0661\u0662\u0663\t.\tC\tT\t50\tPASS\t.\tGT\t0/1"])
+    job = await import_file(container, arabic)
+    assert job.error_code == "VCF_MALFORMED" and "POS is not an integer" in job.error_message
+    negative = tmp_path / "negative.vcf"
+    negative.write_text(
+        HEADER.replace(
+            "##FORMAT=<ID=DP,",
+            '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="a">\n##FORMAT=<ID=DP,',
+        ).format(samples="S1")
+        + "1\t100\t.\tC\tT\t50\tPASS\t.\tGT:AD:DP\t0/1:-5,10:-10\n"
+    )
+    job = await import_file(container, negative)
+    assert job.state == "done", job.error_message
+    items, ids = await rows(container, job)
+    call = items[0].samples[ids["S1"]]
+    assert call["vaf"] is None and call["dp"] is None and call["ad_ref"] is None

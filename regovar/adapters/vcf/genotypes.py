@@ -89,7 +89,7 @@ def parse_gt(gt: str) -> GtCall | None:
     for part in parts:
         if part == ".":
             alleles.append(-1)
-        elif part.isdigit():
+        elif part.isascii() and part.isdigit():  # not '²' or other Unicode digits
             alleles.append(int(part))
         else:
             return None

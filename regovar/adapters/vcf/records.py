@@ -75,10 +75,10 @@ class RecordParser:
         if len(fields) != self.n_columns:
             fields = self._fix_columns(fields, line)
         ref, alt = fields[3], fields[4]
-        try:
-            pos = int(fields[1])
-        except ValueError:
-            raise VcfMalformed(self.path, line, f"POS is not an integer: {fields[1]!r}") from None
+        text = fields[1]
+        if not (text.isascii() and text.isdigit()):  # int() would take ' +3', '1_000', '١٢٣'
+            raise VcfMalformed(self.path, line, f"POS is not an integer: {text!r}")
+        pos = int(text)
         if not ref or ref.strip(_BASE_CHARS):
             raise VcfMalformed(self.path, line, ref_error(ref) or "invalid REF")
         if "," not in alt and alt and not alt.strip(_BASE_CHARS) and alt != ref:

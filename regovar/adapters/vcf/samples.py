@@ -17,7 +17,7 @@ from regovar.adapters.vcf.values import PER_A, FieldPlan
 ABSENT = 1 << 30  # index of a FORMAT key the record does not have: never < len(parts)
 _CACHE_LIMIT = 100_000
 _CORE = {"GT", "AD", "DP", "GQ", "PS"}
-Depths = tuple[tuple[int | None, ...], int] | None
+Depths = tuple[tuple[int | None, ...], int | None] | None
 BiDepths = tuple[int | None, int | None, float | None]
 
 
@@ -34,6 +34,8 @@ class IntCache(dict[str, int | None]):
                 value = round(float(text))
             except (ValueError, OverflowError):
                 value = None
+        if value is not None and value < 0:  # a depth or quality is never negative
+            value = None
         self[text] = value
         return value
 
@@ -52,7 +54,8 @@ class DepthCache(dict[str, Depths]):
             value: Depths = None
         else:
             depths = tuple(self.ints[x] for x in text.split(","))
-            value = depths, sum(v for v in depths if v is not None)
+            # one unknown allele depth makes the total unknown: no VAF rather than a wrong one
+            value = depths, known_sum(depths)
         self[text] = value
         return value
 
@@ -70,6 +73,8 @@ class BiDepthCache(dict[str, BiDepths]):
         ref, _, alt = text.partition(",")
         try:  # the common 'ref,alt' form without going through the generic cache
             r, a = int(ref), int(alt)
+            if r < 0 or a < 0:
+                raise ValueError(text)
             value: BiDepths = (r, a, a / (r + a) if r + a else None)
         except ValueError:
             value = biallelic_depths(self.depths[text])
@@ -83,6 +88,16 @@ def biallelic_depths(d: Depths) -> BiDepths:
     values, total = d
     alt = values[1] if len(values) > 1 else None
     return values[0], alt, ratio(alt, total)
+
+
+def known_sum(values: tuple[int | None, ...]) -> int | None:
+    """The sum of all values, or None when any of them is unknown."""
+    total = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total
 
 
 def ratio(part: int | None, total: int | None) -> float | None:
@@ -211,7 +226,7 @@ class SampleParser:
             if ro is None or ao is None:
                 return None
             values = (ro, *ao[0])
-            return values, sum(v for v in values if v is not None)
+            return values, known_sum(values)
         return None
 
     def values(self, fplan: FieldPlan, raws: list[str]) -> list[Any]:
