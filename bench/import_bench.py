@@ -103,6 +103,8 @@ def main() -> None:
         work = baseline if args.one == "baseline" else regovar
         result = asyncio.run(work(args.files[0], args.database_url))
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Parser processes (the largest one): each holds a few chunks at a time.
+        result["child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps(result))
         return
     files = args.files or [
@@ -112,7 +114,7 @@ def main() -> None:
     ]
     print(
         f"{'file':38} {'records':>9} {'regovar s':>9} {'rec/s':>8} {'geno/s':>10} "
-        f"{'peak MB':>8} {'COPY s':>7} {'ratio':>6}"
+        f"{'peak MB':>8} {'parser MB':>9} {'COPY s':>7} {'ratio':>6}"
     )
     for path in files:
         url, server = database(args.database_url)
@@ -125,6 +127,7 @@ def main() -> None:
             f"{path.name[:38]:38} {ours['records']:>9,} {ours['seconds']:>9.2f} "
             f"{ours['records'] / ours['seconds']:>8,.0f} "
             f"{ours['genotypes'] / ours['seconds']:>10,.0f} {ours['peak_mb']:>8.0f} "
+            f"{ours['child_mb']:>9.0f} "
             f"{base['seconds']:>7.2f} {ours['seconds'] / base['seconds']:>6.2f}",
             flush=True,
         )

@@ -14,6 +14,7 @@ from regovar.adapters.broker import JobQueue, make_broker
 from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.config import Settings
 from regovar.db import make_engine
+from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
 from regovar.domain.projects import ProjectManager
 from regovar.domain.variants import VariantManager
@@ -77,7 +78,11 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
             uow,
             import_dirs=settings.effective_import_dirs,
             default_assembly=settings.default_assembly,
-            batch_rows=settings.import_batch_rows,
+            tuning=ImportTuning(
+                batch_rows=settings.import_batch_rows,
+                processes=settings.import_processes,
+                parallel_min_bytes=settings.import_parallel_min_mb << 20,
+            ),
             max_page_size=settings.max_page_size,
             dispatch=queue.run_import if queue else None,
         ),

@@ -29,6 +29,8 @@ class Settings:
     http_port: int = 8000
     max_page_size: int = 1000
     import_batch_rows: int = 20000
+    import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
+    import_parallel_min_mb: int = 8  # smaller files are parsed without extra processes
     worker_heartbeat_ttl: int = 60  # s without heartbeat before a worker's messages are requeued
     log_level: str = "INFO"
 
@@ -56,13 +58,19 @@ class SettingsError(ValueError):
     pass
 
 
+_INTEGERS = (
+    "http_port", "max_page_size", "import_batch_rows", "import_processes",
+    "import_parallel_min_mb", "worker_heartbeat_ttl",
+)  # fmt: skip
+
+
 def _coerce(name: str, raw: Any) -> Any:
     if name == "data_dir":
         return Path(str(raw)).expanduser()
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))
-    if name in ("http_port", "max_page_size", "import_batch_rows", "worker_heartbeat_ttl"):
+    if name in _INTEGERS:
         try:
             return int(raw)
         except ValueError as exc:

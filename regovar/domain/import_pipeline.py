@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from regovar.adapters.ped import PedEntry, PedMalformed, read_ped
-from regovar.adapters.vcf import CallRow, ImportWarnings, VcfHeader, VcfMalformed, open_vcf
-from regovar.adapters.vcf.consequences import impact_of, worst_consequence
+from regovar.adapters.vcf import ImportWarnings, VcfHeader, VcfMalformed, VcfReader, open_vcf
 from regovar.adapters.vcf.io import LineTooLong
 from regovar.domain.errors import (
     ImportBusy,
@@ -27,10 +26,11 @@ from regovar.domain.errors import (
     VcfMalformedError,
     VcfNoSamples,
 )
+from regovar.domain.import_parse import ChunkPool, ChunkResult, ChunkWork, ImportTuning
 from regovar.models import File, Import
 from regovar.repositories.subjects import SubjectRecord
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
-from regovar.repositories.variant_store import IMPACT_CODES, Batch, LoadCounts, RowOutOfRange
+from regovar.repositories.variant_store import Batch, LoadCounts, RowOutOfRange
 
 PROGRESS_EVERY_S = 1.0
 CELLS_PER_BATCH = 400_000
@@ -63,7 +63,7 @@ async def load(
     files: dict[int, File],
     *,
     default_assembly: str,
-    batch_rows: int,
+    tuning: ImportTuning,
     on_progress: Callable[[float, int], None] | None,
 ) -> None:
     vcf_file = files[job.file_id]
@@ -100,7 +100,7 @@ async def load(
             progress = _Progress(uow_factory, job.id, reader, on_progress)
             release_id = await _release(uow, reader.header, vcf_file.sha256)
             await uow.variant_store.begin(job.id, reader.assembly)
-            records = await _stream(uow, reader, batch_rows, progress)
+            records = await _stream(uow, reader, tuning, progress)
             counts = await uow.variant_store.finish(release_id)
             _duplicate_warnings(warnings, counts)
             samples = await _samples(uow, job, reader.header, ped, warnings)
@@ -123,32 +123,38 @@ async def load(
         on_progress(1.0, records)
 
 
-async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Progress) -> int:
-    """Reads and encodes the next batch in a thread while PostgreSQL ingests the current one:
-    the parser and the database work on the two cores at the same time."""
-    rows: Iterator[CallRow] = reader.rows()
-    # Bound memory by genotype cells, not rows: a 2,000-sample file gets small batches.
-    batch_rows = max(100, min(batch_rows, CELLS_PER_BATCH // max(len(reader.header.samples), 1)))
+async def _stream(
+    uow: UnitOfWork, reader: VcfReader, tuning: ImportTuning, progress: _Progress
+) -> int:
+    """Reads chunks of records here while parser threads or processes turn the next ones into
+    COPY payloads and PostgreSQL ingests the current one: every core works at the same time."""
+    n_samples = max(len(reader.header.samples), 1)
+    # Bound memory by genotype cells, not rows: a 2,000-sample file gets small chunks.
+    size = max(100, min(tuning.batch_rows, CELLS_PER_BATCH // n_samples))
     store = uow.variant_store
-    counter = _RecordCounter()
-
-    def next_batch() -> Batch | None:
-        batch = list(islice(rows, batch_rows))
-        if not batch:
-            return None
-        counter.add(batch)
-        return store.encode(batch, [summarize(r) for r in batch])
-
+    chunks = reader.record_chunks(size)
+    pool = ChunkPool(
+        ChunkWork(reader.chunk_parser(), store.encoder()),
+        tuning.parser_processes(reader.total_bytes),
+    )
+    pending: deque[Awaitable[ChunkResult]] = deque()
+    records, exhausted = 0, False
     try:
-        encoded = await asyncio.to_thread(next_batch)
-        while encoded is not None:
-            _value_warnings(reader.warnings, encoded)
-            sending = asyncio.ensure_future(store.send(encoded))
-            try:
-                encoded = await asyncio.to_thread(next_batch)
-            finally:
-                await sending
-            await progress.report(counter.records)
+        while True:
+            while not exhausted and len(pending) < pool.window:
+                chunk = await asyncio.to_thread(next, chunks, None)
+                if chunk is None:
+                    exhausted = True
+                else:
+                    pending.append(pool.submit(chunk))
+            if not pending:
+                break
+            result = await pending.popleft()
+            reader.warnings.merge(result.warnings)
+            _value_warnings(reader.warnings, result.batch)
+            await store.send(result.batch)
+            records += result.records
+            await progress.report(records)
     except VcfMalformed as exc:
         raise _domain_error(exc) from exc
     except LineTooLong as exc:
@@ -159,7 +165,11 @@ async def _stream(uow: UnitOfWork, reader: Any, batch_rows: int, progress: _Prog
         raise VcfMalformedError(
             f"{path}, line {exc.line}: {exc}", file=path, line=exc.line, problem=str(exc)
         ) from exc
-    return counter.records
+    finally:
+        for waiting in pending:
+            asyncio.ensure_future(waiting).cancel()
+        await pool.close()
+    return records
 
 
 def _value_warnings(warnings: ImportWarnings, batch: Batch) -> None:
@@ -169,20 +179,6 @@ def _value_warnings(warnings: ImportWarnings, batch: Batch) -> None:
         )
     for _ in range(batch.bad_quals):
         warnings.add("qual_not_finite", None, "a NaN, infinite or huge QUAL was stored as missing")
-
-
-class _RecordCounter:
-    """Counts VCF records (lines) from split rows: the rows of one record are consecutive."""
-
-    def __init__(self) -> None:
-        self.records = 0
-        self.last_line = -1
-
-    def add(self, batch: list[CallRow]) -> None:
-        for r in batch:
-            if r.line != self.last_line:
-                self.records += 1
-                self.last_line = r.line
 
 
 def _same_file(registered: File) -> None:
@@ -198,22 +194,6 @@ def _same_file(registered: File) -> None:
             "start the import again",
             file=registered.path,
         )
-
-
-def summarize(row: CallRow) -> tuple[Any, ...]:
-    """Per-variant annotation summary: genes, consequences, worst consequence, worst impact."""
-    if not row.annotations:
-        return (None, None, None, None)
-    genes = sorted({a.gene for a in row.annotations if a.gene})
-    terms = sorted({t for a in row.annotations for t in a.consequences})
-    impacts = [
-        IMPACT_CODES.get(a.impact or "", -1)
-        if a.impact
-        else max((IMPACT_CODES.get(impact_of(t) or "", -1) for t in a.consequences), default=-1)
-        for a in row.annotations
-    ]
-    worst = max(impacts, default=-1)
-    return (genes, terms, worst_consequence(terms), worst if worst >= 0 else None)
 
 
 async def _release(uow: UnitOfWork, header: VcfHeader, sha256: str) -> int | None:

@@ -17,6 +17,7 @@ from regovar.domain.errors import (
     PermissionDenied,
     RegovarError,
 )
+from regovar.domain.import_parse import ImportTuning
 from regovar.domain.principal import Principal
 from regovar.models import File, Import
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
@@ -54,14 +55,14 @@ class ImportManager:
         *,
         import_dirs: tuple[Path, ...],
         default_assembly: str,
-        batch_rows: int,
+        tuning: ImportTuning,
         max_page_size: int,
         dispatch: Dispatch | None = None,
     ) -> None:
         self.uow = uow
         self.import_dirs = tuple(p.resolve() for p in import_dirs)
         self.default_assembly = default_assembly
-        self.batch_rows = batch_rows
+        self.tuning = tuning
         self.max_page_size = max_page_size
         self.dispatch = dispatch
 
@@ -165,7 +166,7 @@ class ImportManager:
                 job,
                 files,
                 default_assembly=self.default_assembly,
-                batch_rows=self.batch_rows,
+                tuning=self.tuning,
                 on_progress=on_progress,
             )
         except RegovarError as exc:

@@ -65,6 +65,29 @@ class LoadCounts:
     duplicate_count: int
 
 
+class BatchEncoder:
+    """Builds the COPY payloads of one import: pure CPU work, picklable, so that it can run in a
+    thread or in a parser process while the database ingests the previous batch."""
+
+    def __init__(self, import_id: int, assembly: int) -> None:
+        self.import_id, self.assembly = import_id, assembly
+
+    def encode(self, rows: list[CallRow], summaries: list[tuple[Any, ...]]) -> Batch:
+        """COPY payloads of a batch; pure CPU work, safe to run in another thread.
+
+        ``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row.
+        """
+        calls: list[str] = []
+        annotated: list[str] = []
+        counts = [0, 0]
+        for r, summary in zip(rows, summaries, strict=True):
+            key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
+            calls.append(_call_line(self.import_id, key, r, counts))
+            if summary[0] is not None:
+                annotated.append(_summary_line(key, r, summary))
+        return Batch("".join(calls).encode(), "".join(annotated).encode(), counts[0], counts[1])
+
+
 class VariantStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -86,20 +109,9 @@ class VariantStore:
         await conn.execute(f"CREATE TABLE {self.table} (LIKE calls INCLUDING DEFAULTS)")
         await conn.execute(_STAGE_DDL)
 
-    def encode(self, rows: list[CallRow], summaries: list[tuple[Any, ...]]) -> Batch:
-        """COPY payloads of a batch; pure CPU work, safe to run in another thread.
-
-        ``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row.
-        """
-        calls: list[str] = []
-        annotated: list[str] = []
-        counts = [0, 0]
-        for r, summary in zip(rows, summaries, strict=True):
-            key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
-            calls.append(_call_line(self.import_id, key, r, counts))
-            if summary[0] is not None:
-                annotated.append(_summary_line(key, r, summary))
-        return Batch("".join(calls).encode(), "".join(annotated).encode(), counts[0], counts[1])
+    def encoder(self) -> BatchEncoder:
+        """The encoder of this import's COPY payloads (after :meth:`begin`)."""
+        return BatchEncoder(self.import_id, self.assembly)
 
     async def send(self, batch: Batch) -> None:
         conn = await self._driver()
@@ -127,12 +139,14 @@ class VariantStore:
             await conn.execute(_INSERT_VARIANTS.format(table=table, asm=self.assembly))
         )
         if release_id is not None:
-            await conn.execute(_INSERT_ANNOTATIONS.format(table=table, rel=int(release_id)))
+            # Without duplicates every staged summary belongs to a kept row: no join needed.
+            kept = _KEPT_ROWS.format(table=table) if dup_total else ""
+            await conn.execute(_INSERT_ANNOTATIONS.format(rel=int(release_id), kept=kept))
         await conn.execute(
             f"ALTER TABLE calls ATTACH PARTITION {table} FOR VALUES IN ({self.import_id})"
         )
         # Fresh statistics, so that the first queries of this import get good plans.
-        await conn.execute("ANALYZE variants, variant_annotations")
+        await conn.execute(_ANALYZE)
         await conn.execute("DROP TABLE IF EXISTS stage_summary, stage_duplicates")
         return LoadCounts(
             variants=variants,
@@ -163,6 +177,9 @@ class RowOutOfRange(ValueError):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
         self.line = line
+
+    def __reduce__(self) -> tuple[type[RowOutOfRange], tuple[int, str]]:
+        return type(self), (self.line, str(self))  # raised in a parser process
 
 
 def _call_line(import_id: int, key: str, r: CallRow, counts: list[int]) -> str:
@@ -237,7 +254,7 @@ _INDEX = """
 CREATE UNIQUE INDEX ON {table} (vkey);
 ALTER TABLE {table} ADD CONSTRAINT {table}_import
     CHECK (import_id IS NOT NULL AND import_id = {id});
-ANALYZE {table};
+ANALYZE {table} (vkey, chrom_rank, chrom, pos, end_pos, qual, filters, ac, an);
 """
 
 _INSERT_VARIANTS = """
@@ -249,13 +266,21 @@ ON CONFLICT (vkey) DO NOTHING
 # Annotations are stored once per (release, variant): only variants new to the release get them,
 # from the record that was kept when a file lists a variant twice.
 _INSERT_ANNOTATIONS = """
-ANALYZE stage_summary;
+ANALYZE stage_summary (vkey, line, alt_index);
 INSERT INTO variant_annotations
     (release_id, vkey, genes, consequences, worst_consequence, worst_impact, transcripts)
 SELECT {rel}, s.vkey, s.genes, s.consequences, s.worst_consequence, s.worst_impact,
        s.transcripts
-FROM stage_summary s
-JOIN {table} c ON c.vkey = s.vkey AND c.line = s.line AND c.alt_index = s.alt_index
+FROM stage_summary s {kept}
 ORDER BY s.vkey
 ON CONFLICT DO NOTHING
+"""
+_KEPT_ROWS = "JOIN {table} c ON c.vkey = s.vkey AND c.line = s.line AND c.alt_index = s.alt_index"
+
+# Statistics of the columns that conditions and joins use; the big arrays and JSON documents
+# would cost most of the time of a full ANALYZE and never help a plan.
+_ANALYZE = """
+ANALYZE variants (vkey, assembly, chrom, pos);
+ANALYZE variant_annotations
+    (release_id, vkey, genes, consequences, worst_consequence, worst_impact);
 """

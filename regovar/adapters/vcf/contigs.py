@@ -103,5 +103,6 @@ class ContigNamer:
             None,
             f"contig {name!r} kept as written: in GRCh37 only a {RCRS_LENGTH} bp "
             f"(rCRS) mitochondrion is MT; declared length is {length}",
+            once=True,
         )
         return name

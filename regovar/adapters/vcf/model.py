@@ -8,6 +8,7 @@ only has to COPY rows.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -21,6 +22,9 @@ class VcfMalformed(Exception):
         self.message = message
         where = f"{path}, line {line}" if line else path
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[type[VcfMalformed], tuple[str, int | None, str]]:
+        return type(self), (self.path, self.line, self.message)  # raised in a parser process
 
 
 class Zygosity(IntEnum):
@@ -132,12 +136,37 @@ class ImportWarnings:
 
     def __init__(self) -> None:
         self._kinds: dict[str, _WarningKind] = {}
+        self._once: set[tuple[str, str]] = set()
 
-    def add(self, kind: str, line: int | None, message: str) -> None:
+    def add(self, kind: str, line: int | None, message: str, *, once: bool = False) -> None:
+        """Count one warning; with ``once``, the same kind and message count only once."""
+        if once:
+            if (kind, message) in self._once:
+                return
+            self._once.add((kind, message))
         entry = self._kinds.setdefault(kind, _WarningKind(message=message))
         entry.count += 1
         if line is not None and len(entry.lines) < self.KEEP_LINES:
             entry.lines.append(line)
+
+    def drain(self) -> ImportWarnings:
+        """The warnings counted so far, leaving this collection empty (``once`` keys stay)."""
+        taken = ImportWarnings()
+        taken._kinds, taken._once = self._kinds, set(self._once)
+        self._kinds = {}
+        return taken
+
+    def merge(self, other: ImportWarnings) -> None:
+        """Add warnings counted elsewhere (another parser process) after the ones here."""
+        repeated = Counter(kind for kind, message in other._once if (kind, message) in self._once)
+        self._once |= other._once
+        for kind, theirs in other._kinds.items():
+            count = theirs.count - repeated[kind]
+            if count <= 0:
+                continue
+            entry = self._kinds.setdefault(kind, _WarningKind(message=theirs.message))
+            entry.count += count
+            entry.lines.extend(theirs.lines[: self.KEEP_LINES - len(entry.lines)])
 
     def count(self, kind: str) -> int:
         entry = self._kinds.get(kind)

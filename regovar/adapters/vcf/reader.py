@@ -6,9 +6,10 @@ before the importer starts writing; records are then streamed with bounded memor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from regovar.adapters.vcf.bcf import BcfDecoder
 from regovar.adapters.vcf.contigs import canonical_assembly
@@ -17,6 +18,48 @@ from regovar.adapters.vcf.io import ByteStream, iter_text_lines
 from regovar.adapters.vcf.model import CallRow, ImportWarnings, VcfHeader, VcfMalformed
 from regovar.adapters.vcf.normalise import ReferenceGenome
 from regovar.adapters.vcf.records import RecordParser
+
+Record = tuple[int, "str | list[str]"]  # (line number, text line or BCF columns)
+
+
+class ChunkParser:
+    """Parses chunks of records of one file into rows, with its own warnings.
+
+    Built in the reading process and sent to parser processes: it carries only the header and
+    the assembly; the parsing state is made where it runs.
+    """
+
+    def __init__(
+        self,
+        header: VcfHeader,
+        assembly: str,
+        warnings: ImportWarnings | None = None,
+        reference: ReferenceGenome | None = None,
+    ) -> None:
+        self.header, self.assembly, self.reference = header, assembly, reference
+        self.warnings = warnings if warnings is not None else ImportWarnings()
+        self._parser: RecordParser | None = None
+        self._max_split = 9 if header.samples else -1  # samples stay one string (see parse)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"header": self.header, "assembly": self.assembly, "reference": self.reference}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["header"], state["assembly"], reference=state["reference"])  # type: ignore[misc]
+
+    def parse(self, chunk: Iterable[Record]) -> Iterator[CallRow]:
+        """The rows of the records, in order (a record gives zero, one or several rows)."""
+        if self._parser is None:
+            self._parser = RecordParser(self.header, self.assembly, self.warnings, self.reference)
+        parse, max_split = self._parser.parse, self._max_split
+        for line, record in chunk:
+            rows = parse(
+                record if isinstance(record, list) else record.split("\t", max_split), line
+            )
+            if len(rows) == 1:
+                yield rows[0]
+            else:
+                yield from rows
 
 
 def open_vcf(
@@ -72,7 +115,7 @@ class VcfReader:
         try:
             self._open(require_samples)
             self.assembly = self._resolve_assembly(assembly, default_assembly)
-            self._records = RecordParser(self.header, self.assembly, self.warnings, reference)
+            self._records = ChunkParser(self.header, self.assembly, self.warnings, reference)
         except BaseException:
             self.close()
             raise
@@ -119,26 +162,41 @@ class VcfReader:
 
     def rows(self) -> Iterator[CallRow]:
         """Every CallRow of the file, in file order; can be iterated once."""
+        return self._records.parse(self.records())
+
+    def records(self) -> Iterator[Record]:
+        """(line number, record) in file order, not parsed yet: a text line, or the columns of
+        a BCF record. :class:`ChunkParser` turns them into rows, in this process or another."""
         if self._started:
-            raise RuntimeError("VcfReader.rows() can only be iterated once")
+            raise RuntimeError("a VcfReader can only be iterated once")
         self._started = True
-        parse = self._records.parse
         if self._bcf is not None:
-            for fields, line in self._bcf.records():
-                yield from parse(fields, line)
+            for fields, number in self._bcf.records():
+                yield number, fields
             return
         line = self.header.header_lines
-        max_split = 9 if self.header.samples else -1
         for text in self._lines:
             line += 1
             if text and text[0] != "#":
-                rows = parse(text.split("\t", max_split), line)
-                if len(rows) == 1:
-                    yield rows[0]
-                else:
-                    yield from rows
+                yield line, text
             elif text:
                 self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
+
+    def record_chunks(self, size: int) -> Iterator[list[Record]]:
+        """The records in lists of at most ``size``, for parsing in parallel."""
+        chunk: list[Record] = []
+        for record in self.records():
+            chunk.append(record)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def chunk_parser(self) -> ChunkParser:
+        """A parser of this file's record chunks with warnings of its own; picklable, so that
+        it can run in another process."""
+        return ChunkParser(self.header, self.assembly, reference=self._records.reference)
 
     def bytes_read(self) -> int:
         """Compressed bytes consumed so far (compare with ``total_bytes`` for progress)."""

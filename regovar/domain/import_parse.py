@@ -1,0 +1,146 @@
+"""Parsing and encoding of record chunks, in this process or in parser processes.
+
+The reading process decompresses the file and cuts it into chunks of records; each chunk is
+parsed (validation, split, normalisation, genotypes, annotations) and encoded as COPY text by a
+:class:`ChunkWork`, either in one thread beside the event loop or in a pool of processes, one per
+core. Results come back in file order, so the rows, the line numbers of errors and the warnings
+are the same whichever way the work was done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import multiprocessing
+import os
+from collections.abc import Awaitable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from regovar.adapters.vcf import CallRow, ImportWarnings
+from regovar.adapters.vcf.consequences import impact_of, worst_consequence
+from regovar.adapters.vcf.reader import ChunkParser, Record
+from regovar.repositories.variant_store import IMPACT_CODES, Batch, BatchEncoder
+
+MAX_AUTO_PROCESSES = 8
+
+
+@dataclass(frozen=True)
+class ImportTuning:
+    """How an import uses the machine (settings ``import_*``)."""
+
+    batch_rows: int = 20_000  # records per chunk, bounded by CELLS_PER_BATCH
+    processes: int = 0  # parser processes; 0 = one more than the cores (at most 8); 1 = none
+    parallel_min_bytes: int = 8 << 20  # smaller files are parsed in-process
+
+    def parser_processes(self, file_bytes: int) -> int:
+        if file_bytes < self.parallel_min_bytes:
+            return 1
+        # One more than the cores: the reading process and PostgreSQL wait at times.
+        wanted = self.processes or min((os.cpu_count() or 1) + 1, MAX_AUTO_PROCESSES)
+        return max(wanted, 1)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    batch: Batch
+    records: int  # VCF records that gave rows
+    warnings: ImportWarnings
+
+
+class ChunkWork:
+    """Parses one chunk and encodes its rows; picklable (header and ids only)."""
+
+    def __init__(self, parser: ChunkParser, encoder: BatchEncoder) -> None:
+        self.parser, self.encoder = parser, encoder
+
+    def __call__(self, chunk: list[Record]) -> ChunkResult:
+        with _no_cycle_collection():
+            rows = list(self.parser.parse(chunk))
+            batch = self.encoder.encode(rows, [summarize(r) for r in rows])
+        return ChunkResult(batch, _records(rows), self.parser.warnings.drain())
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Parsing allocates millions of short-lived objects without reference cycles (freed by
+    reference counting); the cycle collector would scan them again and again, which doubled
+    the parse time. It is paused for one chunk and resumed after (nested uses keep it off)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _records(rows: list[CallRow]) -> int:
+    """The rows of one record are consecutive and a record never spans two chunks."""
+    count, last = 0, -1
+    for r in rows:
+        if r.line != last:
+            count += 1
+            last = r.line
+    return count
+
+
+def summarize(row: CallRow) -> tuple[Any, ...]:
+    """Per-variant annotation summary: genes, consequences, worst consequence, worst impact."""
+    if not row.annotations:
+        return (None, None, None, None)
+    genes = sorted({a.gene for a in row.annotations if a.gene})
+    terms = sorted({t for a in row.annotations for t in a.consequences})
+    impacts = [
+        IMPACT_CODES.get(a.impact or "", -1)
+        if a.impact
+        else max((IMPACT_CODES.get(impact_of(t) or "", -1) for t in a.consequences), default=-1)
+        for a in row.annotations
+    ]
+    worst = max(impacts, default=-1)
+    return (genes, terms, worst_consequence(terms), worst if worst >= 0 else None)
+
+
+class ChunkPool:
+    """Runs ChunkWork on chunks: ``submit`` returns an awaitable result, in submission order.
+
+    With one process the work runs in a single thread (chunks strictly one after the other, as
+    the parser keeps state); otherwise in a pool of processes started by a fork server (a
+    clean process, not a fork of this one with its threads, sockets and event loop).
+    """
+
+    def __init__(self, work: ChunkWork, processes: int) -> None:
+        self.processes = processes
+        self.window = 2 * processes  # chunks in flight: every parser busy, one queued each
+        self._work = work
+        self._executor: Executor
+        if processes <= 1:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="regovar-parse")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            self._executor = ProcessPoolExecutor(
+                processes, mp_context=context, initializer=_install, initargs=(work,)
+            )
+
+    def submit(self, chunk: list[Record]) -> Awaitable[ChunkResult]:
+        if self.processes <= 1:
+            return asyncio.wrap_future(self._executor.submit(self._work, chunk))
+        return asyncio.wrap_future(self._executor.submit(_run, chunk))
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+
+
+_installed: ChunkWork | None = None  # the work of this parser process (one import per pool)
+
+
+def _install(work: ChunkWork) -> None:
+    global _installed
+    _installed = work
+
+
+def _run(chunk: list[Record]) -> ChunkResult:
+    assert _installed is not None, "parser process started without its work"
+    return _installed(chunk)
