@@ -36,7 +36,9 @@ class ImportTuning:
     parallel_min_bytes: int = 8 << 20  # smaller files are parsed in-process
 
     def parser_processes(self, file_bytes: int) -> int:
-        if file_bytes < self.parallel_min_bytes:
+        # In a child process (a script without a ``__main__`` guard, re-run by
+        # multiprocessing), never start more processes.
+        if file_bytes < self.parallel_min_bytes or multiprocessing.parent_process() is not None:
             return 1
         # One more than the cores: the reading process and PostgreSQL wait at times.
         wanted = self.processes or min((os.cpu_count() or 1) + 1, MAX_AUTO_PROCESSES)
