@@ -14,9 +14,11 @@ from regovar.adapters.broker import JobQueue, make_broker
 from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.config import Settings
 from regovar.db import make_engine
+from regovar.domain.audit import AuditManager
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
 from regovar.domain.projects import ProjectManager
+from regovar.domain.users import AuthPolicy, UserManager
 from regovar.domain.variants import VariantManager
 from regovar.repositories.uow import UnitOfWork
 
@@ -29,6 +31,8 @@ class Container:
     projects: ProjectManager
     imports: ImportManager
     variants: VariantManager
+    users: UserManager
+    audit: AuditManager
     queue: JobQueue | None
     embedded: EmbeddedPostgres | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -87,6 +91,16 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
             dispatch=queue.run_import if queue else None,
         ),
         variants=VariantManager(uow, settings.max_page_size),
+        users=UserManager(
+            uow,
+            AuthPolicy(
+                session_hours=settings.session_hours,
+                max_failures=settings.sign_in_max_failures,
+                window_minutes=settings.sign_in_window_minutes,
+            ),
+            settings.max_page_size,
+        ),
+        audit=AuditManager(uow, settings.max_page_size),
         queue=queue,
         embedded=embedded,
     )

@@ -31,6 +31,9 @@ class Settings:
     import_batch_rows: int = 20000
     import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
     import_parallel_min_mb: int = 8  # smaller files are parsed without extra processes
+    session_hours: int = 12  # a sign-in session expires after this
+    sign_in_max_failures: int = 5  # failed sign-ins per account before a pause
+    sign_in_window_minutes: int = 15  # the pause, and the window failures are counted in
     worker_heartbeat_ttl: int = 60  # s without heartbeat before a worker's messages are requeued
     log_level: str = "INFO"
 
@@ -60,7 +63,8 @@ class SettingsError(ValueError):
 
 _INTEGERS = (
     "http_port", "max_page_size", "import_batch_rows", "import_processes",
-    "import_parallel_min_mb", "worker_heartbeat_ttl",
+    "import_parallel_min_mb", "worker_heartbeat_ttl", "session_hours", "sign_in_max_failures",
+    "sign_in_window_minutes",
 )  # fmt: skip
 
 

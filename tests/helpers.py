@@ -81,3 +81,29 @@ def trio_copies(copies: int, out: Path) -> Path:
             for _, pos, rest in records:
                 fh.write(f"{chrom}\t{int(pos) + k // 22 * 7}\t{rest}")
     return out
+
+
+PASSWORD = "correct horse battery"
+
+
+async def new_user(c: Container, prefix: str = "u", *, admin: bool = False):
+    """A user with the test password; returns the User."""
+    from regovar.domain.users import CreateUser
+
+    login = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return await c.users.create(
+        SYSTEM, CreateUser(login, PASSWORD, f"{login}@lab.example", is_admin=admin)
+    )
+
+
+async def signed_in(c: Container, prefix: str = "u", *, admin: bool = False) -> tuple[str, str]:
+    """A new user signed in: (login, bearer token)."""
+    from regovar.domain.users import SignIn
+
+    user = await new_user(c, prefix, admin=admin)
+    signed = await c.users.sign_in(SignIn(user.login, PASSWORD, "test"))
+    return user.login, signed.token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

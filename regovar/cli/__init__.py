@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import typer
 
-from regovar.cli import db, imports, projects, server, variants
+from regovar.cli import base, db, imports, projects, server, users, variants
 
 app = typer.Typer(
     help="Regovar: variant-analysis server for genetics laboratories.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _global(
+    as_login: str | None = typer.Option(
+        None,
+        "--as",
+        envvar="REGOVAR_AS",
+        help="Act as this user, with that user's rights (default: the server's own "
+        "administrator principal).",
+    ),
+) -> None:
+    base.act_as(as_login)
+
+
 app.add_typer(db.app, name="db")
 app.add_typer(projects.app, name="projects")
+projects.app.command("members")(users.members)
+projects.app.command("add-member")(users.add_member)
+projects.app.command("remove-member")(users.remove_member)
+app.add_typer(users.users_app, name="users")
+app.add_typer(users.audit_app, name="audit")
 app.add_typer(imports.samples_app, name="samples")
 app.add_typer(imports.imports_app, name="imports")
 app.command("import")(imports.import_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
 import typer
@@ -13,8 +14,21 @@ from regovar.bootstrap import Container, build
 from regovar.config import Settings, SettingsError, load_settings
 from regovar.db import current_revision, upgrade_schema
 from regovar.domain.errors import RegovarError
+from regovar.domain.principal import SYSTEM, Principal
 
 T = TypeVar("T")
+_acting_login: list[str | None] = [None]  # set once by the global --as option
+_principal: ContextVar[Principal] = ContextVar("principal", default=SYSTEM)
+
+
+def act_as(login: str | None) -> None:
+    _acting_login[0] = login
+
+
+def principal() -> Principal:
+    """Who the command acts as: the system principal (administration on the server itself),
+    or the user named by ``--as`` with that user's rights."""
+    return _principal.get()
 
 
 def fail(code: str, message: str) -> typer.Exit:
@@ -52,6 +66,8 @@ def container(*, with_broker: bool = True, config: Settings | None = None) -> Co
 def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: bool = True) -> T:
     async def main() -> T:
         try:
+            if _acting_login[0]:
+                _principal.set(await c.users.act_as(SYSTEM, _acting_login[0]))
             return await work(c)
         finally:
             await c.aclose()

@@ -6,10 +6,9 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, run
+from regovar.cli.base import container, principal, run
 from regovar.cli.output import print_table
 from regovar.domain.imports import StartImport
-from regovar.domain.principal import SYSTEM
 from regovar.models import Import
 
 imports_app = typer.Typer(help="Import jobs.", no_args_is_help=True)
@@ -26,9 +25,9 @@ def import_file(
     """Import a VCF into a project (atomic; importing the same file again duplicates nothing)."""
 
     async def work(c: Container) -> Import:
-        found = await c.projects.find(SYSTEM, project)
+        found = await c.projects.find(principal(), project)
         command = StartImport(found.id, str(path), str(ped) if ped else None, assembly)
-        started = await c.imports.start(SYSTEM, command, queue=queue)
+        started = await c.imports.start(principal(), command, queue=queue)
         if started.already_imported:
             typer.echo(f"already imported as import {started.job.id} ({started.job.state})")
             return started.job
@@ -54,7 +53,7 @@ async def _run_with_bar(c: Container, import_id: int) -> Import:
         def report(fraction: float, records: int) -> None:
             bar.update(task, completed=fraction, records=f"{records:,}")
 
-        return await c.imports.run(SYSTEM, import_id, on_progress=report)
+        return await c.imports.run(principal(), import_id, on_progress=report)
 
 
 def _print_summary(job: Import) -> None:
@@ -82,9 +81,9 @@ def list_imports(
     """List import jobs with their state and progress."""
 
     async def work(c: Container) -> None:
-        pid = (await c.projects.find(SYSTEM, project)).id if project else None
-        page = await c.imports.page(SYSTEM, pid, state, offset, limit)
-        files = await c.imports.files_by_id(SYSTEM, [i.file_id for i in page.items])
+        pid = (await c.projects.find(principal(), project)).id if project else None
+        page = await c.imports.page(principal(), pid, state, offset, limit)
+        files = await c.imports.files_by_id(principal(), [i.file_id for i in page.items])
         rows = [
             {
                 "id": i.id,
@@ -110,7 +109,7 @@ def show_import(import_id: int) -> None:
     """Show one import job, its counts and warnings."""
 
     async def work(c: Container) -> Import:
-        return await c.imports.get(SYSTEM, import_id)
+        return await c.imports.get(principal(), import_id)
 
     job = run(container(with_broker=False), work)
     typer.echo(f"import {job.id}: {job.state} {job.progress:.0%}")
@@ -129,8 +128,8 @@ def list_samples(
     """List samples (one per VCF column)."""
 
     async def work(c: Container) -> None:
-        pid = (await c.projects.find(SYSTEM, project)).id if project else None
-        page = await c.variants.samples(SYSTEM, project_id=pid, offset=offset, limit=limit)
+        pid = (await c.projects.find(principal(), project)).id if project else None
+        page = await c.variants.samples(principal(), project_id=pid, offset=offset, limit=limit)
         rows = [
             {
                 "id": s.id,

@@ -3,9 +3,8 @@ from __future__ import annotations
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, run
+from regovar.cli.base import container, principal, run
 from regovar.cli.output import print_table
-from regovar.domain.principal import SYSTEM
 from regovar.domain.projects import CreateProject
 
 app = typer.Typer(help="Projects.", no_args_is_help=True)
@@ -16,7 +15,7 @@ def create(name: str, description: str = typer.Option("", help="Free text.")) ->
     """Create a project."""
 
     async def work(c: Container) -> None:
-        project = await c.projects.create(SYSTEM, CreateProject(name, description))
+        project = await c.projects.create(principal(), CreateProject(name, description))
         typer.echo(f"project {project.id} created: {project.name}")
 
     run(container(with_broker=False), work)
@@ -31,7 +30,7 @@ def list_(
     """List projects."""
 
     async def work(c: Container) -> None:
-        page = await c.projects.page(SYSTEM, offset, limit)
+        page = await c.projects.page(principal(), offset, limit)
         rows = [
             {
                 "id": p.id,

@@ -7,10 +7,9 @@ import re
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, fail, run
+from regovar.cli.base import container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.domain import variant_filter as vf
-from regovar.domain.principal import SYSTEM
 from regovar.domain.variants import VariantRow
 
 _COMPARE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|!=|==|=|>|<)\s*(.+)$")
@@ -55,12 +54,12 @@ def variants(
     """
 
     async def work(c: Container) -> None:
-        found = await c.projects.find(SYSTEM, project)
+        found = await c.projects.find(principal(), project)
         specs = [_split_sample(s) for s in sample]
         ids = []
         for name, _ in specs:
             page = await c.variants.samples(
-                SYSTEM, project_id=found.id, import_id=import_id, name=name, limit=20
+                principal(), project_id=found.id, import_id=import_id, name=name, limit=20
             )
             if page.total == 0:
                 raise fail("NOT_FOUND", f"no sample {name!r} in project {found.name!r}")
@@ -86,7 +85,7 @@ def variants(
         query = vf.VariantQuery(
             tuple(ids), vf.And(tuple(leaves)) if leaves else None, (sort_key,), offset, limit
         )
-        result = await c.variants.query(SYSTEM, query)
+        result = await c.variants.query(principal(), query)
         names = dict(zip(ids, (n for n, _ in specs), strict=True))
         rows = [_row(r, names, full=format != "table") for r in result.items]
         if not rows and format == "tsv":

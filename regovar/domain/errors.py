@@ -60,3 +60,15 @@ class ImportBusy(RegovarError):
     """Another worker holds this import; the message will be redelivered."""
 
     code = "IMPORT_BUSY"
+
+
+class Unauthenticated(RegovarError):
+    """No valid session: sign in (again)."""
+
+    code = "UNAUTHENTICATED"
+
+
+class TooManyAttempts(RegovarError):
+    """Sign-in refused for a while after repeated failures (per account and per address)."""
+
+    code = "TOO_MANY_ATTEMPTS"

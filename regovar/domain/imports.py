@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regovar.domain import import_pipeline
+from regovar.domain.access import require_role, require_user, visible_projects
+from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import (
     ImportFailed,
@@ -69,7 +71,11 @@ class ImportManager:
     async def start(
         self, principal: Principal, command: StartImport, *, queue: bool = True
     ) -> ImportStarted:
-        """Registers the file and a queued job; the job runs on a worker unless ``queue=False``."""
+        """Registers the file and a queued job; the job runs on a worker unless ``queue=False``.
+        Editors of the project start imports."""
+        require_user(principal)
+        async with self.uow() as uow:
+            await require_role(uow, principal, command.project_id, "editor")
         vcf = self._checked_path(principal, command.path, "VCF")
         ped = self._checked_path(principal, command.ped_path, "PED") if command.ped_path else None
         assembly = ASSEMBLY_ALIASES.get((command.assembly or "").lower(), command.assembly)
@@ -80,8 +86,7 @@ class ImportManager:
         command = dataclasses.replace(command, assembly=assembly)
         vcf_sha, ped_sha = _sha256(vcf), (_sha256(ped) if ped else None)
         async with self.uow() as uow:
-            if await uow.projects.get(command.project_id) is None:
-                raise NotFound(f"project {command.project_id} not found", id=command.project_id)
+            await require_role(uow, principal, command.project_id, "editor")
             # Two requests for the same bytes at once: the second waits, then finds the first.
             await uow.imports.lock_content(command.project_id, vcf_sha)
             previous = await uow.imports.same_content(command.project_id, vcf_sha, ped_sha)
@@ -98,6 +103,9 @@ class ImportManager:
                 )
             else:
                 job = await self._register(uow, command, vcf, vcf_sha, ped, ped_sha)
+            await record(uow, principal, "import.start", "import", job.id,
+                         project_id=command.project_id, file=vcf.name, sha256=vcf_sha,
+                         ped=ped.name if ped else None)  # fmt: skip
             if queue and self.dispatch is not None:
                 dispatch, job_id = self.dispatch, job.id
                 uow.after_commit(lambda: dispatch(job_id))
@@ -155,6 +163,7 @@ class ImportManager:
             job = await uow.imports.get(import_id)
             if job is None:
                 raise NotFound(f"import {import_id} not found", id=import_id)
+            await _require(uow, principal, job, "editor")
             if job.state == "done":
                 return job
             files = await uow.files.get_many([i for i in (job.file_id, job.ped_file_id) if i])
@@ -172,6 +181,7 @@ class ImportManager:
         except RegovarError as exc:
             if exc.code != "IMPORT_BUSY":
                 await import_pipeline.mark_failed(self.uow, import_id, exc)
+                await self._record_end(principal, job, error=exc.code)
             raise
         except Exception as exc:
             # Never leave a job "running" behind an error: record it, answer with a code.
@@ -180,10 +190,28 @@ class ImportManager:
                 id=import_id,
             )
             await import_pipeline.mark_failed(self.uow, import_id, failure)
+            await self._record_end(principal, job, error=failure.code)
             raise failure from exc
-        return await self._get(import_id)
+        return await self._record_end(principal, job)
+
+    async def _record_end(
+        self, principal: Principal, job: Import, error: str | None = None
+    ) -> Import:
+        async with self.uow() as uow:
+            done = await uow.imports.get(job.id)
+            assert done is not None
+            await record(uow, principal, "import.fail" if error else "import.finish", "import",
+                         job.id, project_id=job.project_id, error=error, records=done.records,
+                         variants=done.variants, samples=done.samples)  # fmt: skip
+            await uow.commit()
+            return done
 
     async def get(self, principal: Principal, import_id: int) -> Import:
+        require_user(principal)
+        async with self.uow() as uow:
+            job = await uow.imports.get(import_id)
+            if job is not None:
+                await _require(uow, principal, job, "viewer")
         return await self._get(import_id)
 
     async def _get(self, import_id: int) -> Import:
@@ -205,16 +233,31 @@ class ImportManager:
         if state is not None and state not in IMPORT_STATES:
             raise InvalidInput(f"unknown import state {state!r}; expected one of {IMPORT_STATES}")
         async with self.uow() as uow:
-            items, total = await uow.imports.page(project_id, state, offset, limit)
+            if project_id is not None:
+                await require_role(uow, principal, project_id, "viewer")
+            visible = await visible_projects(uow, principal)
+            items, total = await uow.imports.page(project_id, state, offset, limit, visible)
             return Page(items, total, offset, limit)
 
     async def files_by_id(self, principal: Principal, ids: list[int]) -> dict[int, File]:
         async with self.uow() as uow:
-            return await uow.files.get_many(ids)
+            visible = await visible_projects(uow, principal)
+            found = await uow.files.get_many(ids)
+            return {k: f for k, f in found.items() if visible is None or f.project_id in visible}
 
     async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Import]:
         async with self.uow() as uow:
-            return await uow.imports.get_many(ids)
+            visible = await visible_projects(uow, principal)
+            found = await uow.imports.get_many(ids)
+            return {k: i for k, i in found.items() if visible is None or i.project_id in visible}
+
+
+async def _require(uow: UnitOfWork, principal: Principal, job: Import, role: str) -> None:
+    """A job of a project the principal cannot see does not exist for it."""
+    try:
+        await require_role(uow, principal, job.project_id, role)
+    except NotFound:
+        raise NotFound(f"import {job.id} not found", id=job.id) from None
 
 
 async def _in_hand(uow: UnitOfWork, job: Import, queue: bool) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from regovar.domain.access import require_role, require_user, visible_projects
+from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import Conflict, InvalidInput, NotFound
 from regovar.domain.principal import Principal
@@ -23,6 +25,8 @@ class ProjectManager:
         self.max_page_size = max_page_size
 
     async def create(self, principal: Principal, command: CreateProject) -> Project:
+        """Any signed-in user creates projects, and owns the ones they create."""
+        require_user(principal)
         name = command.name.strip()
         if not name or len(name) > 200:
             raise InvalidInput("a project name has 1 to 200 characters", field="name")
@@ -30,11 +34,16 @@ class ProjectManager:
             if await uow.projects.by_name(name) is not None:
                 raise Conflict(f"a project named {name!r} already exists", field="name")
             project = await uow.projects.add(name, command.description.strip())
+            if principal.user_id is not None:
+                await uow.members.set(project.id, principal.user_id, "owner")
+            await record(uow, principal, "project.create", "project", project.id,
+                         project_id=project.id, name=name)  # fmt: skip
             await uow.commit()
             return project
 
     async def get(self, principal: Principal, project_id: int) -> Project:
         async with self.uow() as uow:
+            await require_role(uow, principal, project_id, "viewer")
             project = await uow.projects.get(project_id)
             if project is None:
                 raise NotFound(f"project {project_id} not found", id=project_id)
@@ -42,28 +51,38 @@ class ProjectManager:
 
     async def find(self, principal: Principal, name_or_id: str) -> Project:
         """The CLI names projects by name or id."""
+        require_user(principal)
         async with self.uow() as uow:
             project = await uow.projects.by_name(name_or_id)
             if project is None and name_or_id.isdigit():
                 project = await uow.projects.get(int(name_or_id))
+            missing = NotFound(f"project {name_or_id!r} not found", name=name_or_id)
             if project is None:
-                raise NotFound(f"project {name_or_id!r} not found", name=name_or_id)
+                raise missing
+            try:
+                await require_role(uow, principal, project.id, "viewer")
+            except NotFound:
+                raise missing from None  # the same answer whether it exists or not
             return project
 
     async def page(self, principal: Principal, offset: int = 0, limit: int = 100) -> Page[Project]:
         check_page(offset, limit, self.max_page_size)
         async with self.uow() as uow:
-            items, total = await uow.projects.page(offset, limit)
+            visible = await visible_projects(uow, principal)
+            items, total = await uow.projects.page(offset, limit, visible)
             return Page(items, total, offset, limit)
 
     async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Project]:
         async with self.uow() as uow:
-            return await uow.projects.get_many(ids)
+            visible = await visible_projects(uow, principal)
+            found = await uow.projects.get_many(ids)
+            return {k: p for k, p in found.items() if visible is None or k in visible}
 
     async def subjects(
         self, principal: Principal, project_id: int, offset: int = 0, limit: int = 100
     ) -> Page[Subject]:
         check_page(offset, limit, self.max_page_size)
         async with self.uow() as uow:
+            await require_role(uow, principal, project_id, "viewer")
             items, total = await uow.subjects.page(project_id, offset, limit)
             return Page(items, total, offset, limit)

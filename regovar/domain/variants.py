@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from regovar.domain import variant_filter as vf
+from regovar.domain.access import require_role, require_user, visible_projects
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import InvalidInput, NotFound, QueryTooLong
 from regovar.domain.principal import Principal
@@ -19,6 +20,7 @@ class VariantManager:
         self.max_page_size = max_page_size
 
     async def query(self, principal: Principal, query: vf.VariantQuery) -> Page[VariantRow]:
+        require_user(principal)
         check_page(query.offset, query.limit, self.max_page_size)
         if not query.sample_ids:
             raise InvalidInput("name at least one sample", field="samples")
@@ -32,6 +34,9 @@ class VariantManager:
                 raise InvalidInput(f"sorting by {key.key} needs one of the queried samples")
         async with self.uow() as uow:
             samples = await uow.samples.get_many(list(query.sample_ids))
+            visible = await visible_projects(uow, principal)
+            if visible is not None:  # a sample of another project does not exist for the caller
+                samples = {k: s for k, s in samples.items() if s.project_id in visible}
             missing = [s for s in query.sample_ids if s not in samples]
             if missing:
                 raise NotFound(f"sample {missing[0]} not found", id=missing[0])
@@ -67,9 +72,16 @@ class VariantManager:
     ) -> Page[Sample]:
         check_page(offset, limit, self.max_page_size)
         async with self.uow() as uow:
-            items, total = await uow.samples.page(project_id, import_id, name, offset, limit)
+            if project_id is not None:
+                await require_role(uow, principal, project_id, "viewer")
+            visible = await visible_projects(uow, principal)
+            items, total = await uow.samples.page(
+                project_id, import_id, name, offset, limit, visible
+            )
             return Page(items, total, offset, limit)
 
     async def samples_by_id(self, principal: Principal, ids: list[int]) -> dict[int, Sample]:
         async with self.uow() as uow:
-            return await uow.samples.get_many(ids)
+            visible = await visible_projects(uow, principal)
+            found = await uow.samples.get_many(ids)
+            return {k: s for k, s in found.items() if visible is None or s.project_id in visible}

@@ -15,7 +15,9 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from regovar.bootstrap import Container
-from regovar.graphql.context import LOCAL_USER, Context
+from regovar.domain.errors import Unauthenticated
+from regovar.domain.principal import ANONYMOUS, Principal
+from regovar.graphql.context import Context
 from regovar.graphql.schema import schema
 
 STATIC = resources.files("regovar.graphql") / "static"
@@ -28,8 +30,22 @@ class RegovarGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         return Context(
-            container=self.container, principal=LOCAL_USER, request=request, response=response
+            container=self.container,
+            principal=await self._principal(request),
+            request=request,
+            response=response,
         )
+
+    async def _principal(self, request: Any) -> Principal:
+        """The caller of an `Authorization: Bearer` token; anonymous without one. An invalid
+        token also means anonymous: every operation but signIn then answers UNAUTHENTICATED."""
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return ANONYMOUS
+        try:
+            return await self.container.users.authenticate(token.strip())
+        except Unauthenticated:
+            return ANONYMOUS
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from the package's own files: a hospital LAN has no CDN."""

@@ -12,10 +12,6 @@ from strawberry.dataloader import DataLoader
 from regovar.bootstrap import Container
 from regovar.domain.principal import Principal
 
-# Until sign-in exists (issue: users and access control), web callers act as this
-# non-administrator principal: server-side imports stay confined to the import folders.
-LOCAL_USER = Principal(user_id=0, login="local", is_admin=False)
-
 
 @dataclass
 class Context:
@@ -25,6 +21,11 @@ class Context:
     response: Any = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def client_address(self) -> str:
+        client = getattr(self.request, "client", None)
+        return str(client.host) if client is not None else ""
 
     def loader(self, name: str) -> DataLoader[Any, Any]:
         """DataLoaders live for one request and call the managers' batch reads."""

@@ -14,6 +14,8 @@ from regovar.graphql.imports.queries import ImportQueries
 from regovar.graphql.projects.mutations import ProjectMutations
 from regovar.graphql.projects.queries import ProjectQueries
 from regovar.graphql.samples.queries import SampleQueries
+from regovar.graphql.users.mutations import UserMutations
+from regovar.graphql.users.queries import UserQueries
 from regovar.graphql.variants.queries import VariantQueries
 
 MAX_DEPTH = 10
@@ -22,14 +24,14 @@ MAX_TOKENS = 5000
 
 
 @strawberry.type
-class Query(ProjectQueries, ImportQueries, SampleQueries, VariantQueries):
-    @strawberry.field(description="Always true: the server answers.")
+class Query(UserQueries, ProjectQueries, ImportQueries, SampleQueries, VariantQueries):
+    @strawberry.field(description="Always true: the server answers (open to anyone).")
     def health(self) -> bool:
         return True
 
 
 @strawberry.type
-class Mutation(ProjectMutations, ImportMutations):
+class Mutation(UserMutations, ProjectMutations, ImportMutations):
     pass
 
 

@@ -2,24 +2,34 @@
 
 from regovar.models.entities import (
     AnnotationRelease,
+    AuditEvent,
     Base,
     File,
     Import,
     Project,
+    ProjectMember,
     Sample,
+    SignInFailure,
     Subject,
+    User,
+    UserSession,
     Variant,
 )
 from regovar.models.tables import calls, variant_annotations
 
 __all__ = [
     "AnnotationRelease",
+    "AuditEvent",
     "Base",
     "File",
     "Import",
     "Project",
+    "ProjectMember",
     "Sample",
+    "SignInFailure",
     "Subject",
+    "User",
+    "UserSession",
     "Variant",
     "calls",
     "variant_annotations",

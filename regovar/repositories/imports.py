@@ -55,9 +55,16 @@ class ImportRepository:
         return await self.session.scalar(stmt)
 
     async def page(
-        self, project_id: int | None, state: str | None, offset: int, limit: int
+        self,
+        project_id: int | None,
+        state: str | None,
+        offset: int,
+        limit: int,
+        only_projects: list[int] | None = None,
     ) -> tuple[list[Import], int]:
         stmt = select(Import)
+        if only_projects is not None:
+            stmt = stmt.where(Import.project_id.in_(only_projects))
         if project_id is not None:
             stmt = stmt.where(Import.project_id == project_id)
         if state is not None:

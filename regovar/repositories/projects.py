@@ -22,11 +22,15 @@ class ProjectRepository:
     async def by_name(self, name: str) -> Project | None:
         return await self.session.scalar(select(Project).where(Project.name == name))
 
-    async def page(self, offset: int, limit: int) -> tuple[list[Project], int]:
+    async def page(
+        self, offset: int, limit: int, only: list[int] | None = None
+    ) -> tuple[list[Project], int]:
+        """``only``: the ids the caller may see (None: all)."""
+        where = [] if only is None else [Project.id.in_(only)]
         rows = await self.session.scalars(
-            select(Project).order_by(Project.id).offset(offset).limit(limit)
+            select(Project).where(*where).order_by(Project.id).offset(offset).limit(limit)
         )
-        total = await self.session.scalar(select(func.count()).select_from(Project))
+        total = await self.session.scalar(select(func.count()).select_from(Project).where(*where))
         return list(rows), int(total or 0)
 
     async def get_many(self, ids: list[int]) -> dict[int, Project]:

@@ -38,11 +38,14 @@ class SampleRepository:
         name: str | None,
         offset: int,
         limit: int,
+        only_projects: list[int] | None = None,
     ) -> tuple[list[Sample], int]:
         """Only samples of finished imports: a running import's samples are not visible yet."""
         stmt = (
             select(Sample).join(Import, Import.id == Sample.import_id).where(Import.state == "done")
         )
+        if only_projects is not None:
+            stmt = stmt.where(Sample.project_id.in_(only_projects))
         if project_id is not None:
             stmt = stmt.where(Sample.project_id == project_id)
         if import_id is not None:

@@ -11,11 +11,18 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
 from regovar.repositories.projects import ProjectRepository
 from regovar.repositories.samples import SampleRepository
 from regovar.repositories.subjects import SubjectRepository
+from regovar.repositories.users import (
+    MemberRepository,
+    SessionRepository,
+    SignInFailureRepository,
+    UserRepository,
+)
 from regovar.repositories.variant_query import VariantQueryRepository
 from regovar.repositories.variant_store import VariantStore
 
@@ -37,6 +44,11 @@ class UnitOfWork:
         self.samples = SampleRepository(s)
         self.variant_store = VariantStore(s)
         self.variant_query = VariantQueryRepository(s)
+        self.users = UserRepository(s)
+        self.sessions = SessionRepository(s)
+        self.members = MemberRepository(s)
+        self.sign_in_failures = SignInFailureRepository(s)
+        self.audit = AuditRepository(s)
         return self
 
     async def __aexit__(

@@ -21,8 +21,10 @@ import httpx
 import pytest
 import uvicorn
 
+from regovar.domain.principal import Principal
+from regovar.domain.projects import CreateProject
 from regovar.graphql.app import STATIC, create_app
-from tests.helpers import new_project
+from tests.helpers import PASSWORD, bearer, new_user
 
 QUERY = "{ projects { total items { id name } } }"
 STATIC_DIR = Path(str(STATIC))
@@ -116,35 +118,51 @@ RESULT_SHOWS_PROJECTS = (
 )
 
 
-async def test_graphiql_runs_a_query_offline(chromium, container, server, tmp_path):
+RESULT_SHOWS_TOKEN = (
+    f"(() => {{ const t = {RESULT_PANE}; return t.includes('token') ? t : ''; }})()"
+)
+
+
+async def _run_in_graphiql(page, server: str, query: str, shown: str) -> str:
+    """Opens GraphiQL on a query, clicks ▶ and returns the result pane once ``shown`` holds."""
+    loaded = page.expect("Page.loadEventFired")
+    await page.send("Page.navigate", url=f"{server}/graphql?q={quote(query)}")
+    await asyncio.wait_for(loaded, 15)
+    await page.wait_for("!!document.querySelector('.graphiql-container')")
+    assert await page.wait_for(QUERY_EDITOR) == query
+    await page.click(".graphiql-execute-button")
+    return str(await page.wait_for(shown))
+
+
+async def test_graphiql_signs_in_and_runs_a_query_offline(chromium, container, server, tmp_path):
     from tests.browser.cdp import headless_chromium
 
-    project = await new_project(container, "graphiql")
-    async with httpx.AsyncClient(base_url=server) as http:
-        expected = (await http.post("/graphql", json={"query": QUERY})).json()
-    assert "errors" not in expected
-
-    async with asyncio.timeout(30), headless_chromium(chromium, tmp_path / "profile") as page:
-        loaded = page.expect("Page.loadEventFired")
-        await page.send("Page.navigate", url=f"{server}/graphql?q={quote(QUERY)}")
-        await asyncio.wait_for(loaded, 15)
-
+    user = await new_user(container, "graphiql")
+    project = await container.projects.create(
+        Principal(user.id, user.login), CreateProject(f"graphiql-{user.login}")
+    )
+    sign_in = (
+        f'mutation {{ signIn(login: "{user.login}", password: "{PASSWORD}") '
+        "{ token user { login } } }"
+    )
+    async with asyncio.timeout(40), headless_chromium(chromium, tmp_path / "profile") as page:
         try:
-            # GraphiQL rendered, with the query from the URL in its editor.
-            await page.wait_for("!!document.querySelector('.graphiql-container')")
-            assert await page.wait_for(QUERY_EDITOR) == QUERY
-            # A real click on ▶; the result pane then shows the answer.
-            await page.click(".graphiql-execute-button")
-            shown = await page.wait_for(RESULT_SHOWS_PROJECTS)
+            # Anonymous: refused, with its code in the result pane.
+            refused = await _run_in_graphiql(page, server, QUERY, RESULT_SHOWS_PROJECTS)
+            assert json.loads(refused)["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            signed = json.loads(await _run_in_graphiql(page, server, sign_in, RESULT_SHOWS_TOKEN))
+            token = signed["data"]["signIn"]["token"]
+            # The tab kept the token: the same query now answers the user's projects.
+            shown = await _run_in_graphiql(page, server, QUERY, RESULT_SHOWS_PROJECTS)
         finally:
             await page.screenshot(tmp_path / "graphiql.png")  # to look at when it fails
 
+    async with httpx.AsyncClient(base_url=server, headers=bearer(token)) as http:
+        expected = (await http.post("/graphql", json={"query": QUERY})).json()
+    assert "errors" not in expected
     result = json.loads(shown)
-    assert "projects" in shown and "total" in shown
     assert result == expected, "the result pane shows what the server answers"
-    assert result["data"]["projects"]["total"] >= 1
-    if result["data"]["projects"]["total"] <= len(result["data"]["projects"]["items"]):
-        assert project.name in {p["name"] for p in result["data"]["projects"]["items"]}
+    assert result["data"]["projects"]["items"] == [{"id": str(project.id), "name": project.name}]
 
     # Offline: every request stayed on the local server, none failed, no script error.
     assert not page.errors, page.errors
@@ -157,4 +175,4 @@ async def test_graphiql_runs_a_query_offline(chromium, container, server, tmp_pa
             "/static/react.production.min.js", "/static/react-dom.production.min.js",
             "/static/graphiql-regovar.js"} <= fetched
     posts = [url for method, url in page.requests if method == "POST"]
-    assert len(posts) >= 2 and all(urlsplit(u).path == "/graphql" for u in posts), posts
+    assert len(posts) >= 4 and all(urlsplit(u).path == "/graphql" for u in posts), posts

@@ -12,14 +12,18 @@ from dramatiq import Worker
 from regovar.bootstrap import build
 from regovar.graphql.app import create_app
 from regovar.tasks.actors import register
-from tests.helpers import DEMO_PED, DEMO_VCF
+from tests.helpers import DEMO_PED, DEMO_VCF, bearer, signed_in
 
 
 @pytest.fixture
 async def client(container):
+    """A signed-in (non-administrator) user's client: the projects it creates are its own."""
     app = create_app(container)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    _, token = await signed_in(container, "gql")
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=bearer(token)
+    ) as http:
         yield http
 
 

@@ -84,6 +84,15 @@ def test_serve_with_worker_imports_through_graphql(database_url, import_dir, tmp
         "REGOVAR_DATA_DIR": str(tmp_path),
     }
     env.pop("REGOVAR_BROKER_URL", None)
+    # The first user is created on the server with the CLI, the password read from a file.
+    login, password_file = f"tech-{uuid.uuid4().hex[:6]}", tmp_path / "password"
+    password_file.write_text("a long enough password\n")
+    created = subprocess.run(
+        [*REGOVAR, "users", "create", login, "--password-file", str(password_file)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert f"user {login} created" in created.stdout
     shutil.copy(DEMO_VCF, import_dir / "served.vcf.gz")
     shutil.copy(DEMO_PED, import_dir / "served.ped")
     server = subprocess.Popen(
@@ -96,6 +105,17 @@ def test_serve_with_worker_imports_through_graphql(database_url, import_dir, tmp
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             _wait_up(http, server)
             post = lambda q, **v: http.post("/graphql", json={"query": q, "variables": v}).json()  # noqa: E731
+            assert post(CREATE, n="anonymous")["errors"][0]["extensions"]["code"] == (
+                "UNAUTHENTICATED"
+            )
+            signed = post(
+                "mutation($l: String!, $p: String!) { signIn(login: $l, password: $p) "
+                "{ token user { login isAdmin } } }",
+                l=login,
+                p="a long enough password",
+            )["data"]["signIn"]
+            assert signed["user"] == {"login": login, "isAdmin": False}
+            http.headers["Authorization"] = f"Bearer {signed['token']}"
             project = post(CREATE, n=f"served-{uuid.uuid4().hex[:6]}")["data"]["createProject"]
             started = post(
                 'mutation($p: ID!) { startImport(projectId: $p, path: "served.vcf.gz",'

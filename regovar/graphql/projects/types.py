@@ -11,6 +11,7 @@ from regovar.graphql.pages import Page, page_of
 if TYPE_CHECKING:
     from regovar.graphql.imports.types import Import
     from regovar.graphql.samples.types import Sample
+    from regovar.graphql.users.types import ProjectMember
 
 SEX = {0: "unknown", 1: "male", 2: "female"}
 AFFECTED = {0: "unknown", 1: "unaffected", 2: "affected"}
@@ -86,3 +87,13 @@ class Project:
             ctx.principal, project_id=int(self.id), offset=offset, limit=limit
         )
         return page_of(page, Import.from_model)
+
+    @strawberry.field
+    async def members(
+        self, info: strawberry.Info
+    ) -> list[Annotated[ProjectMember, strawberry.lazy("regovar.graphql.users.types")]]:
+        from regovar.graphql.users.types import ProjectMember
+
+        ctx = info.context
+        found = await ctx.container.users.members(ctx.principal, int(self.id))
+        return [ProjectMember.from_domain(m) for m in found]

@@ -1,0 +1,64 @@
+"""Project access: who may read or change what. Every manager asks here, so GraphQL, the CLI and
+the batches follow the same rules.
+
+Roles: viewer (read), editor (read, import, analyse), owner (editor + members). Administrators
+and the system principal see everything. A project that a user is not a member of does not
+exist for that user: asking for it answers NOT_FOUND, the same as a project that does not exist.
+"""
+
+from __future__ import annotations
+
+from regovar.domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from regovar.domain.principal import Principal
+from regovar.repositories.uow import UnitOfWork
+
+ROLES = ("viewer", "editor", "owner")
+_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+def require_user(principal: Principal) -> None:
+    if not principal.is_authenticated:
+        raise Unauthenticated("sign in first")
+
+
+def require_admin(principal: Principal) -> None:
+    require_user(principal)
+    if not principal.is_admin:
+        raise PermissionDenied("only an administrator can do this")
+
+
+def sees_everything(principal: Principal) -> bool:
+    require_user(principal)
+    return principal.is_admin
+
+
+async def require_role(uow: UnitOfWork, principal: Principal, project_id: int, need: str) -> None:
+    """The principal holds at least role ``need`` in the project (which must exist)."""
+    if sees_everything(principal):
+        if await uow.projects.get(project_id) is None:
+            raise NotFound(f"project {project_id} not found", id=project_id)
+        return
+    assert principal.user_id is not None
+    role = await uow.members.role(project_id, principal.user_id)
+    if role is None:
+        raise NotFound(f"project {project_id} not found", id=project_id)
+    if _RANK[role] < _RANK[need]:
+        raise PermissionDenied(
+            f"this needs the {need} role in project {project_id}; you are {role}",
+            id=project_id,
+            role=role,
+        )
+
+
+async def visible_projects(uow: UnitOfWork, principal: Principal) -> list[int] | None:
+    """The projects the principal may read; None: all of them."""
+    if sees_everything(principal):
+        return None
+    assert principal.user_id is not None
+    return await uow.members.project_ids(principal.user_id)
+
+
+def check_role_name(role: str) -> str:
+    if role not in _RANK:
+        raise InvalidInput(f"unknown role {role!r}; expected one of {ROLES}", field="role")
+    return role

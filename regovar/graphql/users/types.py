@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from regovar import models
+from regovar.domain import users as domain
+from regovar.graphql.scalars import JSON
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    login: str
+    email: str
+    first_name: str
+    last_name: str
+    is_admin: bool
+    is_active: bool
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, u: models.User) -> User:
+        return cls(
+            id=strawberry.ID(str(u.id)),
+            login=u.login,
+            email=u.email,
+            first_name=u.first_name,
+            last_name=u.last_name,
+            is_admin=u.is_admin,
+            is_active=u.is_active,
+            created_at=u.created_at,
+        )
+
+
+@strawberry.type(description="A sign-in session (its token is never shown again).")
+class Session:
+    id: strawberry.ID
+    client: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool
+
+    @classmethod
+    def from_model(cls, s: models.UserSession, current_id: int | None) -> Session:
+        return cls(
+            id=strawberry.ID(str(s.id)),
+            client=s.client,
+            created_at=s.created_at,
+            last_seen_at=s.last_seen_at,
+            expires_at=s.expires_at,
+            current=s.id == current_id,
+        )
+
+
+@strawberry.type
+class SignInResult:
+    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
+    expires_at: datetime
+    user: User
+
+    @classmethod
+    def from_domain(cls, signed: domain.SignedIn) -> SignInResult:
+        return cls(
+            token=signed.token,
+            expires_at=signed.session.expires_at,
+            user=User.from_model(signed.user),
+        )
+
+
+@strawberry.type
+class ProjectMember:
+    user: User
+    role: str
+    since: datetime
+
+    @classmethod
+    def from_domain(cls, m: domain.Member) -> ProjectMember:
+        return cls(user=User.from_model(m.user), role=m.member.role, since=m.member.created_at)
+
+
+@strawberry.type
+class AuditEvent:
+    id: strawberry.ID
+    at: datetime
+    actor: str
+    actor_id: strawberry.ID | None
+    action: str
+    object_type: str
+    object_id: str | None
+    project_id: strawberry.ID | None
+    details: JSON  # type: ignore[valid-type]
+
+    @classmethod
+    def from_model(cls, e: models.AuditEvent) -> AuditEvent:
+        return cls(
+            id=strawberry.ID(str(e.id)),
+            at=e.at,
+            actor=e.actor,
+            actor_id=strawberry.ID(str(e.actor_id)) if e.actor_id is not None else None,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            project_id=strawberry.ID(str(e.project_id)) if e.project_id is not None else None,
+            details=e.details,
+        )
+
+
+@strawberry.type
+class AuditVerification:
+    events: int
+    intact: bool
+    first_bad_id: strawberry.ID | None
+    problem: str | None
