@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import threading
 from importlib import resources
@@ -19,6 +20,7 @@ from regovar.domain.errors import Conflict, RegovarError
 from regovar.domain.imports import StartImport
 from regovar.domain.principal import SYSTEM
 from regovar.domain.projects import CreateProject
+from regovar.domain.users import CreateUser
 
 
 def _prepare(with_broker: bool = True) -> Container:
@@ -139,7 +141,25 @@ async def _demo_import(c: Container, vcf: Path, ped: Path) -> None:
         [{"sample": s.name, "id": s.id, "column": s.column} for s in samples.items], "table"
     )
     await _de_novo(c, ids)
+    await _demo_account(c, project.id)
     await c.aclose()
+
+
+async def _demo_account(c: Container, project_id: int) -> None:
+    """A `demo` account, owner of the demo project, with a new random password at each run:
+    never a default password. Printed once, here, for GraphiQL's signIn."""
+    password = secrets.token_urlsafe(12)
+    try:
+        await c.users.create(SYSTEM, CreateUser(DEMO_PROJECT, password))
+    except Conflict:
+        user = await c.users.find(SYSTEM, DEMO_PROJECT)
+        await c.users.reset_password(SYSTEM, user.id, password)
+        await c.users.set_active(SYSTEM, user.id, True)
+    await c.users.set_member(SYSTEM, project_id, DEMO_PROJECT, "owner")
+    typer.echo(
+        f"\nSign in to GraphiQL (this password is new at each `regovar demo`):\n"
+        f'  mutation {{ signIn(login: "{DEMO_PROJECT}", password: "{password}") {{ token }} }}'
+    )
 
 
 async def _de_novo(c: Container, ids: dict[str, int]) -> None:

@@ -34,6 +34,9 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Server defaults (ids, timestamps) come back with the INSERT (RETURNING), so an entity is
+    # complete when its unit of work ends: nothing is lazily loaded afterwards.
+    __mapper_args__ = {"eager_defaults": True}
 
 
 def _now() -> Mapped[datetime]:

@@ -119,7 +119,7 @@ class MemberRepository:
                 ProjectMember.project_id.in_(project_ids), ProjectMember.user_id == user_id
             )
         )
-        return {pid: role for pid, role in rows.tuples()}
+        return {pid: role for pid, role in rows}
 
     async def project_ids(self, user_id: int) -> list[int]:
         rows = await self.session.scalars(
@@ -150,7 +150,7 @@ class MemberRepository:
             .where(ProjectMember.project_id == project_id)
             .order_by(User.login)
         )
-        return [(m, u) for m, u in rows.tuples()]
+        return [(m, u) for m, u in rows]
 
     async def count_owners(self, project_id: int) -> int:
         stmt = select(func.count()).where(

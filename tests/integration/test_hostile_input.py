@@ -12,7 +12,8 @@ from sqlalchemy import text
 from regovar.domain import variant_filter as vf
 from regovar.domain.imports import StartImport
 from regovar.domain.principal import SYSTEM, Principal
-from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project, rows
+from regovar.domain.projects import CreateProject
+from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project, new_user, rows
 
 HEADER = (
     "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
@@ -98,8 +99,9 @@ async def test_a_file_swapped_for_a_link_after_registration_is_refused(
         _vcf(tmp_path, "a.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT\t0/1"]).read_bytes()
     )
     secret = _vcf(tmp_path, "secret.vcf", ["1\t300\t.\tA\tG\t50\tPASS\t.\tGT\t1/1"])
-    project = await new_project(container)
-    user = Principal(user_id=5, login="tech")
+    tech = await new_user(container, "tech")
+    user = Principal(user_id=tech.id, login=tech.login)
+    project = await container.projects.create(user, CreateProject(f"swap-{tech.login}"))
     started = await container.imports.start(user, StartImport(project.id, str(inside)), queue=False)
     inside.unlink()
     os.symlink(secret, inside)
