@@ -31,6 +31,7 @@ class Settings:
     import_batch_rows: int = 20000
     import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
     import_parallel_min_mb: int = 8  # smaller files are parsed without extra processes
+    cors_origins: tuple[str, ...] = ()  # other web origins allowed to call the API from a browser
     session_hours: int = 12  # a sign-in session expires after this
     sign_in_max_failures: int = 5  # failed sign-ins per account before a pause
     sign_in_window_minutes: int = 15  # the pause, and the window failures are counted in
@@ -74,6 +75,9 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))
+    if name == "cors_origins":
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return tuple(str(o).strip().rstrip("/") for o in items if str(o).strip())
     if name in _INTEGERS:
         try:
             return int(raw)

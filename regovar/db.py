@@ -17,6 +17,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=5,
         pool_pre_ping=True,
+        # Errors never show statement parameters: they can hold sample names (patient
+        # identifiers) and token or password hashes, and errors reach the logs.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "application_name": "regovar",

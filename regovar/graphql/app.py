@@ -8,6 +8,8 @@ from importlib import resources
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -75,4 +77,22 @@ def create_app(container: Container) -> Starlette:
             ),
         ],
         lifespan=lifespan,
+        middleware=_cors(container.settings.cors_origins),
     )
+
+
+def _cors(origins: tuple[str, ...]) -> list[Middleware]:
+    """Browsers only let the origins configured in REGOVAR_CORS_ORIGINS call the API from
+    another site's pages; by default none (GraphiQL is served from the same origin). Tokens
+    travel in a header, never in a cookie, so another site cannot forge a signed-in request."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    ]

@@ -6,8 +6,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 
+from regovar.graphql.cost import QueryCost
 from regovar.graphql.errors import DomainErrors
 from regovar.graphql.imports.mutations import ImportMutations
 from regovar.graphql.imports.queries import ImportQueries
@@ -49,5 +55,6 @@ schema = RegovarSchema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules([QueryCost]),
     ],
 )

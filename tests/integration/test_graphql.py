@@ -126,9 +126,48 @@ async def test_errors_carry_codes_and_limits_hold(client):
     aliases = " ".join(f"a{i}: health" for i in range(50))
     too_many = await gql(client, "query { " + aliases + " }")
     assert "errors" in too_many
+    deep = "{ projects { items { " * 12 + "id" + " } }" * 12 + " }"
+    assert "errors" in await gql(client, deep)
+
+
+async def test_a_query_asking_for_too_many_items_is_refused(client):
+    nested = "{ projects(limit: 1000) { items { samples(limit: 1000) { items { id } } } } }"
+    refused = await gql(client, nested)
+    assert refused["data"] is None
+    (error,) = refused["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert error["extensions"]["cost"] > error["extensions"]["maxCost"] == 100_000
+    by_variable = await gql(
+        client,
+        "query($l: Int!) { projects(limit: $l) { items { imports(limit: $l) { items { id } } } } }",
+        l=5,
+    )
+    assert by_variable["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    # Default pages nested once stay allowed.
+    fine = await gql(client, "{ projects { items { samples { items { id } } } } }")
+    assert "errors" not in fine
 
 
 async def test_graphiql_is_served_without_a_cdn(client):
     page = await client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "unpkg.com" not in page.text and "cdn" not in page.text.lower()
+
+
+async def test_cross_origin_browser_calls_only_from_configured_origins(container):
+    import dataclasses
+
+    preflight = {
+        "Origin": "https://evil.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    for origins, allowed in (((), False), (("https://lims.hospital.example",), False),
+                             (("https://evil.example",), True)):  # fmt: skip
+        settings = dataclasses.replace(container.settings, cors_origins=origins)
+        app = create_app(dataclasses.replace(container, settings=settings))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            answer = await http.options("/graphql", headers=preflight)
+        granted = answer.headers.get("access-control-allow-origin") == "https://evil.example"
+        assert granted is allowed, (origins, answer.status_code, dict(answer.headers))
