@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from regovar.adapters.broker import JobQueue, make_broker
+from regovar.adapters.directory import Directory, DirectoryConfig
 from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.config import Settings
 from regovar.db import make_engine
@@ -99,8 +100,24 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
                 window_minutes=settings.sign_in_window_minutes,
             ),
             settings.max_page_size,
+            directory=_directory(settings),
         ),
         audit=AuditManager(uow, settings.max_page_size),
         queue=queue,
         embedded=embedded,
+    )
+
+
+def _directory(settings: Settings) -> Directory | None:
+    if not settings.ldap_url:
+        return None
+    return Directory(
+        DirectoryConfig(
+            url=settings.ldap_url,
+            user_dn=settings.ldap_user_dn,
+            base_dn=settings.ldap_base_dn,
+            user_filter=settings.ldap_user_filter,
+            bind_dn=settings.ldap_bind_dn,
+            bind_password=settings.ldap_bind_password,
+        )
     )

@@ -31,6 +31,12 @@ class Settings:
     import_batch_rows: int = 20000
     import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
     import_parallel_min_mb: int = 8  # smaller files are parsed without extra processes
+    ldap_url: str | None = None  # directory sign-in, e.g. ldaps://ldap.hospital.example
+    ldap_user_dn: str | None = None  # DN template: uid={login},ou=people,dc=hospital,dc=example
+    ldap_base_dn: str | None = None  # or search under this base...
+    ldap_user_filter: str = "(uid={login})"  # ...with this filter
+    ldap_bind_dn: str | None = None  # service account for the search (none: anonymous)
+    ldap_bind_password: str | None = None
     cors_origins: tuple[str, ...] = ()  # other web origins allowed to call the API from a browser
     session_hours: int = 12  # a sign-in session expires after this
     sign_in_max_failures: int = 5  # failed sign-ins per account before a pause
@@ -85,7 +91,9 @@ def _coerce(name: str, raw: Any) -> Any:
             raise SettingsError(f"REGOVAR_{name.upper()} must be an integer, got {raw!r}") from exc
     if name == "default_assembly" and raw not in ASSEMBLIES:
         raise SettingsError(f"REGOVAR_DEFAULT_ASSEMBLY must be one of {ASSEMBLIES}, got {raw!r}")
-    return raw or None if name in ("database_url", "broker_url") else raw
+    optional = ("database_url", "broker_url", "ldap_url", "ldap_user_dn", "ldap_base_dn",
+                "ldap_bind_dn", "ldap_bind_password")  # fmt: skip
+    return raw or None if name in optional else raw
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -72,3 +72,9 @@ class TooManyAttempts(RegovarError):
     """Sign-in refused for a while after repeated failures (per account and per address)."""
 
     code = "TOO_MANY_ATTEMPTS"
+
+
+class DirectoryUnavailable(RegovarError):
+    """The configured directory (LDAP) did not answer: sign-in is not possible right now."""
+
+    code = "DIRECTORY_UNAVAILABLE"

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from regovar.adapters import directory as ldap
 from regovar.adapters.passwords import hash_password, needs_rehash, verify_password
 from regovar.domain.access import check_role_name, require_admin, require_role, require_user
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import (
     Conflict,
+    DirectoryUnavailable,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -31,6 +34,8 @@ from regovar.domain.principal import Principal
 from regovar.models import ProjectMember, User, UserSession
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 
+log = logging.getLogger("regovar.users")
+SYSTEM_DIRECTORY = Principal(None, "directory")  # the actor of accounts made at first sign-in
 LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 takes any length; a huge one is only a way to burn CPU
@@ -94,10 +99,17 @@ def _now() -> datetime:
 
 
 class UserManager:
-    def __init__(self, uow: UnitOfWorkFactory, policy: AuthPolicy, max_page_size: int) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        policy: AuthPolicy,
+        max_page_size: int,
+        directory: ldap.Directory | None = None,
+    ) -> None:
         self.uow = uow
         self.policy = policy
         self.max_page_size = max_page_size
+        self.directory = directory
 
     # Accounts ------------------------------------------------------------------------------
 
@@ -239,8 +251,13 @@ class UserManager:
             )
         async with self.uow() as uow:
             user = await uow.users.by_login(login)
-            stored = user.password_hash if user is not None and user.source == "local" else None
-            ok = await asyncio.to_thread(verify_password, stored, command.password[:MAX_PASSWORD])
+            if self.directory is not None and (user is None or user.source == "ldap"):
+                user, ok = await self._directory_sign_in(uow, user, login, command.password)
+            else:
+                stored = user.password_hash if user is not None else None
+                password = command.password[:MAX_PASSWORD]
+                ok = await asyncio.to_thread(verify_password, stored, password)
+                ok = ok and user is not None and user.source == "local"
             if user is None or not ok or not user.is_active:
                 await uow.sign_in_failures.add(login, client)
                 actor = Principal(user.id if user else None, login)
@@ -249,7 +266,7 @@ class UserManager:
                              client=client, reason=reason)  # fmt: skip
                 await uow.commit()
                 raise Unauthenticated("wrong login or password, or the account is disabled")
-            if stored is not None and needs_rehash(stored):
+            if user.password_hash is not None and needs_rehash(user.password_hash):
                 user.password_hash = await asyncio.to_thread(hash_password, command.password)
             token = secrets.token_urlsafe(32)
             session = await uow.sessions.add(
@@ -265,6 +282,37 @@ class UserManager:
                          session.id, client=client)  # fmt: skip
             await uow.commit()
             return SignedIn(token, session, user)
+
+    async def _directory_sign_in(
+        self, uow: UnitOfWork, user: User | None, login: str, password: str
+    ) -> tuple[User | None, bool]:
+        """Checks the password against the directory; a directory user signing in for the
+        first time gets an account (not an administrator, member of no project yet)."""
+        assert self.directory is not None
+        try:
+            found = await asyncio.to_thread(
+                self.directory.authenticate, login, password[:MAX_PASSWORD]
+            )
+        except ldap.DirectoryUnavailable as exc:
+            log.warning("directory sign-in impossible: %s", exc)
+            raise DirectoryUnavailable(
+                "the staff directory does not answer; try again later"
+            ) from exc
+        if found is None:
+            return user, False
+        if user is None:
+            user = await uow.users.add(
+                User(login=login, email=found.email, first_name=found.first_name,
+                     last_name=found.last_name, is_admin=False, is_active=True,
+                     password_hash=None, source="ldap")
+            )  # fmt: skip
+            await record(uow, SYSTEM_DIRECTORY, "user.create", "user", user.id, login=login,
+                         source="ldap")  # fmt: skip
+        else:
+            user.email, user.first_name, user.last_name = (
+                found.email or user.email, found.first_name, found.last_name
+            )
+        return user, True
 
     async def authenticate(self, token: str) -> Principal:
         """The principal of a bearer token; Unauthenticated when it is unknown, expired, revoked
