@@ -6,6 +6,7 @@ more than building the whole text line; PostgreSQL then parses the text on its o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -38,24 +39,44 @@ def real(value: float | None) -> str:
 
 
 def numbers(values: list[Any] | None) -> str:
-    """An array of numbers; NULL elements allowed."""
+    """An array of numbers (int or float, as Python writes them); NULL elements allowed.
+
+    Written by one ``repr`` of the list rather than element by element: this runs for every
+    per-sample array of every row."""
     if values is None:
         return NULL
-    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    inner = repr(values)[1:-1].replace(" ", "")
+    if "None" in inner:
+        inner = inner.replace("None", "NULL")
+    return "{" + inner + "}"
+
+
+_TEN_DIGITS = re.compile(r"\d{10}")  # the only numbers that can be beyond int32
 
 
 def int32s(values: list[int | None]) -> tuple[str, int]:
     """An integer array, and how many values beyond int32 were replaced by NULL."""
+    encoded = numbers(values)
+    if not _TEN_DIGITS.search(encoded):
+        return encoded, 0
     bad = sum(1 for v in values if v is not None and not -INT32 <= v <= INT32)
     if bad:
-        values = [v if v is None or -INT32 <= v <= INT32 else None for v in values]
-    return numbers(values), bad
+        encoded = numbers([v if v is None or -INT32 <= v <= INT32 else None for v in values])
+    return encoded, bad
 
 
 def texts(values: list[Any] | None) -> str:
     """An array of strings: every element quoted, so commas, braces and spaces are safe."""
     if values is None:
         return NULL
+    if not values:
+        return "{}"
+    try:
+        joined = '","'.join(values)  # the usual case: no NULL, nothing to escape
+    except TypeError:
+        joined = None
+    if joined is not None and '"' not in joined and "\\" not in joined:
+        return text('{"' + joined + '"}')
     items = [
         "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
         for v in values
