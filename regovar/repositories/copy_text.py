@@ -46,6 +46,8 @@ def numbers(values: list[Any] | None) -> str:
     if values is None:
         return NULL
     inner = repr(values)[1:-1].replace(" ", "")
+    if "<" in inner:  # an enum member: its repr is not its value
+        inner = ",".join("None" if v is None else str(v) for v in values)
     if "None" in inner:
         inner = inner.replace("None", "NULL")
     return "{" + inner + "}"

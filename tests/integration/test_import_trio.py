@@ -75,6 +75,21 @@ async def test_de_novo_query_returns_only_matching_genotypes(container, trio):
     assert positions == sorted(positions, key=lambda p: (int(p[0]), p[1]))
 
 
+async def test_a_pre_split_site_is_never_hom_ref_beside_another_alt(container, trio):
+    """The demo file was split by `bcftools norm -m -`: at 2:15491994 the mother (HG004) is 0/0
+    in the line of one deletion and 1/1 in the next line (the other deletion)."""
+    items, ids = await rows(container, trio, vf.Region("2", 15491994, 15491994))
+    by_alt = {(r.ref, r.alt): r.samples for r in items}
+    assert len(by_alt) == 2
+    short = next(s for (ref, _), s in by_alt.items() if len(ref) == 13)
+    other = next(s for (ref, _), s in by_alt.items() if len(ref) != 13)
+    mother, father, child = ids["HG004"], ids["HG003"], ids["HG002"]
+    assert short[mother]["gt"] == "0/0" and short[mother]["zyg"] == 6  # other ALT, not hom-ref
+    assert other[mother]["gt"] == "1/1" and other[mother]["zyg"] == 2
+    assert short[child]["zyg"] == other[child]["zyg"] == 5  # 1/2: this ALT and another
+    assert short[father]["zyg"] == 6 and other[father]["zyg"] == 1  # 0/2: REF and the other
+
+
 async def test_annotations_filter_by_gene_and_consequence(container, trio):
     items, _ = await rows(container, trio, vf.Consequences(("missense_variant",)))
     assert len(items) > 100

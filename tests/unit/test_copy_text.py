@@ -10,6 +10,9 @@ def test_numbers_arrays_with_nulls_and_floats():
     assert ct.numbers([]) == "{}"
     assert ct.numbers([10, None, 0, -3]) == "{10,NULL,0,-3}"
     assert ct.numbers([0.5, None, 1e-05, 1.0]) == "{0.5,NULL,1e-05,1.0}"
+    from regovar.adapters.vcf.model import Zygosity
+
+    assert ct.numbers([Zygosity.HET_ALT, 0, None]) == "{5,0,NULL}"
 
 
 def test_int32_overflow_is_nulled_and_counted():

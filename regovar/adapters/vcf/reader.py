@@ -18,6 +18,7 @@ from regovar.adapters.vcf.io import ByteStream, iter_text_lines
 from regovar.adapters.vcf.model import CallRow, ImportWarnings, VcfHeader, VcfMalformed
 from regovar.adapters.vcf.normalise import ReferenceGenome
 from regovar.adapters.vcf.records import RecordParser
+from regovar.adapters.vcf.siblings import locus, with_siblings
 
 Record = tuple[int, "str | list[str]"]  # (line number, text line or BCF columns)
 
@@ -48,18 +49,25 @@ class ChunkParser:
         self.__init__(state["header"], state["assembly"], reference=state["reference"])  # type: ignore[misc]
 
     def parse(self, chunk: Iterable[Record]) -> Iterator[CallRow]:
-        """The rows of the records, in order (a record gives zero, one or several rows)."""
+        """The rows of the records, in order (a record gives zero, one or several rows).
+
+        Records of one position are parsed together (see siblings.py); a chunk never ends
+        inside such a run (``VcfReader.record_chunks``)."""
         if self._parser is None:
             self._parser = RecordParser(self.header, self.assembly, self.warnings, self.reference)
         parse, max_split = self._parser.parse, self._max_split
+        group: list[CallRow] = []
+        at: object = None
         for line, record in chunk:
-            rows = parse(
-                record if isinstance(record, list) else record.split("\t", max_split), line
-            )
-            if len(rows) == 1:
-                yield rows[0]
-            else:
-                yield from rows
+            fields = record if isinstance(record, list) else record.split("\t", max_split)
+            here = (fields[0], fields[1]) if len(fields) > 1 else None
+            if here != at and group:
+                yield from with_siblings(group)
+                group = []
+            at = here
+            group.extend(parse(fields, line))
+        if group:
+            yield from with_siblings(group)
 
 
 def open_vcf(
@@ -183,13 +191,14 @@ class VcfReader:
                 self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
 
     def record_chunks(self, size: int) -> Iterator[list[Record]]:
-        """The records in lists of at most ``size``, for parsing in parallel."""
+        """The records in lists of about ``size``, for parsing in parallel; records of one
+        position stay in one list (they are read together)."""
         chunk: list[Record] = []
         for record in self.records():
-            chunk.append(record)
-            if len(chunk) >= size:
+            if len(chunk) >= size and locus(record[1]) != locus(chunk[-1][1]):
                 yield chunk
                 chunk = []
+            chunk.append(record)
         if chunk:
             yield chunk
 

@@ -1,0 +1,43 @@
+"""Records of one position (a file split by `bcftools norm -m -`): never hom-ref beside an ALT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from regovar.adapters.vcf import open_vcf
+from regovar.adapters.vcf.model import Zygosity as Z
+
+SPLIT = Path(__file__).resolve().parents[1] / "data/vcf/presplit/bcftools-norm-split.vcf"
+
+
+def _rows():
+    with open_vcf(SPLIT) as reader:
+        return {f"{r.pos}:{r.ref}>{r.alt}": r for r in reader.rows()}
+
+
+def test_split_multiallelic_genotypes_are_seen_across_lines():
+    rows = _rows()
+    # CHILD 1/2 written as 1/0 and 0/1: this ALT and another, in both lines.
+    assert rows["1000:C>G"].zyg == [Z.HET_ALT, Z.OTHER_ALT, Z.HET]
+    # MOTHER 0/2 written 0/0 in the G line: carries T there, so not hom-ref for G.
+    # FATHER 0/1 for G only: 0/0 in the T line is "another ALT", not hom-ref.
+    assert rows["1000:C>T"].zyg == [Z.HET_ALT, Z.HET, Z.OTHER_ALT]
+
+
+def test_split_indels_at_one_position_after_trimming():
+    rows = _rows()
+    # ATT>A and ATT>AT (AT trimmed to T>... keeps its own key); the mother is 1/1 for the second.
+    deletion = rows["2000:ATT>A"]
+    assert deletion.zyg == [Z.HET, Z.OTHER_ALT, Z.HOM_REF]
+    other = next(r for key, r in rows.items() if key.startswith("2000:") and r is not deletion)
+    assert other.zyg == [Z.OTHER_ALT, Z.HOM_ALT, Z.HOM_REF]
+
+
+def test_a_lone_record_is_unchanged():
+    assert _rows()["3000:G>A"].zyg == [Z.HET, Z.HOM_REF, Z.HOM_REF]
+
+
+def test_chunks_never_cut_a_position():
+    with open_vcf(SPLIT) as reader:
+        chunks = list(reader.record_chunks(1))
+    assert [[line for line, _ in c] for c in chunks] == [[8, 9], [10, 11], [12]]
