@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import getpass
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -27,8 +29,16 @@ def act_as(login: str | None) -> None:
 
 def principal() -> Principal:
     """Who the command acts as: the system principal (administration on the server itself),
-    or the user named by ``--as`` with that user's rights."""
+    or the user named by ``--as`` with that user's rights. The audit trail also records the
+    operating-system account that ran the command."""
     return _principal.get()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "unknown"
 
 
 def fail(code: str, message: str) -> typer.Exit:
@@ -66,8 +76,10 @@ def container(*, with_broker: bool = True, config: Settings | None = None) -> Co
 def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: bool = True) -> T:
     async def main() -> T:
         try:
+            origin = f"cli:{_os_user()}"
+            _principal.set(dataclasses.replace(SYSTEM, origin=origin))
             if _acting_login[0]:
-                _principal.set(await c.users.act_as(SYSTEM, _acting_login[0]))
+                _principal.set(await c.users.act_as(SYSTEM, _acting_login[0], origin))
             return await work(c)
         finally:
             await c.aclose()

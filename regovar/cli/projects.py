@@ -11,12 +11,19 @@ app = typer.Typer(help="Projects.", no_args_is_help=True)
 
 
 @app.command()
-def create(name: str, description: str = typer.Option("", help="Free text.")) -> None:
+def create(
+    name: str,
+    description: str = typer.Option("", help="Free text."),
+    owner: str | None = typer.Option(
+        None, help="The user who owns it (default: the --as user; none for the server)."
+    ),
+) -> None:
     """Create a project."""
 
     async def work(c: Container) -> None:
-        project = await c.projects.create(principal(), CreateProject(name, description))
-        typer.echo(f"project {project.id} created: {project.name}")
+        project = await c.projects.create(principal(), CreateProject(name, description, owner))
+        owned = f", owned by {owner}" if owner else ""
+        typer.echo(f"project {project.id} created: {project.name}{owned}")
 
     run(container(with_broker=False), work)
 

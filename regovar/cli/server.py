@@ -131,10 +131,13 @@ async def _demo_import(c: Container, vcf: Path, ped: Path) -> None:
     )
     job = started.job
     if started.already_imported:
-        typer.echo(f"the trio was already imported (import {job.id})")
+        typer.echo(
+            f"the trio was already imported (import {job.id}: {job.records:,} records, "
+            f"{job.samples} samples)"
+        )
     else:
         job = await _run_with_bar(c, job.id)
-    _print_summary(job)
+        _print_summary(job)
     samples = await c.variants.samples(SYSTEM, project_id=project.id, import_id=job.id)
     ids = {s.name: s.id for s in samples.items}
     print_table(

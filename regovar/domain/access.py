@@ -18,7 +18,7 @@ _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 def require_user(principal: Principal) -> None:
     if not principal.is_authenticated:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(principal.problem or "sign in first")
 
 
 def require_admin(principal: Principal) -> None:

@@ -39,7 +39,10 @@ async def record(
             object_type=object_type,
             object_id=None if object_id is None else str(object_id),
             project_id=project_id,
-            details={k: v for k, v in details.items() if v is not None},
+            details={
+                **{k: v for k, v in details.items() if v is not None},
+                **({"via": principal.origin} if principal.origin else {}),
+            },
         )
     )
 

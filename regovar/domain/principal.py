@@ -11,6 +11,8 @@ class Principal:
     login: str
     is_admin: bool = False
     session_id: int | None = None  # the sign-in session of a web caller
+    origin: str = ""  # where the call came from, for the audit trail: "cli:alice", "web:10.1.2.3"
+    problem: str | None = None  # why an anonymous caller is anonymous (an expired token...)
 
     @property
     def is_system(self) -> bool:

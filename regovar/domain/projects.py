@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from regovar.domain.access import require_role, require_user, visible_projects
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
-from regovar.domain.errors import Conflict, InvalidInput, NotFound
+from regovar.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from regovar.domain.principal import Principal
 from regovar.models import Project, Subject
 from regovar.repositories.uow import UnitOfWorkFactory
@@ -17,6 +17,7 @@ from regovar.repositories.uow import UnitOfWorkFactory
 class CreateProject:
     name: str
     description: str = ""
+    owner_login: str | None = None  # administrators: whom the project belongs to
 
 
 class ProjectManager:
@@ -25,19 +26,28 @@ class ProjectManager:
         self.max_page_size = max_page_size
 
     async def create(self, principal: Principal, command: CreateProject) -> Project:
-        """Any signed-in user creates projects, and owns the ones they create."""
+        """Any signed-in user creates projects, and owns the ones they create; an administrator
+        (or the CLI on the server) may name the owner instead."""
         require_user(principal)
+        if command.owner_login and not principal.is_admin:
+            raise PermissionDenied("only an administrator can create a project for someone else")
         name = command.name.strip()
         if not name or len(name) > 200:
             raise InvalidInput("a project name has 1 to 200 characters", field="name")
         async with self.uow() as uow:
             if await uow.projects.by_name(name) is not None:
                 raise Conflict(f"a project named {name!r} already exists", field="name")
+            owner = principal.user_id
+            if command.owner_login:
+                user = await uow.users.by_login(command.owner_login)
+                if user is None:
+                    raise NotFound(f"user {command.owner_login!r} not found", field="owner")
+                owner = user.id
             project = await uow.projects.add(name, command.description.strip())
-            if principal.user_id is not None:
-                await uow.members.set(project.id, principal.user_id, "owner")
+            if owner is not None:
+                await uow.members.set(project.id, owner, "owner")
             await record(uow, principal, "project.create", "project", project.id,
-                         project_id=project.id, name=name)  # fmt: skip
+                         project_id=project.id, name=name, owner_id=owner)  # fmt: skip
             await uow.commit()
             return project
 

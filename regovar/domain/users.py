@@ -66,6 +66,10 @@ class SignIn:
     password: str
     client: str = ""  # the caller's address, for throttling and the audit trail
 
+    @property
+    def origin(self) -> str:
+        return f"web:{self.client}" if self.client else "web"
+
 
 @dataclass(frozen=True)
 class SignedIn:
@@ -170,7 +174,7 @@ class UserManager:
                 raise NotFound(f"user {login!r} not found", login=login)
             return user
 
-    async def act_as(self, principal: Principal, login: str) -> Principal:
+    async def act_as(self, principal: Principal, login: str, origin: str = "") -> Principal:
         """The CLI on the server acts as a named user (``--as LOGIN``) with that user's rights."""
         if not principal.is_system:
             raise PermissionDenied("only the server itself can act as another user")
@@ -180,7 +184,7 @@ class UserManager:
             raise NotFound(f"user {login!r} not found", login=login)
         if not user.is_active:
             raise Unauthenticated(f"user {login!r} is disabled")
-        return Principal(user.id, user.login, user.is_admin)
+        return Principal(user.id, user.login, user.is_admin, origin=origin or principal.origin)
 
     async def set_active(self, principal: Principal, user_id: int, active: bool) -> User:
         """Deactivating signs the user out everywhere; the last active admin stays active."""
@@ -260,7 +264,7 @@ class UserManager:
                 ok = ok and user is not None and user.source == "local"
             if user is None or not ok or not user.is_active:
                 await uow.sign_in_failures.add(login, client)
-                actor = Principal(user.id if user else None, login)
+                actor = Principal(user.id if user else None, login, origin=command.origin)
                 reason = "inactive" if user is not None and ok else "bad credentials"
                 await record(uow, actor, "user.sign_in_failed", "user", user.id if user else None,
                              client=client, reason=reason)  # fmt: skip
@@ -278,7 +282,8 @@ class UserManager:
                 )
             )
             await uow.sign_in_failures.clear(login)
-            await record(uow, Principal(user.id, user.login), "user.sign_in", "session",
+            await record(uow, Principal(user.id, user.login, origin=command.origin),
+                         "user.sign_in", "session",
                          session.id, client=client)  # fmt: skip
             await uow.commit()
             return SignedIn(token, session, user)
@@ -310,7 +315,9 @@ class UserManager:
                          source="ldap")  # fmt: skip
         else:
             user.email, user.first_name, user.last_name = (
-                found.email or user.email, found.first_name, found.last_name
+                found.email or user.email,
+                found.first_name,
+                found.last_name,
             )
         return user, True
 
@@ -330,7 +337,13 @@ class UserManager:
             if now - session.last_seen_at > TOUCH_EVERY:
                 await uow.sessions.touch(session.id, now)
                 await uow.commit()
-            return Principal(user.id, user.login, user.is_admin, session_id=session.id)
+            return Principal(
+                user.id,
+                user.login,
+                user.is_admin,
+                session_id=session.id,
+                origin=f"web:{session.client}" if session.client else "web",
+            )
 
     async def sign_out(self, principal: Principal) -> None:
         require_user(principal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -46,8 +47,8 @@ class RegovarGraphQL(GraphQL[Context, None]):
             return ANONYMOUS
         try:
             return await self.container.users.authenticate(token.strip())
-        except Unauthenticated:
-            return ANONYMOUS
+        except Unauthenticated as exc:
+            return dataclasses.replace(ANONYMOUS, problem=exc.message)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from the package's own files: a hospital LAN has no CDN."""

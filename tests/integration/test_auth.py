@@ -206,6 +206,21 @@ async def test_roles_decide_who_reads_imports_and_manages_members(container, imp
     assert members == {owner.login: "owner", editor.login: "editor", viewer.login: "viewer"}
 
 
+async def test_the_server_creates_projects_for_a_named_owner(container):
+    owner, other = await new_user(container, "owner"), await new_user(container, "other")
+    made = await container.projects.create(
+        SYSTEM, CreateProject(f"for-{owner.login}", owner_login=owner.login)
+    )
+    members = await container.users.members(_as(owner), made.id)
+    assert [(m.user.login, m.member.role) for m in members] == [(owner.login, "owner")]
+    with pytest.raises(PermissionDenied):
+        await container.projects.create(
+            _as(other), CreateProject(f"for-{other.login}", owner_login=owner.login)
+        )
+    with pytest.raises(NotFound):
+        await container.projects.create(SYSTEM, CreateProject("x-" + owner.login, owner_login="?"))
+
+
 async def test_audit_trail_records_changes_and_detects_tampering(container):
     owner = await new_user(container, "audited")
     project = await container.projects.create(_as(owner), CreateProject(f"audit-{owner.login}"))
@@ -216,6 +231,7 @@ async def test_audit_trail_records_changes_and_detects_tampering(container):
     actions = [e[0] for e in events]
     assert actions == ["project.create", "user.sign_in_failed"]
     assert events[0][2] == str(project.id) and events[1][3]["client"] == "10.7.7.7"
+    assert events[1][3]["via"] == "web:10.7.7.7"
     assert all(PASSWORD not in str(e) and "wrong password" not in str(e) for e in events)
 
     # Concurrent writers keep one linear chain.

@@ -104,6 +104,18 @@ async def test_every_operation_refuses_anonymous_callers(http, kind, name):
         assert codes == {"UNAUTHENTICATED"}, (name, body)
 
 
+async def test_an_ended_session_says_so(http, container):
+    user = await new_user(container, "ended")
+    signed = await container.users.sign_in(SignIn(user.login, PASSWORD, "x"))
+    await container.users.sign_out(await container.users.authenticate(signed.token))
+    body = await _post(http, "{ me { login } }", signed.token)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "session has ended" in body["errors"][0]["message"]
+    unknown = await _post(http, "{ me { login } }", "made-up-token")
+    assert "unknown session token" in unknown["errors"][0]["message"]
+    assert "sign in first" in (await _post(http, "{ me { login } }"))["errors"][0]["message"]
+
+
 async def test_public_operations_answer_anonymous_callers(http):
     assert (await _post(http, "{ health }"))["data"] == {"health": True}
     body = await _post(http, 'mutation { signIn(login: "nobody", password: "x") { token } }')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -93,6 +94,12 @@ def test_serve_with_worker_imports_through_graphql(database_url, import_dir, tmp
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     assert f"user {login} created" in created.stdout
+    audit = subprocess.run(
+        [*REGOVAR, "audit", "list", "--object-type", "user", "--format", "json"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    (made,) = [e for e in json.loads(audit.stdout)["items"] if e["details"].get("login") == login]
+    assert made["actor"] == "system" and made["details"]["via"].startswith("cli:")
     shutil.copy(DEMO_VCF, import_dir / "served.vcf.gz")
     shutil.copy(DEMO_PED, import_dir / "served.ped")
     server = subprocess.Popen(
