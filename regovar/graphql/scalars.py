@@ -33,3 +33,9 @@ def parse_id(value: object, name: str = "id") -> int:
 
 def optional_id(value: object | None, name: str) -> int | None:
     return None if value is None or value == "" else parse_id(value, name)
+
+
+def real(value: float | None) -> float | None:
+    """QUAL and VAF are stored as 4-byte floats: shown with the 7 significant digits they hold
+    (0.0822785, not 0.08227848261594772)."""
+    return None if value is None else float(f"{value:.7g}")

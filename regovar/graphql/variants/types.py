@@ -6,7 +6,7 @@ import strawberry
 
 from regovar.domain import variant_filter as vf
 from regovar.domain.variants import VariantRow
-from regovar.graphql.scalars import JSON
+from regovar.graphql.scalars import JSON, real
 
 
 @strawberry.enum(
@@ -112,7 +112,7 @@ class VariantRecord:
             end=r.end,
             ref=r.ref,
             alt=r.alt,
-            qual=r.qual,
+            qual=real(r.qual),
             filters=r.filters,
             info=r.info,
             ac=r.ac,
@@ -132,7 +132,7 @@ class VariantRecord:
                     gq=v["gq"],
                     ad_ref=v["ad_ref"],
                     ad_alt=v["ad_alt"],
-                    vaf=v["vaf"],
+                    vaf=real(v["vaf"]),
                     phase_set=v["ps"],
                 )
                 for sid, v in r.samples.items()
