@@ -150,7 +150,7 @@ async def test_samples_of_separate_imports_are_queried_together(container, tmp_p
     page = await container.variants.query(SYSTEM, vf.VariantQuery(tuple(ids), node, limit=50))
     assert page.total > 0
     for r in page.items:
-        assert r.samples[child]["zyg"] == 1
+        assert r.samples[child]["zyg"] in (1, 5)  # het, or het with another ALT (split site)
         assert r.samples[father]["zyg"] is None and r.samples[mother]["zyg"] is None
     everything = await container.variants.query(SYSTEM, vf.VariantQuery(tuple(ids), None, limit=5))
     assert everything.total >= max(j.variants for j in jobs)
