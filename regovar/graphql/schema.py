@@ -7,7 +7,6 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -51,10 +50,10 @@ schema = RegovarSchema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        QueryCost,  # first: it prices the query before the other limiters walk it
         DomainErrors,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules([QueryCost]),
     ],
 )

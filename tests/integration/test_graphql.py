@@ -137,12 +137,18 @@ async def test_a_query_asking_for_too_many_items_is_refused(client):
     (error,) = refused["errors"]
     assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
     assert error["extensions"]["cost"] > error["extensions"]["maxCost"] == 100_000
-    by_variable = await gql(
-        client,
-        "query($l: Int!) { projects(limit: $l) { items { imports(limit: $l) { items { id } } } } }",
-        l=5,
+    by_variable = (
+        "query($l: Int!) { projects(limit: $l) { items { imports(limit: $l) { items { id } } } } }"
     )
-    assert by_variable["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    refused = await gql(client, by_variable, l=1000)
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert "errors" not in await gql(client, by_variable, l=5)
+    # A fragment spreading the next one twice, 30 times over: 2^30 fields in under 1 KB,
+    # refused at once, before the other validation rules walk it (they would take hours).
+    frags = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30))
+    bomb = f"query {{ ...F0 }} {frags} fragment F30 on Query {{ health }}"
+    exploded = await gql(client, bomb)
+    assert exploded["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
     # Default pages nested once stay allowed.
     fine = await gql(client, "{ projects { items { samples { items { id } } } } }")
     assert "errors" not in fine
