@@ -98,6 +98,15 @@ def _checked_password(password: str, login: str) -> str:
     return password
 
 
+def _encodable(text: str) -> bool:
+    """Text PostgreSQL and argon2 can take: UTF-8, no NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in text
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -219,14 +228,24 @@ class UserManager:
             return user
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
-        """The user's own change; the other sessions end, this one stays."""
+        """The user's own change; the other sessions end, this one stays. Wrong current
+        passwords count as failed sign-ins: a stolen session cannot guess its way to the
+        password."""
         require_user(principal)
         if principal.user_id is None:
             raise InvalidInput("the system principal has no password")
+        client = principal.origin.removeprefix("web:")[:200]
         async with self.uow() as uow:
             user = await _user(uow, principal.user_id, for_update=True)
-            ok = await asyncio.to_thread(verify_password, user.password_hash, current)
+            await uow.sign_in_failures.lock(user.login, client)
+            await self._throttle(uow, user.login, client)
+            ok = _encodable(current) and await asyncio.to_thread(
+                verify_password, user.password_hash, current[:MAX_PASSWORD]
+            )
             if not ok:
+                await uow.sign_in_failures.add(user.login, client)
+                await record(uow, principal, "user.change_password_failed", "user", user.id)
+                await uow.commit()
                 raise PermissionDenied("the current password is wrong", field="currentPassword")
             await self._set_password(uow, user, new)
             await uow.sessions.revoke_all(user.id, _now(), keep=principal.session_id)
@@ -236,6 +255,8 @@ class UserManager:
     async def _set_password(self, uow: UnitOfWork, user: User, password: str) -> None:
         if user.source != "local":
             raise InvalidInput("this account signs in through the directory", field="password")
+        if not _encodable(password):
+            raise InvalidInput("a password cannot hold NUL or invalid characters", field="password")
         checked = _checked_password(password, user.login)
         user.password_hash = await asyncio.to_thread(hash_password, checked)
         user.password_changed_at = user.updated_at = _now()
@@ -243,50 +264,66 @@ class UserManager:
     # Sessions ------------------------------------------------------------------------------
 
     async def sign_in(self, command: SignIn) -> SignedIn:
+        """One attempt at a time per account and per client address (advisory locks held to
+        the commit), so that parallel guesses all see the failures before them."""
         login, client = command.login.strip()[:200], command.client[:200]
-        now = _now()
-        since = now - timedelta(minutes=self.policy.window_minutes)
+        password = command.password[:MAX_PASSWORD]
+        # A login no account can have (control characters, brackets...) is a failure with
+        # nothing to look up; it is not written anywhere as typed.
+        well_formed = bool(LOGIN.fullmatch(login)) and _encodable(password)
+        account = login if well_formed else ""
         async with self.uow() as uow:
-            by_login, by_client = await uow.sign_in_failures.recent(login, client, since)
-        if by_login >= self.policy.max_failures or by_client >= self.policy.max_client_failures:
-            raise TooManyAttempts(
-                f"too many failed sign-ins; try again in {self.policy.window_minutes} minutes",
-                retry_after_s=self.policy.window_minutes * 60,
-            )
-        async with self.uow() as uow:
-            user = await uow.users.by_login(login)
-            if self.directory is not None and (user is None or user.source == "ldap"):
-                user, ok = await self._directory_sign_in(uow, user, login, command.password)
-            else:
-                stored = user.password_hash if user is not None else None
-                password = command.password[:MAX_PASSWORD]
-                ok = await asyncio.to_thread(verify_password, stored, password)
-                ok = ok and user is not None and user.source == "local"
+            await uow.sign_in_failures.lock(account, client)
+            await self._throttle(uow, account, client)
+            user, ok = None, False
+            if well_formed:
+                user = await uow.users.by_login(login)
+                user, ok = await self._check_password(uow, user, login, password)
             if user is None or not ok or not user.is_active:
-                await uow.sign_in_failures.add(login, client)
-                actor = Principal(user.id if user else None, login, origin=command.origin)
+                await uow.sign_in_failures.add(account, client)
                 reason = "inactive" if user is not None and ok else "bad credentials"
-                await record(uow, actor, "user.sign_in_failed", "user", user.id if user else None,
-                             client=client, reason=reason)  # fmt: skip
+                await record(uow, Principal(None, "anonymous", origin=command.origin),
+                             "user.sign_in_failed", "user", user.id if user else None,
+                             login=user.login if user else None, client=client,
+                             reason=reason)  # fmt: skip
                 await uow.commit()
                 raise Unauthenticated("wrong login or password, or the account is disabled")
             if user.password_hash is not None and needs_rehash(user.password_hash):
-                user.password_hash = await asyncio.to_thread(hash_password, command.password)
+                user.password_hash = await asyncio.to_thread(hash_password, password)
             token = secrets.token_urlsafe(32)
             session = await uow.sessions.add(
                 UserSession(
                     user_id=user.id,
                     token_hash=token_hash(token),
                     client=client,
-                    expires_at=now + timedelta(hours=self.policy.session_hours),
+                    expires_at=_now() + timedelta(hours=self.policy.session_hours),
                 )
             )
-            await uow.sign_in_failures.clear(login)
+            await uow.sign_in_failures.clear(account)
             await record(uow, Principal(user.id, user.login, origin=command.origin),
-                         "user.sign_in", "session",
-                         session.id, client=client)  # fmt: skip
+                         "user.sign_in", "session", session.id, client=client)  # fmt: skip
             await uow.commit()
             return SignedIn(token, session, user)
+
+    async def _throttle(self, uow: UnitOfWork, account: str, client: str) -> None:
+        since = _now() - timedelta(minutes=self.policy.window_minutes)
+        by_login, by_client = await uow.sign_in_failures.recent(account, client, since)
+        if (account and by_login >= self.policy.max_failures) or (
+            by_client >= self.policy.max_client_failures
+        ):
+            raise TooManyAttempts(
+                f"too many failed sign-ins; try again in {self.policy.window_minutes} minutes",
+                retry_after_s=self.policy.window_minutes * 60,
+            )
+
+    async def _check_password(
+        self, uow: UnitOfWork, user: User | None, login: str, password: str
+    ) -> tuple[User | None, bool]:
+        if self.directory is not None and (user is None or user.source == "ldap"):
+            return await self._directory_sign_in(uow, user, login, password)
+        stored = user.password_hash if user is not None else None
+        ok = await asyncio.to_thread(verify_password, stored, password)
+        return user, ok and user is not None and user.source == "local"
 
     async def _directory_sign_in(
         self, uow: UnitOfWork, user: User | None, login: str, password: str

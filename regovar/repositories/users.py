@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import ProjectMember, SignInFailure, User, UserSession
@@ -162,6 +162,18 @@ class MemberRepository:
 class SignInFailureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock(self, login: str, client: str) -> None:
+        """Serialises sign-in attempts on one account and from one address, to the commit."""
+        # Always the account first, then the address: no two attempts wait on each other.
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('regovar.sign_in'), hashtext(:l))"),
+            {"l": login.lower()},
+        )
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('regovar.sign_in_client'), hashtext(:c))"),
+            {"c": client},
+        )
 
     async def add(self, login: str, client: str) -> None:
         self.session.add(SignInFailure(login=login.lower(), client=client))

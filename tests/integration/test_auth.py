@@ -132,6 +132,47 @@ async def test_a_user_cannot_revoke_another_users_session(container):
     assert (await container.users.authenticate(bobs.token)).user_id == bob.id
 
 
+async def test_parallel_guesses_are_throttled_like_sequential_ones(container):
+    user = await new_user(container, "parallel")
+    attempts = [SignIn(user.login, f"guess number {i}", f"10.6.0.{i}") for i in range(12)]
+    results = await asyncio.gather(
+        *(container.users.sign_in(a) for a in attempts), return_exceptions=True
+    )
+    wrong = [r for r in results if isinstance(r, Unauthenticated)]
+    throttled = [r for r in results if isinstance(r, TooManyAttempts)]
+    assert (len(wrong), len(throttled)) == (5, 7)
+    checked = await _sql(container, "SELECT count(*) FROM sign_in_failures WHERE login = :l",
+                         l=user.login.lower())  # fmt: skip
+    assert checked[0][0] == 5
+    with pytest.raises(TooManyAttempts):
+        await container.users.sign_in(SignIn(user.login, PASSWORD, "10.6.0.99"))
+
+
+async def test_guessing_the_current_password_is_throttled(container):
+    user = await new_user(container, "stolen")
+    signed = await container.users.sign_in(SignIn(user.login, PASSWORD, "10.5.5.5"))
+    me = await container.users.authenticate(signed.token)
+    for i in range(5):
+        with pytest.raises(PermissionDenied):
+            await container.users.change_password(me, f"guess {i} guess", "a new password!")
+    with pytest.raises(TooManyAttempts):
+        await container.users.change_password(me, PASSWORD, "a new password!")
+    events = await _sql(container, "SELECT count(*) FROM audit_events WHERE object_id = :u "
+                        "AND action = 'user.change_password_failed'", u=str(user.id))  # fmt: skip
+    assert events[0][0] == 5
+
+
+async def test_malformed_logins_and_passwords_are_plain_failures(container):
+    odd = [("a\x00b", "x" * 12), ("[/bold]", "x" * 12), ("ok-login", "\ud800" * 12),
+           ("ok-login", "nul\x00inside")]  # fmt: skip
+    for login, password in odd:
+        with pytest.raises(Unauthenticated):
+            await container.users.sign_in(SignIn(login, password, "10.4.4.4"))
+    rows = await _sql(container, "SELECT DISTINCT login FROM sign_in_failures WHERE client = :c",
+                      c="10.4.4.4")  # fmt: skip
+    assert {r[0] for r in rows} <= {"", "ok-login"}
+
+
 async def test_password_change_keeps_this_session_and_ends_the_others(container):
     user = await new_user(container)
     here = await container.users.sign_in(SignIn(user.login, PASSWORD, "here"))
@@ -226,12 +267,19 @@ async def test_audit_trail_records_changes_and_detects_tampering(container):
     project = await container.projects.create(_as(owner), CreateProject(f"audit-{owner.login}"))
     with pytest.raises(Unauthenticated):
         await container.users.sign_in(SignIn(owner.login, "wrong password", "10.7.7.7"))
-    events = await _sql(container, "SELECT action, actor, object_id, details FROM audit_events "
-                        "WHERE actor = :l ORDER BY id", l=owner.login)  # fmt: skip
+    events = await _sql(
+        container,
+        "SELECT action, actor, object_id, details FROM audit_events "
+        "WHERE actor = :l OR (action = 'user.sign_in_failed' AND object_id = :u) ORDER BY id",
+        l=owner.login,
+        u=str(owner.id),
+    )
     actions = [e[0] for e in events]
     assert actions == ["project.create", "user.sign_in_failed"]
-    assert events[0][2] == str(project.id) and events[1][3]["client"] == "10.7.7.7"
-    assert events[1][3]["via"] == "web:10.7.7.7"
+    assert events[0][2] == str(project.id)
+    failed = events[1]  # the caller is not the account's owner: anonymous, the account named
+    assert failed[1] == "anonymous" and failed[3]["login"] == owner.login
+    assert failed[3]["client"] == "10.7.7.7" and failed[3]["via"] == "web:10.7.7.7"
     assert all(PASSWORD not in str(e) and "wrong password" not in str(e) for e in events)
 
     # Concurrent writers keep one linear chain.
@@ -284,7 +332,7 @@ async def test_settings_shorten_sessions_and_failures(database_url, import_dir):
         user = await new_user(c)
         signed = await c.users.sign_in(SignIn(user.login, PASSWORD, "s"))
         lifetime = signed.session.expires_at - signed.session.created_at
-        assert 3500 < lifetime.total_seconds() <= 3600
+        assert 3590 < lifetime.total_seconds() < 3610
         for _ in range(2):
             with pytest.raises(Unauthenticated):
                 await c.users.sign_in(SignIn(user.login, "nope nope nope", "s"))
