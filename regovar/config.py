@@ -37,7 +37,8 @@ class Settings:
     ldap_user_filter: str = "(uid={login})"  # ...with this filter
     ldap_bind_dn: str | None = None  # service account for the search (none: anonymous)
     ldap_bind_password: str | None = None
-    cors_origins: tuple[str, ...] = ()  # other web origins allowed to call the API from a browser
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-For is believed  # other web origins allowed to call the API from a browser
     session_hours: int = 12  # a sign-in session expires after this
     sign_in_max_failures: int = 5  # failed sign-ins per account before a pause
     sign_in_window_minutes: int = 15  # the pause, and the window failures are counted in
@@ -81,7 +82,7 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))
-    if name == "cors_origins":
+    if name in ("cors_origins", "trusted_proxies"):
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return tuple(str(o).strip().rstrip("/") for o in items if str(o).strip())
     if name in _INTEGERS:

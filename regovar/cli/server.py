@@ -60,7 +60,17 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
     # a normal exit, so that the worker and the private PostgreSQL are stopped below.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(create_app(c), host=host, port=port, log_level="warning")
+        # The client address decides sign-in throttling and goes into the audit trail: only
+        # the configured reverse proxies may set it with X-Forwarded-For.
+        proxies = c.settings.trusted_proxies
+        uvicorn.run(
+            create_app(c),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=",".join(proxies) if proxies else None,
+        )
     finally:
         if worker is not None:
             worker.stop()  # type: ignore[attr-defined]

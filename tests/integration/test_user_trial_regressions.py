@@ -115,12 +115,15 @@ def test_serve_with_worker_imports_through_graphql(database_url, import_dir, tmp
             assert post(CREATE, n="anonymous")["errors"][0]["extensions"]["code"] == (
                 "UNAUTHENTICATED"
             )
-            signed = post(
-                "mutation($l: String!, $p: String!) { signIn(login: $l, password: $p) "
-                "{ token user { login isAdmin } } }",
-                l=login,
-                p="a long enough password",
-            )["data"]["signIn"]
+            signed = http.post(
+                "/graphql",
+                json={
+                    "query": "mutation($l: String!, $p: String!) { signIn(login: $l, "
+                    "password: $p) { token user { login isAdmin } } }",
+                    "variables": {"l": login, "p": "a long enough password"},
+                },
+                headers={"X-Forwarded-For": "6.6.6.6"},  # no trusted proxy: not believed
+            ).json()["data"]["signIn"]
             assert signed["user"] == {"login": login, "isAdmin": False}
             http.headers["Authorization"] = f"Bearer {signed['token']}"
             project = post(CREATE, n=f"served-{uuid.uuid4().hex[:6]}")["data"]["createProject"]
@@ -143,6 +146,13 @@ def test_serve_with_worker_imports_through_graphql(database_url, import_dir, tmp
         _, err = server.communicate(timeout=30)
     assert server.returncode == 0, err.decode()[-2000:]
     assert b"different loop" not in err
+    audit = subprocess.run(
+        [*REGOVAR, "audit", "list", "--object-type", "session", "--format", "json"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    (sign_in,) = [e for e in json.loads(audit.stdout)["items"]
+                  if e["action"] == "user.sign_in" and e["actor"] == login]  # fmt: skip
+    assert sign_in["details"]["client"] == "127.0.0.1"
 
 
 def _wait_up(http: httpx.Client, server: subprocess.Popen[bytes]) -> None:
