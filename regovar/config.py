@@ -37,8 +37,8 @@ class Settings:
     ldap_user_filter: str = "(uid={login})"  # ...with this filter
     ldap_bind_dn: str | None = None  # service account for the search (none: anonymous)
     ldap_bind_password: str | None = None
-    cors_origins: tuple[str, ...] = ()
-    trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-For is believed  # other web origins allowed to call the API from a browser
+    cors_origins: tuple[str, ...] = ()  # other web origins allowed to call the API from a browser
+    trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-For is believed
     session_hours: int = 12  # a sign-in session expires after this
     sign_in_max_failures: int = 5  # failed sign-ins per account before a pause
     sign_in_window_minutes: int = 15  # the pause, and the window failures are counted in
