@@ -6,6 +6,11 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+# Values come from users and files (a login, a project name, a VCF's sample names): in TSV a tab
+# or a line break would make a false column or row, so they are written as \t and \n.
+_TSV = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def print_table(rows: list[dict[str, Any]], fmt: str, *, total: int | None = None) -> None:
@@ -14,17 +19,19 @@ def print_table(rows: list[dict[str, Any]], fmt: str, *, total: int | None = Non
         return
     if fmt == "tsv":
         if rows:
-            typer.echo("\t".join(rows[0]))
+            typer.echo("\t".join(str(name).translate(_TSV) for name in rows[0]))
         for row in rows:
-            typer.echo("\t".join("" if v is None else _text(v) for v in row.values()))
+            typer.echo(
+                "\t".join("" if v is None else _text(v).translate(_TSV) for v in row.values())
+            )
         return
     if fmt != "table":
         raise typer.BadParameter(f"unknown format {fmt!r}: use table, tsv or json")
     table = Table(show_lines=False)
     for name in rows[0] if rows else ["(no rows)"]:
-        table.add_column(str(name))
-    for row in rows:
-        table.add_row(*("" if v is None else _text(v) for v in row.values()))
+        table.add_column(Text(str(name)))
+    for row in rows:  # Text: square brackets in a value are text, never rich markup
+        table.add_row(*(Text("" if v is None else _text(v)) for v in row.values()))
     Console().print(table)
     if total is not None:
         typer.echo(f"{len(rows)} shown of {total}")

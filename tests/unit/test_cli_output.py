@@ -1,0 +1,24 @@
+"""CLI tables show values as text: a name typed by a user cannot break or fake the output."""
+
+from __future__ import annotations
+
+from regovar.cli.output import print_table
+
+ROWS = [{"login": "[/bold]", "name": "[link=https://evil.example]click[/link]"},
+        {"login": "a\tb\nfake\trow", "name": "back\\slash"}]  # fmt: skip
+
+
+def test_square_brackets_are_shown_not_interpreted(capsys):
+    print_table(ROWS, "table", total=2)
+    out = capsys.readouterr().out
+    assert "[/bold]" in out and "[link=https://evil.example]click[/link]" in out
+
+
+def test_tsv_keeps_one_line_per_row(capsys):
+    print_table(ROWS, "tsv")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "login\tname",
+        "[/bold]\t[link=https://evil.example]click[/link]",
+        "a\\tb\\nfake\\trow\tback\\\\slash",
+    ]
