@@ -27,6 +27,8 @@ CREATE TABLE users (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- Logins are compared without case: Alice and alice are one account.
+CREATE UNIQUE INDEX uq_users_login_lower ON users (lower(login));
 CREATE TABLE user_sessions (
     id serial PRIMARY KEY,
     user_id integer NOT NULL REFERENCES users(id) ON DELETE CASCADE,

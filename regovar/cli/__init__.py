@@ -23,6 +23,8 @@ def _global(
         "administrator principal).",
     ),
 ) -> None:
+    if as_login is not None and not as_login.strip():
+        raise base.fail("INVALID_INPUT", "--as needs a login (an empty one is not the server)")
     base.act_as(as_login)
 
 

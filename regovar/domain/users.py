@@ -33,6 +33,7 @@ from regovar.domain.errors import (
 from regovar.domain.principal import Principal
 from regovar.models import ProjectMember, User, UserSession
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
+from regovar.repositories.users import LoginTaken
 
 log = logging.getLogger("regovar.users")
 SYSTEM_DIRECTORY = Principal(None, "directory")  # the actor of accounts made at first sign-in
@@ -136,20 +137,23 @@ class UserManager:
         password = _checked_password(command.password, login)
         hashed = await asyncio.to_thread(hash_password, password)
         async with self.uow() as uow:
+            taken = Conflict(f"a user named {login!r} already exists", field="login")
             if await uow.users.by_login(login) is not None:
-                raise Conflict(f"a user named {login!r} already exists", field="login")
-            user = await uow.users.add(
-                User(
-                    login=login,
-                    email=command.email.strip(),
-                    first_name=command.first_name.strip(),
-                    last_name=command.last_name.strip(),
-                    is_admin=command.is_admin,
-                    is_active=True,
-                    password_hash=hashed,
-                    password_changed_at=_now(),
-                )
+                raise taken
+            new = User(
+                login=login,
+                email=command.email.strip(),
+                first_name=command.first_name.strip(),
+                last_name=command.last_name.strip(),
+                is_admin=command.is_admin,
+                is_active=True,
+                password_hash=hashed,
+                password_changed_at=_now(),
             )
+            try:
+                user = await uow.users.add(new)
+            except LoginTaken:
+                raise taken from None
             await record(uow, principal, "user.create", "user", user.id, login=login,
                          admin=command.is_admin)  # fmt: skip
             await uow.commit()
@@ -423,6 +427,7 @@ class UserManager:
         """Owners (and administrators) add members or change their role."""
         check_role_name(role)
         async with self.uow() as uow:
+            await uow.members.lock(project_id)  # before the role check: roles may be changing
             await require_role(uow, principal, project_id, "owner")
             user = await uow.users.by_login(login)
             if user is None:
@@ -439,6 +444,7 @@ class UserManager:
 
     async def remove_member(self, principal: Principal, project_id: int, login: str) -> None:
         async with self.uow() as uow:
+            await uow.members.lock(project_id)  # before the role check: roles may be changing
             await require_role(uow, principal, project_id, "owner")
             user = await uow.users.by_login(login)
             if user is None or await uow.members.role(project_id, user.id) is None:

@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import ProjectMember, SignInFailure, User, UserSession
+
+
+class LoginTaken(Exception):
+    """Another account has this login (compared without case)."""
+
+
+async def _lock(session: AsyncSession, name: str, key: int = 0) -> None:
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:n), :k)"), {"n": f"regovar.{name}", "k": key}
+    )
 
 
 class UserRepository:
@@ -16,8 +27,15 @@ class UserRepository:
 
     async def add(self, user: User) -> User:
         self.session.add(user)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # two requests creating the same login at once
+            raise LoginTaken(user.login) from exc
         return user
+
+    async def lock_admins(self) -> None:
+        """Serialises changes that could leave no active administrator, to the commit."""
+        await _lock(self.session, "admins")
 
     async def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         stmt = select(User).where(User.id == user_id)
@@ -105,6 +123,10 @@ class SessionRepository:
 class MemberRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock(self, project_id: int) -> None:
+        """Serialises member changes of one project (the last-owner rule), to the commit."""
+        await _lock(self.session, "members", project_id)
 
     async def role(self, project_id: int, user_id: int) -> str | None:
         return await self.session.scalar(

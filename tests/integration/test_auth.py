@@ -247,6 +247,31 @@ async def test_roles_decide_who_reads_imports_and_manages_members(container, imp
     assert members == {owner.login: "owner", editor.login: "editor", viewer.login: "viewer"}
 
 
+async def test_two_owners_removing_each_other_at_once_leave_one(container):
+    alice, carol = await new_user(container, "alice"), await new_user(container, "carol")
+    project = await container.projects.create(_as(alice), CreateProject(f"race-{alice.login}"))
+    await container.users.set_member(_as(alice), project.id, carol.login, "owner")
+    results = await asyncio.gather(
+        container.users.remove_member(_as(alice), project.id, carol.login),
+        container.users.remove_member(_as(carol), project.id, alice.login),
+        return_exceptions=True,
+    )
+    assert sum(r is None for r in results) == 1, results
+    left = await container.users.members(SYSTEM, project.id)
+    assert [m.member.role for m in left] == ["owner"]
+
+
+async def test_logins_differ_by_more_than_case(container):
+    login = f"case-{uuid.uuid4().hex[:6]}"
+    results = await asyncio.gather(
+        *(container.users.create(SYSTEM, CreateUser(v, PASSWORD))
+          for v in (login, login.upper(), login.title())),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
+
+
 async def test_the_server_creates_projects_for_a_named_owner(container):
     owner, other = await new_user(container, "owner"), await new_user(container, "other")
     made = await container.projects.create(

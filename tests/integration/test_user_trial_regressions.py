@@ -188,3 +188,12 @@ def test_cli_on_an_empty_database_says_what_to_do(database_url, tmp_path):
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_an_empty_as_login_is_refused_not_the_server(database_url, tmp_path):
+    env = {**os.environ, "REGOVAR_DATABASE_URL": database_url, "REGOVAR_DATA_DIR": str(tmp_path)}
+    for value in ("", "  "):
+        done = subprocess.run([*REGOVAR, "--as", value, "users", "list"], env=env,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert done.returncode != 0 and done.stdout == ""
+        assert "INVALID_INPUT" in done.stderr or "NOT_FOUND" in done.stderr
