@@ -28,6 +28,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     max_page_size: int = 1000
+    max_request_kb: int = 1024  # largest request body the web server reads
     import_batch_rows: int = 20000
     import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
     import_parallel_min_mb: int = 8  # smaller files are parsed without extra processes
@@ -70,7 +71,7 @@ class SettingsError(ValueError):
 
 
 _INTEGERS = (
-    "http_port", "max_page_size", "import_batch_rows", "import_processes",
+    "http_port", "max_page_size", "max_request_kb", "import_batch_rows", "import_processes",
     "import_parallel_min_mb", "worker_heartbeat_ttl", "session_hours", "sign_in_max_failures",
     "sign_in_window_minutes",
 )  # fmt: skip

@@ -138,6 +138,8 @@ class ImportManager:
     def _checked_path(self, principal: Principal, raw: str | None, kind: str) -> Path:
         if not raw:
             raise InvalidInput(f"a {kind} path is required", field="path")
+        if "\0" in raw:
+            raise InvalidInput(f"a {kind} path cannot hold a NUL character", field="path")
         path = Path(raw).expanduser()
         if not path.is_absolute() and not principal.is_system and self.import_dirs:
             path = self.import_dirs[0] / path  # web callers name files inside the drop folder

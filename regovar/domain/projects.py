@@ -34,6 +34,14 @@ class ProjectManager:
         name = command.name.strip()
         if not name or len(name) > 200:
             raise InvalidInput("a project name has 1 to 200 characters", field="name")
+        if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name) or "\x7f" in name:
+            raise InvalidInput(
+                "a project name cannot hold control or invalid characters", field="name"
+            )
+        if len(command.description) > 10_000 or "\0" in command.description:
+            raise InvalidInput(
+                "a description has at most 10,000 characters, and no NUL", field="description"
+            )
         async with self.uow() as uow:
             if await uow.projects.by_name(name) is not None:
                 raise Conflict(f"a project named {name!r} already exists", field="name")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from regovar.domain.errors import InvalidInput
 from regovar.models.variant_filter import (
     IMPACTS,
@@ -54,15 +56,41 @@ __all__ = [
 ]
 
 
+MAX_TERMS = 2000  # conditions, regions, genes, terms... in one filter
+MAX_SAMPLES = 200
+
+
 def validate(node: Node | None, sample_ids: tuple[int, ...]) -> None:
     """Rejects what the compiler would not know, with a message a user can act on."""
+    if len(sample_ids) > MAX_SAMPLES:
+        raise InvalidInput(f"at most {MAX_SAMPLES} samples in one query", field="samples")
     if node is None:
         return
+    terms = _terms(node)
+    if terms > MAX_TERMS:
+        raise InvalidInput(
+            f"this filter has {terms:,} conditions and list items (at most {MAX_TERMS:,}): "
+            "use a gene panel or fewer regions"
+        )
+    _validate(node, sample_ids)
+
+
+def _terms(node: Node) -> int:
+    """Conditions, counting each item of a list (genes, terms, FILTER names) as one."""
+    if isinstance(node, And | Or):
+        return 1 + sum(_terms(child) for child in node.children)
+    if isinstance(node, Not):
+        return 1 + _terms(node.child)
+    values = [getattr(node, f.name) for f in fields(node)]
+    return max([1, *(len(v) for v in values if isinstance(v, tuple | list))])
+
+
+def _validate(node: Node, sample_ids: tuple[int, ...]) -> None:
     if isinstance(node, And | Or):
         for child in node.children:
-            validate(child, sample_ids)
+            _validate(child, sample_ids)
     elif isinstance(node, Not):
-        validate(node.child, sample_ids)
+        _validate(node.child, sample_ids)
     else:
         _validate_leaf(node, sample_ids)
 

@@ -78,8 +78,57 @@ def create_app(container: Container) -> Starlette:
             ),
         ],
         lifespan=lifespan,
-        middleware=_cors(container.settings.cors_origins),
+        middleware=[
+            Middleware(BodyLimit, limit=container.settings.max_request_kb * 1024),
+            *_cors(container.settings.cors_origins),
+        ],
     )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes (413) before they are read whole: a query is
+    a few kilobytes, and an anonymous caller must not make the server parse 100 MB of JSON."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def limited() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = (
+            b'{"errors":[{"message":"the request body is over '
+            + str(self.limit).encode()
+            + b' bytes","extensions":{"code":"REQUEST_TOO_LARGE"}}]}'
+        )
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
 
 
 def _cors(origins: tuple[str, ...]) -> list[Middleware]:

@@ -31,12 +31,26 @@ def _translate(error: GraphQLError, request_id: str) -> GraphQLError:
         return _with(error, error.message, extensions)
     if isinstance(original, RegovarError):
         return _with(error, original.message, {"code": original.code, **original.data})
+    if _caused_by(original, UnicodeEncodeError):  # a lone surrogate (\ud800) in some text
+        return _with(error, "a text value holds characters that are not valid Unicode",
+                     {"code": "INVALID_INPUT"})  # fmt: skip
     log.error("unexpected error (request %s)", request_id, exc_info=original)
     return _with(
         error,
         f"internal error; the administrator can find it with request id {request_id}",
         {"code": "INTERNAL", "requestId": request_id},
     )
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

@@ -177,3 +177,30 @@ async def test_cross_origin_browser_calls_only_from_configured_origins(container
             answer = await http.options("/graphql", headers=preflight)
         granted = answer.headers.get("access-control-allow-origin") == "https://evil.example"
         assert granted is allowed, (origins, answer.status_code, dict(answer.headers))
+
+
+async def test_hostile_sizes_and_characters_get_clear_errors(client):
+    big = await client.post("/graphql", content=b'{"query": "' + b" " * (2 << 20) + b'{ health }"}',
+                            headers={"content-type": "application/json"})  # fmt: skip
+    assert big.status_code == 413
+    assert big.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+    regions = [{"chrom": "1", "start": i + 1, "end": i + 1} for i in range(3000)]
+    many = await gql(
+        client,
+        "query($q: VariantQueryInput!) { variants(query: $q) { total } }",
+        q={"samples": ["1"], "regions": regions},
+    )
+    assert many["errors"][0]["extensions"]["code"] in ("INVALID_INPUT", "NOT_FOUND")
+    for name in ("bad\x00name", "tab\tname", "\ud800"):
+        odd = await client.post(
+            "/graphql",
+            content=('{"query": "mutation($n: String!) { createProject(name: $n) { id } }", '
+                     '"variables": {"n": "' + name.encode("unicode_escape").decode()
+                     .replace("\\x", "\\u00") + '"}}').encode(),
+            headers={"content-type": "application/json"},
+        )  # fmt: skip
+        assert odd.status_code == 200, odd.text
+        assert odd.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT", (name, odd.text)
+    nul_path = await gql(client, 'mutation { startImport(projectId: "1", path: "a\\u0000b") '
+                         "{ alreadyImported } }")  # fmt: skip
+    assert nul_path["errors"][0]["extensions"]["code"] in ("INVALID_INPUT", "NOT_FOUND")
