@@ -13,7 +13,7 @@ import typer
 from regovar.bootstrap import Container
 from regovar.cli.base import container, fail, principal, run
 from regovar.cli.output import print_table
-from regovar.domain.audit import AuditQuery
+from regovar.domain.audit import AuditQuery, parse_anchors
 from regovar.domain.users import CreateUser
 
 users_app = typer.Typer(help="Users (administrators).", no_args_is_help=True)
@@ -152,13 +152,21 @@ def remove_member(project: str, login: str) -> None:
 
 
 @audit_app.command()
-def verify() -> None:
+def verify(
+    anchor: list[str] = typer.Option(
+        [],
+        help="EVENT_ID:HASH printed by an earlier verify (repeatable): proves the trail "
+        "was not rewritten since.",
+    ),
+) -> None:
     """Recompute the hash chain of the audit trail; exit 1 when it was tampered with."""
 
     async def work(c: Container) -> bool:
-        report = await c.audit.verify(principal())
+        report = await c.audit.verify(principal(), parse_anchors(anchor))
         if report.intact:
             typer.echo(f"audit trail intact: {report.events} events")
+            if report.head_id is not None:
+                typer.echo(f"anchor (keep it off this server): {report.head_id}:{report.head_hash}")
         else:
             typer.echo(
                 f"AUDIT_TAMPERED: event {report.first_bad_id} {report.problem} "

@@ -13,6 +13,7 @@ from typing import Any
 
 from regovar.domain.access import require_admin
 from regovar.domain.common import Page, check_page
+from regovar.domain.errors import InvalidInput
 from regovar.domain.principal import Principal
 from regovar.models import AuditEvent
 from regovar.repositories.audit import GENESIS, event_hash
@@ -63,6 +64,26 @@ class ChainReport:
     intact: bool
     first_bad_id: int | None = None
     problem: str | None = None
+    head_id: int | None = None  # the newest event and its hash: an anchor to keep elsewhere
+    head_hash: str | None = None
+
+
+Anchor = tuple[int, str]  # (event id, hash in hex) noted from an earlier verification
+
+
+def parse_anchors(texts: list[str]) -> tuple[Anchor, ...]:
+    """EVENT_ID:HASH texts, as verification prints them."""
+    anchors = []
+    for text in texts:
+        event, _, digest = text.strip().partition(":")
+        if (
+            not event.isdigit()
+            or len(digest) != 64
+            or not all(c in "0123456789abcdefABCDEF" for c in digest)
+        ):
+            raise InvalidInput(f"an anchor is EVENT_ID:HASH (64 hex digits), got {text[:80]!r}")
+        anchors.append((int(event), digest))
+    return tuple(anchors)
 
 
 class AuditManager:
@@ -84,11 +105,14 @@ class AuditManager:
             )
             return Page(items, total, query.offset, query.limit)
 
-    async def verify(self, principal: Principal) -> ChainReport:
+    async def verify(self, principal: Principal, anchors: tuple[Anchor, ...] = ()) -> ChainReport:
         """Recomputes every link: an event changed, removed or inserted breaks the chain at the
-        first event after it."""
+        first event after it. Someone able to write the table could recompute the links after
+        a change; ``anchors`` (ids and hashes noted from earlier runs, kept off the server)
+        catch that: a rewritten event changes every hash after it."""
         require_admin(principal)
-        count, previous = 0, GENESIS
+        expected = dict(anchors)
+        count, previous, last_id = 0, GENESIS, None
         async with self.uow() as uow:
             async for event in uow.audit.in_order():
                 count += 1
@@ -98,5 +122,13 @@ class AuditManager:
                     )
                 if event_hash(previous, event) != event.hash:
                     return ChainReport(count, False, event.id, "content does not match its hash")
-                previous = event.hash
-        return ChainReport(count, True)
+                anchor = expected.pop(event.id, None)
+                if anchor is not None and anchor.lower() != event.hash.hex():
+                    rewritten = "differs from its anchor: the trail was rewritten"
+                    return ChainReport(count, False, event.id, rewritten)
+                previous, last_id = event.hash, event.id
+        if expected:
+            missing = min(expected)
+            return ChainReport(count, False, missing, "an anchored event is gone")
+        head = previous.hex() if last_id is not None else None
+        return ChainReport(count, True, head_id=last_id, head_hash=head)

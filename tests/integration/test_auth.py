@@ -365,3 +365,50 @@ async def test_settings_shorten_sessions_and_failures(database_url, import_dir):
             await c.users.sign_in(SignIn(user.login, PASSWORD, "s"))
     finally:
         await c.aclose()
+
+
+async def _rewrite(container, event_id: int, details: dict) -> None:
+    """A superuser's forgery: change an event, then recompute every hash from it on."""
+    from regovar.models import AuditEvent
+    from regovar.repositories.audit import GENESIS, event_hash
+
+    trigger = "TRIGGER audit_events_append_only"
+    columns = ("at", "actor_id", "actor", "action", "object_type", "object_id", "project_id",
+               "details")  # fmt: skip
+    async with container.engine.begin() as conn:
+        run = conn.execute
+        await run(text(f"ALTER TABLE audit_events DISABLE {trigger}"))
+        await run(text("UPDATE audit_events SET details = CAST(:d AS jsonb) WHERE id = :i"),
+                  {"d": json.dumps(details), "i": event_id})  # fmt: skip
+        before = "SELECT hash FROM audit_events WHERE id < :i ORDER BY id DESC LIMIT 1"
+        prev = (await run(text(before), {"i": event_id})).scalar() or GENESIS
+        later = "SELECT * FROM audit_events WHERE id >= :i ORDER BY id"
+        for row in (await run(text(later), {"i": event_id})).mappings().all():
+            digest = event_hash(prev, AuditEvent(**{k: row[k] for k in columns}))
+            await run(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :i"),
+                      {"p": prev, "h": digest, "i": row["id"]})  # fmt: skip
+            prev = digest
+        await run(text(f"ALTER TABLE audit_events ENABLE {trigger}"))
+
+
+async def test_anchors_catch_a_rewritten_and_rehashed_trail(container):
+    """A superuser who edits an event and recomputes every hash after it fools the chain, not
+    an anchor noted before."""
+    user = await new_user(container, "anchored")
+    before = await container.audit.verify(SYSTEM)
+    assert before.intact and before.head_id is not None and before.head_hash is not None
+    anchor = (before.head_id, before.head_hash)
+    (target,) = await _sql(
+        container,
+        "SELECT id, details FROM audit_events WHERE object_id = :u AND action = 'user.create'",
+        u=str(user.id),
+    )
+    await _rewrite(container, target[0], {**target[1], "login": "someone-else"})
+    try:
+        assert (await container.audit.verify(SYSTEM)).intact  # the chain alone is fooled
+        caught = await container.audit.verify(SYSTEM, (anchor,))
+        assert (caught.intact, caught.first_bad_id) == (False, anchor[0])
+        assert "rewritten" in (caught.problem or "")
+    finally:
+        await _rewrite(container, target[0], target[1])
+    assert (await container.audit.verify(SYSTEM, (anchor,))).intact

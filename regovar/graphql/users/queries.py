@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from regovar.domain.audit import AuditQuery
+from regovar.domain.audit import AuditQuery, parse_anchors
 from regovar.graphql.pages import Page, page_of
 from regovar.graphql.scalars import optional_id
 from regovar.graphql.users.types import AuditEvent, AuditVerification, Session, User
@@ -53,10 +53,17 @@ class UserQueries:
         )
 
     @strawberry.field(description="Recomputes the audit hash chain (administrators).")
-    async def verify_audit(self, info: strawberry.Info) -> AuditVerification:
+    async def verify_audit(
+        self, info: strawberry.Info, anchors: list[str] | None = None
+    ) -> AuditVerification:
         ctx = info.context
-        report = await ctx.container.audit.verify(ctx.principal)
+        report = await ctx.container.audit.verify(ctx.principal, parse_anchors(anchors or []))
         bad = strawberry.ID(str(report.first_bad_id)) if report.first_bad_id else None
+        head = f"{report.head_id}:{report.head_hash}" if report.head_id is not None else None
         return AuditVerification(
-            events=report.events, intact=report.intact, first_bad_id=bad, problem=report.problem
+            events=report.events,
+            intact=report.intact,
+            first_bad_id=bad,
+            problem=report.problem,
+            anchor=head,
         )

@@ -114,3 +114,7 @@ class AuditVerification:
     intact: bool
     first_bad_id: strawberry.ID | None
     problem: str | None
+    anchor: str | None = strawberry.field(
+        description="EVENT_ID:HASH of the newest event: keep it off the server and pass it "
+        "back in `anchors` to prove the trail was not rewritten since."
+    )
