@@ -224,3 +224,22 @@ async def test_a_member_of_b_reaches_nothing_of_a(http, container, two_projects)
     assert alice.is_active
     members = await container.users.members(Principal(alice.id, alice.login), t["project"])
     assert [(m.user.login, m.member.role) for m in members] == [(alice.login, "owner")]
+
+
+async def test_members_see_each_others_names_not_their_account_details(http, container):
+    owner, colleague = await new_user(container, "owner"), await new_user(container, "colleague")
+    token = (await container.users.sign_in(SignIn(owner.login, PASSWORD, "o"))).token
+    project = (await _post(http, f'mutation {{ createProject(name: "m-{owner.login}") {{ id }} }}',
+                           token))["data"]["createProject"]  # fmt: skip
+    fields = "user { login firstName email isAdmin isActive createdAt } role"
+    added = await _post(
+        http,
+        f'mutation {{ setProjectMember(projectId: "{project["id"]}", login: "{colleague.login}", '
+        f'role: "viewer") {{ {fields} }} }}',
+        token,
+    )
+    user = added["data"]["setProjectMember"]["user"]
+    assert user["login"] == colleague.login
+    assert (user["email"], user["isAdmin"], user["isActive"], user["createdAt"]) == (None,) * 4
+    me = await _post(http, "{ me { email isAdmin } }", token)
+    assert me["data"]["me"] == {"email": owner.email, "isAdmin": False}

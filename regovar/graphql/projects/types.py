@@ -96,4 +96,4 @@ class Project:
 
         ctx = info.context
         found = await ctx.container.users.members(ctx.principal, int(self.id))
-        return [ProjectMember.from_domain(m) for m in found]
+        return [ProjectMember.from_domain(m, ctx.principal) for m in found]

@@ -78,7 +78,7 @@ class UserMutations:
         member = await ctx.container.users.set_member(
             ctx.principal, parse_id(project_id, "projectId"), login, role
         )
-        return ProjectMember.from_domain(member)
+        return ProjectMember.from_domain(member, ctx.principal)
 
     @strawberry.mutation(description="Remove a member from a project (owners).")
     async def remove_project_member(

@@ -6,31 +6,37 @@ import strawberry
 
 from regovar import models
 from regovar.domain import users as domain
+from regovar.domain.principal import Principal
 from regovar.graphql.scalars import JSON
 
 
-@strawberry.type
+@strawberry.type(
+    description="A user. Email, admin and active flags and creation date are shown to "
+    "administrators and to the user; other members of a project see login and names."
+)
 class User:
     id: strawberry.ID
     login: str
-    email: str
     first_name: str
     last_name: str
-    is_admin: bool
-    is_active: bool
-    created_at: datetime
+    email: str | None
+    is_admin: bool | None
+    is_active: bool | None
+    created_at: datetime | None
 
     @classmethod
-    def from_model(cls, u: models.User) -> User:
+    def from_model(cls, u: models.User, viewer: Principal | None = None) -> User:
+        """``viewer``: who asks, when it may be someone else than an administrator or ``u``."""
+        full = viewer is None or viewer.is_admin or viewer.user_id == u.id
         return cls(
             id=strawberry.ID(str(u.id)),
             login=u.login,
-            email=u.email,
             first_name=u.first_name,
             last_name=u.last_name,
-            is_admin=u.is_admin,
-            is_active=u.is_active,
-            created_at=u.created_at,
+            email=u.email if full else None,
+            is_admin=u.is_admin if full else None,
+            is_active=u.is_active if full else None,
+            created_at=u.created_at if full else None,
         )
 
 
@@ -77,8 +83,10 @@ class ProjectMember:
     since: datetime
 
     @classmethod
-    def from_domain(cls, m: domain.Member) -> ProjectMember:
-        return cls(user=User.from_model(m.user), role=m.member.role, since=m.member.created_at)
+    def from_domain(cls, m: domain.Member, viewer: Principal) -> ProjectMember:
+        return cls(
+            user=User.from_model(m.user, viewer), role=m.member.role, since=m.member.created_at
+        )
 
 
 @strawberry.type
