@@ -409,6 +409,8 @@ class UserManager:
             session = await uow.sessions.get(session_id)
             if session is None or (not principal.is_admin and session.user_id != principal.user_id):
                 raise NotFound(f"session {session_id} not found", id=session_id)
+            if session.revoked_at is not None:
+                return  # already ended: nothing changes, nothing to record
             await uow.sessions.revoke(session_id, _now())
             await record(uow, principal, "user.revoke_session", "session", session_id,
                          user_id=session.user_id)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -50,11 +51,30 @@ class RegovarGraphQL(GraphQL[Context, None]):
         except Unauthenticated as exc:
             return dataclasses.replace(ANONYMOUS, problem=exc.message)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """A request is a JSON object (or a list, refused as batching); anything else, or JSON
+        nested too deep to decode, is a bad request, not a server error."""
+        try:
+            decoded = json.loads(data)
+        except RecursionError as exc:
+            raise json.JSONDecodeError("nested too deeply", str(data)[:20], 0) from exc
+        if not isinstance(decoded, dict | list):
+            raise json.JSONDecodeError("not a JSON object", str(data)[:20], 0)
+        return decoded
+
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from the package's own files: a hospital LAN has no CDN."""
         page = STATIC / "graphiql.html"
         if page.is_file():
-            return HTMLResponse(page.read_text(encoding="utf-8"))
+            # Never inside another site's frame (a click on ▶ there would run its query).
+            return HTMLResponse(
+                page.read_text(encoding="utf-8"),
+                headers={
+                    "X-Frame-Options": "DENY",
+                    "Content-Security-Policy": "frame-ancestors 'none'",
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
         return await super().render_graphql_ide(request)
 
 

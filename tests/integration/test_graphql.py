@@ -154,9 +154,19 @@ async def test_a_query_asking_for_too_many_items_is_refused(client):
     assert "errors" not in fine
 
 
+async def test_odd_bodies_are_bad_requests(client):
+    deep = b'{"query": "{ health }", "variables": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    for body in (b"12345", b'"text"', b"null", deep):
+        answer = await client.post("/graphql", content=body,
+                                   headers={"content-type": "application/json"})  # fmt: skip
+        assert answer.status_code == 400, (body[:20], answer.text[:200])
+
+
 async def test_graphiql_is_served_without_a_cdn(client):
     page = await client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "unpkg.com" not in page.text and "cdn" not in page.text.lower()
 
 
