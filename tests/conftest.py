@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.bootstrap import Container, build
-from regovar.config import load_settings
+from regovar.config import Settings, load_settings
 from regovar.db import upgrade_schema
 
 DATA = Path(__file__).parent / "data"
@@ -70,15 +70,20 @@ def import_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("incoming")
 
 
-@pytest.fixture(scope="session")
-async def container(database_url: str, import_dir: Path) -> AsyncIterator[Container]:
-    settings = load_settings(
+def settings_for(database_url: str, import_dir: Path, **overrides: str) -> Settings:
+    """The tests' settings: their database, the stub broker, their import folder."""
+    return load_settings(
         env={},
         database_url=database_url,
         broker_url="stub://",
         import_dirs=str(import_dir),
         data_dir=str(import_dir.parent / "data"),
+        **overrides,
     )
-    c = build(settings, url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def container(database_url: str, import_dir: Path) -> AsyncIterator[Container]:
+    c = build(settings_for(database_url, import_dir), url=database_url)
     yield c
     await c.aclose()

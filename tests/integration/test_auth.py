@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import text
 
 from regovar.bootstrap import build
-from regovar.config import load_settings
 from regovar.domain.errors import (
     Conflict,
     InvalidInput,
@@ -23,6 +22,7 @@ from regovar.domain.imports import StartImport
 from regovar.domain.principal import ANONYMOUS, SYSTEM, Principal
 from regovar.domain.projects import CreateProject
 from regovar.domain.users import CreateUser, SignIn
+from tests.conftest import settings_for
 from tests.helpers import DEMO_VCF, PASSWORD, new_user
 
 
@@ -348,10 +348,9 @@ async def _tamper(container, sql: str, **params) -> None:
 
 
 async def test_settings_shorten_sessions_and_failures(database_url, import_dir):
-    settings = load_settings(
-        env={}, database_url=database_url, broker_url="stub://", import_dirs=str(import_dir),
-        session_hours="1", sign_in_max_failures="2",
-    )  # fmt: skip
+    settings = settings_for(
+        database_url, import_dir, session_hours="1", sign_in_max_failures="2"
+    )
     c = build(settings, url=database_url, with_broker=False)
     try:
         user = await new_user(c)

@@ -13,21 +13,18 @@ from pathlib import Path
 import pytest
 
 from regovar.bootstrap import build
-from regovar.config import load_settings
 from regovar.domain import variant_filter as vf
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.principal import SYSTEM
+from tests.conftest import settings_for
 from tests.helpers import DEMO_PED, DEMO_VCF, EDGE, import_file, samples_of
 
 
 @pytest.fixture(scope="module")
 async def parallel(database_url, import_dir):
-    settings = load_settings(
-        env={},
-        database_url=database_url,
-        broker_url="stub://",
-        import_dirs=str(import_dir),
-        data_dir=str(import_dir.parent / "data"),
+    settings = settings_for(
+        database_url,
+        import_dir,
         import_processes="2",
         import_parallel_min_mb="0",
         import_batch_rows="100",
