@@ -6,7 +6,6 @@ more than building the whole text line; PostgreSQL then parses the text on its o
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -53,18 +52,12 @@ def numbers(values: list[Any] | None) -> str:
     return "{" + inner + "}"
 
 
-_TEN_DIGITS = re.compile(r"\d{10}")  # the only numbers that can be beyond int32
-
-
 def int32s(values: list[int | None]) -> tuple[str, int]:
     """An integer array, and how many values beyond int32 were replaced by NULL."""
-    encoded = numbers(values)
-    if not _TEN_DIGITS.search(encoded):
-        return encoded, 0
     bad = sum(1 for v in values if v is not None and not -INT32 <= v <= INT32)
     if bad:
-        encoded = numbers([v if v is None or -INT32 <= v <= INT32 else None for v in values])
-    return encoded, bad
+        values = [v if v is None or -INT32 <= v <= INT32 else None for v in values]
+    return numbers(values), bad
 
 
 def texts(values: list[Any] | None) -> str:
