@@ -62,3 +62,50 @@ def drop(admin_or_db_url: str) -> None:
     )
     with psycopg.connect(sync, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+class TreeRss:
+    """Samples the resident memory of this process and all its descendants (parser processes
+    are children of the fork server, not of this process, so getrusage does not see them)."""
+
+    def __init__(self, every_s: float = 0.2) -> None:
+        import threading
+
+        self.peak_total_mb = 0.0
+        self._every = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self.peak_total_mb = max(self.peak_total_mb, _tree_rss_mb(os.getpid()))
+
+
+def _tree_rss_mb(root: int) -> float:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)  # ppid
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # rss pages
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / (1 << 20)
