@@ -29,9 +29,9 @@ class Settings:
     http_port: int = 8000
     max_page_size: int = 1000
     max_request_kb: int = 1024  # largest request body the web server reads
-    import_batch_rows: int = 20000
+    import_batch_rows: int = 2000
     import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
-    import_parallel_min_mb: int = 8  # smaller files are parsed without extra processes
+    import_parallel_min_mb: int = 1  # smaller files are parsed without extra processes
     ldap_url: str | None = None  # directory sign-in, e.g. ldaps://ldap.hospital.example
     ldap_user_dn: str | None = None  # DN template: uid={login},ou=people,dc=hospital,dc=example
     ldap_base_dn: str | None = None  # or search under this base...

@@ -31,9 +31,9 @@ MAX_AUTO_PROCESSES = 8
 class ImportTuning:
     """How an import uses the machine (settings ``import_*``)."""
 
-    batch_rows: int = 20_000  # records per chunk, bounded by CELLS_PER_BATCH
+    batch_rows: int = 2_000  # records per chunk, bounded by CELLS_PER_BATCH
     processes: int = 0  # parser processes; 0 = one more than the cores (at most 8); 1 = none
-    parallel_min_bytes: int = 8 << 20  # smaller files are parsed in-process
+    parallel_min_bytes: int = 1 << 20  # smaller files are parsed in-process
 
     def parser_processes(self, file_bytes: int) -> int:
         # In a child process (a script without a ``__main__`` guard, re-run by
@@ -115,7 +115,7 @@ class ChunkPool:
 
     def __init__(self, work: ChunkWork, processes: int) -> None:
         self.processes = processes
-        self.window = 2 * processes  # chunks in flight: every parser busy, one queued each
+        self.window = processes + 1  # chunks in flight
         self._work = work
         self._executor: Executor
         if processes <= 1:

@@ -33,7 +33,7 @@ from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.variant_store import Batch, LoadCounts, RowOutOfRange
 
 PROGRESS_EVERY_S = 1.0
-CELLS_PER_BATCH = 400_000
+CELLS_PER_BATCH = 100_000
 
 
 async def mark_running(uow: UnitOfWork, job: Import) -> None:
