@@ -18,6 +18,7 @@ from regovar.db import make_engine
 from regovar.domain.audit import AuditManager
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
+from regovar.domain.members import MemberManager
 from regovar.domain.projects import ProjectManager
 from regovar.domain.users import AuthPolicy, UserManager
 from regovar.domain.variants import VariantManager
@@ -33,6 +34,7 @@ class Container:
     imports: ImportManager
     variants: VariantManager
     users: UserManager
+    members: MemberManager
     audit: AuditManager
     queue: JobQueue | None
     embedded: EmbeddedPostgres | None = None
@@ -102,6 +104,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
             settings.max_page_size,
             directory=_directory(settings),
         ),
+        members=MemberManager(uow),
         audit=AuditManager(uow, settings.max_page_size),
         queue=queue,
         embedded=embedded,

@@ -168,7 +168,7 @@ async def _demo_account(c: Container, project_id: int) -> None:
         user = await c.users.find(SYSTEM, DEMO_PROJECT)
         await c.users.reset_password(SYSTEM, user.id, password)
         await c.users.set_active(SYSTEM, user.id, True)
-    await c.users.set_member(SYSTEM, project_id, DEMO_PROJECT, "owner")
+    await c.members.set(SYSTEM, project_id, DEMO_PROJECT, "owner")
     typer.echo(
         f"\nSign in to GraphiQL (this password is new at each `regovar demo`):\n"
         f'  mutation {{ signIn(login: "{DEMO_PROJECT}", password: "{password}") {{ token }} }}'

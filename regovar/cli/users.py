@@ -118,7 +118,7 @@ def members(project: str, format: str = typer.Option("table", help="table, tsv o
         found = await c.projects.find(principal(), project)
         rows = [
             {"login": m.user.login, "role": m.member.role, "email": m.user.email}
-            for m in await c.users.members(principal(), found.id)
+            for m in await c.members.list(principal(), found.id)
         ]
         print_table(rows, format, total=len(rows))
 
@@ -134,7 +134,7 @@ def add_member(
 
     async def work(c: Container) -> None:
         found = await c.projects.find(principal(), project)
-        member = await c.users.set_member(principal(), found.id, login, role)
+        member = await c.members.set(principal(), found.id, login, role)
         typer.echo(f"{member.user.login} is {member.member.role} of {found.name}")
 
     run(container(with_broker=False), work)
@@ -145,7 +145,7 @@ def remove_member(project: str, login: str) -> None:
 
     async def work(c: Container) -> None:
         found = await c.projects.find(principal(), project)
-        await c.users.remove_member(principal(), found.id, login)
+        await c.members.remove(principal(), found.id, login)
         typer.echo(f"{login} removed from {found.name}")
 
     run(container(with_broker=False), work)

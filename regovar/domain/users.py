@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from regovar.adapters import directory as ldap
 from regovar.adapters.passwords import hash_password, needs_rehash, verify_password
-from regovar.domain.access import check_role_name, require_admin, require_role, require_user
+from regovar.domain.access import require_admin, require_user
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import (
@@ -31,7 +31,7 @@ from regovar.domain.errors import (
     Unauthenticated,
 )
 from regovar.domain.principal import Principal
-from regovar.models import ProjectMember, User, UserSession
+from regovar.models import User, UserSession
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.users import LoginTaken
 
@@ -76,12 +76,6 @@ class SignIn:
 class SignedIn:
     token: str  # shown once; only its hash is stored
     session: UserSession
-    user: User
-
-
-@dataclass(frozen=True)
-class Member:
-    member: ProjectMember
     user: User
 
 
@@ -416,56 +410,9 @@ class UserManager:
                          user_id=session.user_id)  # fmt: skip
             await uow.commit()
 
-    # Members -------------------------------------------------------------------------------
-
-    async def members(self, principal: Principal, project_id: int) -> list[Member]:
-        async with self.uow() as uow:
-            await require_role(uow, principal, project_id, "viewer")
-            return [Member(m, u) for m, u in await uow.members.of_project(project_id)]
-
-    async def set_member(
-        self, principal: Principal, project_id: int, login: str, role: str
-    ) -> Member:
-        """Owners (and administrators) add members or change their role."""
-        check_role_name(role)
-        async with self.uow() as uow:
-            await uow.members.lock(project_id)  # before the role check: roles may be changing
-            await require_role(uow, principal, project_id, "owner")
-            user = await uow.users.by_login(login)
-            if user is None:
-                raise NotFound(f"user {login!r} not found", login=login)
-            current = await uow.members.role(project_id, user.id)
-            if current == "owner" and role != "owner":
-                await _keep_an_owner(uow, project_id)
-            await uow.members.set(project_id, user.id, role)
-            await record(uow, principal, "project.set_member", "project", project_id,
-                         project_id=project_id, user_id=user.id, role=role)  # fmt: skip
-            await uow.commit()
-            found = await uow.members.of_project(project_id)
-            return next(Member(m, u) for m, u in found if u.id == user.id)
-
-    async def remove_member(self, principal: Principal, project_id: int, login: str) -> None:
-        async with self.uow() as uow:
-            await uow.members.lock(project_id)  # before the role check: roles may be changing
-            await require_role(uow, principal, project_id, "owner")
-            user = await uow.users.by_login(login)
-            if user is None or await uow.members.role(project_id, user.id) is None:
-                raise NotFound(f"{login!r} is not a member of project {project_id}", login=login)
-            if await uow.members.role(project_id, user.id) == "owner":
-                await _keep_an_owner(uow, project_id)
-            await uow.members.remove(project_id, user.id)
-            await record(uow, principal, "project.remove_member", "project", project_id,
-                         project_id=project_id, user_id=user.id)  # fmt: skip
-            await uow.commit()
-
 
 async def _user(uow: UnitOfWork, user_id: int, *, for_update: bool = False) -> User:
     user = await uow.users.get(user_id, for_update=for_update)
     if user is None:
         raise NotFound(f"user {user_id} not found", id=user_id)
     return user
-
-
-async def _keep_an_owner(uow: UnitOfWork, project_id: int) -> None:
-    if await uow.members.count_owners(project_id) <= 1:
-        raise Conflict(f"project {project_id} must keep at least one owner")

@@ -216,8 +216,8 @@ async def test_roles_decide_who_reads_imports_and_manages_members(container, imp
     owner, editor, viewer, outsider = [await new_user(container, n) for n in
                                        ("owner", "editor", "viewer", "outsider")]  # fmt: skip
     project = await container.projects.create(_as(owner), CreateProject(f"roles-{owner.login}"))
-    await container.users.set_member(_as(owner), project.id, editor.login, "editor")
-    await container.users.set_member(_as(owner), project.id, viewer.login, "viewer")
+    await container.members.set(_as(owner), project.id, editor.login, "editor")
+    await container.members.set(_as(owner), project.id, viewer.login, "viewer")
 
     assert (await container.projects.get(_as(viewer), project.id)).name == project.name
     with pytest.raises(NotFound):  # a project one is not a member of does not exist
@@ -239,25 +239,25 @@ async def test_roles_decide_who_reads_imports_and_manages_members(container, imp
     assert (await container.variants.samples(_as(outsider))).total == 0
 
     with pytest.raises(PermissionDenied):
-        await container.users.set_member(_as(editor), project.id, outsider.login, "viewer")
+        await container.members.set(_as(editor), project.id, outsider.login, "viewer")
     with pytest.raises(Conflict):  # the last owner stays
-        await container.users.set_member(_as(owner), project.id, owner.login, "viewer")
+        await container.members.set(_as(owner), project.id, owner.login, "viewer")
     members = {m.user.login: m.member.role for m in
-               await container.users.members(_as(viewer), project.id)}  # fmt: skip
+               await container.members.list(_as(viewer), project.id)}  # fmt: skip
     assert members == {owner.login: "owner", editor.login: "editor", viewer.login: "viewer"}
 
 
 async def test_two_owners_removing_each_other_at_once_leave_one(container):
     alice, carol = await new_user(container, "alice"), await new_user(container, "carol")
     project = await container.projects.create(_as(alice), CreateProject(f"race-{alice.login}"))
-    await container.users.set_member(_as(alice), project.id, carol.login, "owner")
+    await container.members.set(_as(alice), project.id, carol.login, "owner")
     results = await asyncio.gather(
-        container.users.remove_member(_as(alice), project.id, carol.login),
-        container.users.remove_member(_as(carol), project.id, alice.login),
+        container.members.remove(_as(alice), project.id, carol.login),
+        container.members.remove(_as(carol), project.id, alice.login),
         return_exceptions=True,
     )
     assert sum(r is None for r in results) == 1, results
-    left = await container.users.members(SYSTEM, project.id)
+    left = await container.members.list(SYSTEM, project.id)
     assert [m.member.role for m in left] == ["owner"]
 
 
@@ -277,7 +277,7 @@ async def test_the_server_creates_projects_for_a_named_owner(container):
     made = await container.projects.create(
         SYSTEM, CreateProject(f"for-{owner.login}", owner_login=owner.login)
     )
-    members = await container.users.members(_as(owner), made.id)
+    members = await container.members.list(_as(owner), made.id)
     assert [(m.user.login, m.member.role) for m in members] == [(owner.login, "owner")]
     with pytest.raises(PermissionDenied):
         await container.projects.create(

@@ -222,7 +222,7 @@ async def test_a_member_of_b_reaches_nothing_of_a(http, container, two_projects)
     # Nothing bob tried changed alice's account or project.
     alice = await container.users.get(Principal(t["alice"].id, t["alice"].login), t["alice"].id)
     assert alice.is_active
-    members = await container.users.members(Principal(alice.id, alice.login), t["project"])
+    members = await container.members.list(Principal(alice.id, alice.login), t["project"])
     assert [(m.user.login, m.member.role) for m in members] == [(alice.login, "owner")]
 
 

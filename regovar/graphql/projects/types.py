@@ -95,5 +95,5 @@ class Project:
         from regovar.graphql.users.types import ProjectMember
 
         ctx = info.context
-        found = await ctx.container.users.members(ctx.principal, int(self.id))
+        found = await ctx.container.members.list(ctx.principal, int(self.id))
         return [ProjectMember.from_domain(m, ctx.principal) for m in found]

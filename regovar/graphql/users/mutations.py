@@ -75,7 +75,7 @@ class UserMutations:
         self, info: strawberry.Info, project_id: strawberry.ID, login: str, role: str
     ) -> ProjectMember:
         ctx = info.context
-        member = await ctx.container.users.set_member(
+        member = await ctx.container.members.set(
             ctx.principal, parse_id(project_id, "projectId"), login, role
         )
         return ProjectMember.from_domain(member, ctx.principal)
@@ -85,7 +85,7 @@ class UserMutations:
         self, info: strawberry.Info, project_id: strawberry.ID, login: str
     ) -> bool:
         ctx = info.context
-        await ctx.container.users.remove_member(
+        await ctx.container.members.remove(
             ctx.principal, parse_id(project_id, "projectId"), login
         )
         return True

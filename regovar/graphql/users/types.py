@@ -5,8 +5,9 @@ from datetime import datetime
 import strawberry
 
 from regovar import models
-from regovar.domain import users as domain
+from regovar.domain.members import Member
 from regovar.domain.principal import Principal
+from regovar.domain.users import SignedIn
 from regovar.graphql.scalars import JSON
 
 
@@ -68,7 +69,7 @@ class SignInResult:
     user: User
 
     @classmethod
-    def from_domain(cls, signed: domain.SignedIn) -> SignInResult:
+    def from_domain(cls, signed: SignedIn) -> SignInResult:
         return cls(
             token=signed.token,
             expires_at=signed.session.expires_at,
@@ -83,7 +84,7 @@ class ProjectMember:
     since: datetime
 
     @classmethod
-    def from_domain(cls, m: domain.Member, viewer: Principal) -> ProjectMember:
+    def from_domain(cls, m: Member, viewer: Principal) -> ProjectMember:
         return cls(
             user=User.from_model(m.user, viewer), role=m.member.role, since=m.member.created_at
         )
