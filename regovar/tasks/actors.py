@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dramatiq
@@ -10,6 +11,7 @@ from regovar.bootstrap import Container
 from regovar.domain.errors import ImportBusy, RegovarError
 from regovar.domain.principal import SYSTEM
 
+log = logging.getLogger("regovar.tasks")
 IMPORT_TIME_LIMIT_MS = 12 * 3600 * 1000
 MAX_RETRIES = 5
 
@@ -27,7 +29,15 @@ def register(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     broker = container.queue.broker
 
     async def run_import(import_id: int) -> None:
-        await container.imports.run(SYSTEM, import_id)
+        try:
+            await container.imports.run(SYSTEM, import_id)
+        except ImportBusy:
+            raise  # another worker holds it: retried later
+        except RegovarError as exc:
+            # Final, and recorded on the job row. Only the code is logged: messages name files
+            # and samples, which are patient identifiers.
+            log.warning("import %d failed: %s (see the import's error message)", import_id,
+                        exc.code)  # fmt: skip
 
     actor = dramatiq.actor(
         actor_name="run_import",

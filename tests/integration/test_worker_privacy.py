@@ -1,0 +1,42 @@
+"""A failed import leaves its reason on the job row, not patient identifiers in the logs."""
+
+from __future__ import annotations
+
+import logging
+
+from dramatiq import Worker
+
+from regovar.bootstrap import build
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM
+from regovar.tasks.actors import register
+from tests.helpers import new_project
+
+PATIENT = "DUPONT-Marie-1961"
+
+
+async def test_a_failed_import_logs_no_sample_or_file_name(container, import_dir, caplog):
+    vcf = import_dir / f"{PATIENT}.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n"
+        f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{PATIENT}\t{PATIENT}\n"
+    )
+    project = await new_project(container)
+    started = await container.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
+    worker_container = build(container.settings, url=container.database_url, with_broker=False)
+    worker_container.queue = container.queue
+    broker = container.queue.broker
+    register(worker_container)
+    worker = Worker(broker, worker_threads=1)
+    caplog.set_level(logging.DEBUG)
+    worker.start()
+    try:
+        broker.join("imports", timeout=60_000)
+    finally:
+        worker.stop()
+        await worker_container.aclose()
+    job = await container.imports.get(SYSTEM, started.job.id)
+    assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+    assert PATIENT in job.error_message  # the reason is there for the lab
+    assert f"import {job.id} failed: VCF_MALFORMED" in caplog.text
+    assert PATIENT not in caplog.text
