@@ -22,10 +22,13 @@ async def test_a_failed_import_logs_no_sample_or_file_name(container, import_dir
         f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{PATIENT}\t{PATIENT}\n"
     )
     project = await new_project(container)
-    started = await container.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
+    # A broker of its own: the session's already has the actor, bound to another test's worker.
+    own = build(container.settings, url=container.database_url)
+    started = await own.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
     worker_container = build(container.settings, url=container.database_url, with_broker=False)
-    worker_container.queue = container.queue
-    broker = container.queue.broker
+    worker_container.queue = own.queue
+    assert own.queue is not None and own.queue.broker is not container.queue.broker
+    broker = own.queue.broker
     register(worker_container)
     worker = Worker(broker, worker_threads=1)
     caplog.set_level(logging.DEBUG)
@@ -35,6 +38,7 @@ async def test_a_failed_import_logs_no_sample_or_file_name(container, import_dir
     finally:
         worker.stop()
         await worker_container.aclose()
+        await own.aclose()
     job = await container.imports.get(SYSTEM, started.job.id)
     assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
     assert PATIENT in job.error_message  # the reason is there for the lab
