@@ -8,10 +8,14 @@ exist for that user: asking for it answers NOT_FOUND, the same as a project that
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from regovar.domain.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from regovar.domain.principal import Principal
 from regovar.repositories.uow import UnitOfWork
 
+T = TypeVar("T")
 ROLES = ("viewer", "editor", "owner")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
@@ -56,6 +60,21 @@ async def visible_projects(uow: UnitOfWork, principal: Principal) -> list[int] |
         return None
     assert principal.user_id is not None
     return await uow.members.project_ids(principal.user_id)
+
+
+async def readable(
+    uow: UnitOfWork,
+    principal: Principal,
+    found: dict[int, T],
+    project_of: Callable[[T], int] = lambda entity: entity.project_id,  # type: ignore[attr-defined]
+) -> dict[int, T]:
+    """Batch reads (DataLoaders): the entities of projects the principal may read. The others
+    are left out, as if they did not exist."""
+    visible = await visible_projects(uow, principal)
+    if visible is None:
+        return found
+    allowed = set(visible)
+    return {k: v for k, v in found.items() if project_of(v) in allowed}
 
 
 def check_role_name(role: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regovar.domain import import_pipeline
-from regovar.domain.access import require_role, require_user, visible_projects
+from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import (
@@ -243,15 +243,11 @@ class ImportManager:
 
     async def files_by_id(self, principal: Principal, ids: list[int]) -> dict[int, File]:
         async with self.uow() as uow:
-            visible = await visible_projects(uow, principal)
-            found = await uow.files.get_many(ids)
-            return {k: f for k, f in found.items() if visible is None or f.project_id in visible}
+            return await readable(uow, principal, await uow.files.get_many(ids))
 
     async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Import]:
         async with self.uow() as uow:
-            visible = await visible_projects(uow, principal)
-            found = await uow.imports.get_many(ids)
-            return {k: i for k, i in found.items() if visible is None or i.project_id in visible}
+            return await readable(uow, principal, await uow.imports.get_many(ids))
 
 
 async def _require(uow: UnitOfWork, principal: Principal, job: Import, role: str) -> None:

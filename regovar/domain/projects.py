@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regovar.domain.access import require_role, require_user, visible_projects
+from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -92,9 +92,8 @@ class ProjectManager:
 
     async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Project]:
         async with self.uow() as uow:
-            visible = await visible_projects(uow, principal)
             found = await uow.projects.get_many(ids)
-            return {k: p for k, p in found.items() if visible is None or k in visible}
+            return await readable(uow, principal, found, lambda project: project.id)
 
     async def subjects(
         self, principal: Principal, project_id: int, offset: int = 0, limit: int = 100

@@ -305,6 +305,7 @@ class UserManager:
 
     async def _throttle(self, uow: UnitOfWork, account: str, client: str) -> None:
         since = _now() - timedelta(minutes=self.policy.window_minutes)
+        await uow.sign_in_failures.prune(since)
         by_login, by_client = await uow.sign_in_failures.recent(account, client, since)
         if (account and by_login >= self.policy.max_failures) or (
             by_client >= self.policy.max_client_failures

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regovar.domain import variant_filter as vf
-from regovar.domain.access import require_role, require_user, visible_projects
+from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import InvalidInput, NotFound, QueryTooLong
 from regovar.domain.principal import Principal
@@ -33,10 +33,10 @@ class VariantManager:
             if key.key in ("dp", "gq", "vaf") and key.sample_id not in query.sample_ids:
                 raise InvalidInput(f"sorting by {key.key} needs one of the queried samples")
         async with self.uow() as uow:
-            samples = await uow.samples.get_many(list(query.sample_ids))
-            visible = await visible_projects(uow, principal)
-            if visible is not None:  # a sample of another project does not exist for the caller
-                samples = {k: s for k, s in samples.items() if s.project_id in visible}
+            # A sample of another project does not exist for the caller.
+            samples = await readable(
+                uow, principal, await uow.samples.get_many(list(query.sample_ids))
+            )
             missing = [s for s in query.sample_ids if s not in samples]
             if missing:
                 raise NotFound(f"sample {missing[0]} not found", id=missing[0])
@@ -82,6 +82,4 @@ class VariantManager:
 
     async def samples_by_id(self, principal: Principal, ids: list[int]) -> dict[int, Sample]:
         async with self.uow() as uow:
-            visible = await visible_projects(uow, principal)
-            found = await uow.samples.get_many(ids)
-            return {k: s for k, s in found.items() if visible is None or s.project_id in visible}
+            return await readable(uow, principal, await uow.samples.get_many(ids))

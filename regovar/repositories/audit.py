@@ -102,6 +102,3 @@ class AuditRepository:
                 yield row
             after = rows[-1].id
             self.session.expunge_all()
-
-    async def count(self) -> int:
-        return int(await self.session.scalar(select(func.count()).select_from(AuditEvent)) or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,10 +47,6 @@ class UserRepository:
         return await self.session.scalar(
             select(User).where(func.lower(User.login) == login.lower())
         )
-
-    async def get_many(self, ids: list[int]) -> dict[int, User]:
-        rows = await self.session.scalars(select(User).where(User.id.in_(ids)))
-        return {u.id: u for u in rows}
 
     async def page(self, offset: int, limit: int) -> tuple[list[User], int]:
         rows = await self.session.scalars(
@@ -135,14 +131,6 @@ class MemberRepository:
             )
         )
 
-    async def roles(self, project_ids: list[int], user_id: int) -> dict[int, str]:
-        rows = await self.session.execute(
-            select(ProjectMember.project_id, ProjectMember.role).where(
-                ProjectMember.project_id.in_(project_ids), ProjectMember.user_id == user_id
-            )
-        )
-        return {pid: role for pid, role in rows}
-
     async def project_ids(self, user_id: int) -> list[int]:
         rows = await self.session.scalars(
             select(ProjectMember.project_id).where(ProjectMember.user_id == user_id)
@@ -220,4 +208,5 @@ class SignInFailureRepository:
         )
 
     async def prune(self, before: datetime) -> None:
-        await self.session.execute(delete(SignInFailure).where(or_(SignInFailure.at < before)))
+        """Failures older than the throttling window count no more: the table stays small."""
+        await self.session.execute(delete(SignInFailure).where(SignInFailure.at < before))
