@@ -62,7 +62,10 @@ class ChunkWork:
         with _no_cycle_collection():
             rows = list(self.parser.parse(chunk))
             batch = self.encoder.encode(rows, [summarize(r) for r in rows])
-        return ChunkResult(batch, _records(rows), self.parser.warnings.drain())
+            records = _records(rows)
+            # Freed here, while collection is off: the collector would walk them on resuming.
+            del rows
+        return ChunkResult(batch, records, self.parser.warnings.drain())
 
 
 @contextmanager

@@ -101,7 +101,7 @@ async def load(
             release_id = await _release(uow, reader.header, vcf_file.sha256)
             await uow.variant_store.begin(job.id, reader.assembly)
             records = await _stream(uow, reader, tuning, progress)
-            counts = await uow.variant_store.finish(release_id)
+            counts = await uow.variant_store.finish()
             _duplicate_warnings(warnings, counts)
             samples = await _samples(uow, job, reader.header, ped, warnings)
             await uow.imports.mark(

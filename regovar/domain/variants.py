@@ -51,12 +51,8 @@ class VariantManager:
                 sid: Placement(samples[sid].import_id, samples[sid].column)
                 for sid in query.sample_ids
             }
-            first = imports[samples[query.sample_ids[0]].import_id]
-            release = first.annotation_release_id or next(
-                (i.annotation_release_id for i in imports.values() if i.annotation_release_id), None
-            )
             try:
-                rows, total = await uow.variant_query.page(query, placements, release)
+                rows, total = await uow.variant_query.page(query, placements)
             except QueryTimeout as exc:
                 raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
             return Page(rows, total, query.offset, query.limit)

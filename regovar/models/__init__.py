@@ -15,7 +15,7 @@ from regovar.models.entities import (
     UserSession,
     Variant,
 )
-from regovar.models.tables import calls, variant_annotations
+from regovar.models.tables import calls
 
 __all__ = [
     "AnnotationRelease",
@@ -32,5 +32,4 @@ __all__ = [
     "UserSession",
     "Variant",
     "calls",
-    "variant_annotations",
 ]

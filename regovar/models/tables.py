@@ -1,10 +1,11 @@
 """The variant store, as Core tables: read by set-based SQL, written by COPY.
 
 ``calls`` holds one row per (import, variant) with typed arrays of per-sample values, in the
-order of the import's sample columns, and the variant's locus (so that a query filters and sorts
-by position without a join). It is LIST-partitioned by import: an import loads its
-partition off-line and attaches it in its final transaction (all-or-nothing visibility), an
-analysis reads only the partitions of its samples, and deleting an import drops a table.
+order of the import's sample columns, the variant's locus (so that a query filters and sorts
+by position without a join) and the file's annotations of the variant. It is LIST-partitioned
+by import: an import loads its partition off-line and attaches it in its final transaction
+(all-or-nothing visibility), an analysis reads only the partitions of its samples, and deleting
+an import drops a table.
 """
 
 from __future__ import annotations
@@ -47,19 +48,13 @@ calls = Table(
     Column("ad_alt", ARRAY(Integer)),
     Column("gq", ARRAY(Integer)),
     Column("vaf", ARRAY(REAL)),
-    info={"partitioned": True},
-)
-
-variant_annotations = Table(
-    "variant_annotations",
-    Base.metadata,
-    Column("release_id", Integer, primary_key=True),
-    Column("vkey", LargeBinary, primary_key=True),
-    Column("genes", ARRAY(Text), nullable=False),
-    Column("consequences", ARRAY(Text), nullable=False),
+    # The file's annotations of this variant (NULL when it has none): the filter columns, then
+    # per-transcript entries for display, a list of objects (source, gene, feature,
+    # consequences, impact, hgvsc, hgvsp...).
+    Column("genes", ARRAY(Text)),
+    Column("consequences", ARRAY(Text)),
     Column("worst_consequence", Text),
     Column("worst_impact", SmallInteger),  # 0 MODIFIER, 1 LOW, 2 MODERATE, 3 HIGH
-    # Per-transcript entries, for display: a list of objects (source, gene, feature,
-    # consequences, impact, hgvsc, hgvsp...). Filters use the summary columns above.
-    Column("transcripts", JSONB, nullable=False),
+    Column("transcripts", JSONB),
+    info={"partitioned": True},
 )

@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import Text
 
-from regovar.models import calls, variant_annotations
+from regovar.models import calls
 from regovar.models import variant_filter as vf
 
 _IMPACT = {name: i for i, name in enumerate(vf.IMPACTS)}
@@ -59,15 +59,12 @@ class Placement:
 
 
 class _Compiler:
-    def __init__(self, placements: dict[int, Placement], release_id: int | None) -> None:
+    def __init__(self, placements: dict[int, Placement]) -> None:
         self.placements = placements
         imports = list(dict.fromkeys(p.import_id for p in placements.values()))
         self.imports = imports
         self.aliases = {imp: calls.alias(f"c{n}") for n, imp in enumerate(imports)}
         self.base = self.aliases[imports[0]]
-        self.va = variant_annotations.alias("va")
-        self.release_id = release_id
-        self.uses_annotations = False
 
     def sample_value(self, sample_id: int, column: str) -> ColumnElement[Any]:
         place = self.placements[sample_id]
@@ -85,11 +82,6 @@ class _Compiler:
                     alias, and_(alias.c.import_id == imp, alias.c.vkey == ids.c.vkey)
                 )
             stmt = select_stmt.select_from(joined)
-        if self.uses_annotations:
-            va = self.va
-            stmt = stmt.outerjoin(
-                va, and_(va.c.vkey == self.locus.c.vkey, va.c.release_id == (self.release_id or -1))
-            )
         return stmt
 
     @property
@@ -168,13 +160,12 @@ class _Compiler:
         return and_(*parts)
 
     def _annotation(self, node: vf.Genes | vf.Consequences | vf.MinImpact) -> ColumnElement[bool]:
-        self.uses_annotations = True
-        va = self.va
         if isinstance(node, vf.Genes):
-            return va.c.genes.overlap(cast(list(node.symbols), ARRAY(Text)))
+            return self.record_column("genes").overlap(cast(list(node.symbols), ARRAY(Text)))
         if isinstance(node, vf.Consequences):
-            return va.c.consequences.overlap(cast(list(node.terms), ARRAY(Text)))
-        return va.c.worst_impact >= _IMPACT[node.impact]
+            terms = cast(list(node.terms), ARRAY(Text))
+            return self.record_column("consequences").overlap(terms)
+        return self.record_column("worst_impact") >= _IMPACT[node.impact]
 
     def _filters(self, node: vf.Filters) -> ColumnElement[bool]:
         filters = self.record_column("filters")
@@ -255,18 +246,16 @@ class VariantQueryRepository:
         self,
         query: vf.VariantQuery,
         placements: dict[int, Placement],
-        release_id: int | None,
     ) -> tuple[list[VariantRowData], int]:
-        compiler = _Compiler(placements, release_id)
+        compiler = _Compiler(placements)
         where = compiler.compile(query.filter)
         # A runaway query must not hold a connection forever; and across imports the row
         # estimates of the union are poor: hash joins are safe, nested loops may not be.
         await self.session.execute(text(f"SET LOCAL statement_timeout = {int(QUERY_TIMEOUT_MS)}"))
         if len(compiler.imports) > 1:
             await self.session.execute(text("SET LOCAL enable_nestloop = off"))
-        compiler.uses_annotations = True  # the page shows genes and consequences
         try:
-            return await self._page(compiler, where, query, placements, release_id)
+            return await self._page(compiler, where, query, placements)
         except DBAPIError as exc:
             if type(exc.orig).__name__ == "QueryCanceledError" or "canceling statement" in str(exc):
                 raise QueryTimeout(QUERY_TIMEOUT_MS) from exc
@@ -278,7 +267,6 @@ class VariantQueryRepository:
         where: ColumnElement[bool],
         query: vf.VariantQuery,
         placements: dict[int, Placement],
-        release_id: int | None,
     ) -> tuple[list[VariantRowData], int]:
         if query.limit > 0:
             # One pass: the filtered set is computed once for both the page and the total.
@@ -292,14 +280,14 @@ class VariantQueryRepository:
                 return [_row(r._mapping, query.sample_ids) for r in result], total
             if query.offset == 0:
                 return [], 0
-        count_compiler = _Compiler(placements, release_id)
+        count_compiler = _Compiler(placements)
         count_where = count_compiler.compile(query.filter)
         count_stmt = count_compiler.from_clause(select(func.count())).where(count_where)
         return [], int(await self.session.scalar(count_stmt) or 0)
 
 
 def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]]:
-    v, va = c.locus, c.va
+    v = c.locus
     cols: list[ColumnElement[Any]] = [
         v.c.vkey,
         v.c.chrom,
@@ -312,11 +300,9 @@ def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]
         c.info_column().label("info"),
         c.record_column("ac").label("ac"),
         c.record_column("an").label("an"),
-        va.c.genes,
-        va.c.consequences,
-        va.c.worst_consequence,
-        va.c.worst_impact,
-    ]
+        *(c.record_column(name).label(name) for name in
+          ("genes", "consequences", "worst_consequence", "worst_impact")),
+    ]  # fmt: skip
     for sid in sample_ids:
         cols.extend(c.sample_value(sid, col).label(f"s{sid}_{col}") for col in SAMPLE_COLUMNS)
     return cols
@@ -331,9 +317,9 @@ def _order(c: _Compiler, sort: Sequence[vf.SortKey]) -> list[Any]:
         elif key.key == "qual":
             exprs = [c.record_column("qual")]
         elif key.key == "gene":
-            exprs = [c.va.c.genes[1]]
+            exprs = [c.record_column("genes")[1]]
         elif key.key == "impact":
-            exprs = [c.va.c.worst_impact]
+            exprs = [c.record_column("worst_impact")]
         else:
             if key.sample_id is None:
                 raise ValueError(f"sorting by {key.key} needs a sample")

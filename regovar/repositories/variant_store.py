@@ -1,9 +1,11 @@
-"""Bulk loading of one import: binary COPY straight into the import's own calls table.
+"""Bulk loading of one import: COPY straight into the import's own calls table.
 
-Everything happens inside the caller's transaction. The import's calls go to a new table that
-becomes a partition of ``calls`` only at the end, so a reader sees the whole import or nothing,
-and a crash leaves nothing behind. Only annotations go through a staging table: they are stored
-once per (release, variant) and most of a second file's variants are already annotated.
+Everything happens inside the caller's transaction. The import's calls, annotations included,
+go to a new table that becomes a partition of ``calls`` only at the end, so a reader sees the
+whole import or nothing, and a crash leaves nothing behind. The table is created in the same
+transaction, so COPY skips most of the write-ahead log (``wal_level = minimal``) and its index
+is built once, in bulk, after the load. Only the ``variants`` catalogue is shared between
+imports: new alleles are added to it in one sorted insert.
 """
 
 from __future__ import annotations
@@ -41,18 +43,13 @@ def variant_key(assembly: int, chrom: str, pos: int, ref: str, alt: str, end: in
 CALL_COLUMNS = [
     "import_id", "vkey", "line", "alt_index", "chrom_rank", "chrom", "pos", "end_pos", "ref",
     "alt", "qual", "filters", "info", "ac", "an", "gt", "zyg", "ps", "dp", "ad_ref", "ad_alt",
-    "gq", "vaf",
-]  # fmt: skip
-SUMMARY_COLUMNS = [
-    "vkey", "line", "alt_index", "genes", "consequences", "worst_consequence", "worst_impact",
-    "transcripts",
+    "gq", "vaf", "genes", "consequences", "worst_consequence", "worst_impact", "transcripts",
 ]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Batch:
     calls: bytes
-    summaries: bytes
     huge_integers: int = 0  # FORMAT integers beyond int32, stored as NULL
     bad_quals: int = 0  # NaN, infinite or beyond-float32 QUAL, stored as NULL
 
@@ -78,14 +75,11 @@ class BatchEncoder:
         ``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row.
         """
         calls: list[str] = []
-        annotated: list[str] = []
         counts = [0, 0]
         for r, summary in zip(rows, summaries, strict=True):
             key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
-            calls.append(_call_line(self.import_id, key, r, counts))
-            if summary[0] is not None:
-                annotated.append(_summary_line(key, r, summary))
-        return Batch("".join(calls).encode(), "".join(annotated).encode(), counts[0], counts[1])
+            calls.append(_call_line(self.import_id, key, r, summary, counts))
+        return Batch("".join(calls).encode(), counts[0], counts[1])
 
 
 class VariantStore:
@@ -107,7 +101,6 @@ class VariantStore:
         # Set-based steps sort and hash the whole import: give them memory for this transaction.
         await conn.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'")
         await conn.execute(f"CREATE TABLE {self.table} (LIKE calls INCLUDING DEFAULTS)")
-        await conn.execute(_STAGE_DDL)
 
     def encoder(self) -> BatchEncoder:
         """The encoder of this import's COPY payloads (after :meth:`begin`)."""
@@ -118,15 +111,8 @@ class VariantStore:
         await conn.copy_to_table(
             self.table, source=io.BytesIO(batch.calls), columns=CALL_COLUMNS, format="text"
         )
-        if batch.summaries:
-            await conn.copy_to_table(
-                "stage_summary",
-                source=io.BytesIO(batch.summaries),
-                columns=SUMMARY_COLUMNS,
-                format="text",
-            )
 
-    async def finish(self, release_id: int | None) -> LoadCounts:
+    async def finish(self) -> LoadCounts:
         conn, table = await self._driver(), self.table
         await conn.execute(_FIND_DUPLICATES.format(table=table))
         dup_total = int(await conn.fetchval(_DUPLICATE_COUNT))
@@ -138,16 +124,10 @@ class VariantStore:
         new_variants = _rowcount(
             await conn.execute(_INSERT_VARIANTS.format(table=table, asm=self.assembly))
         )
-        if release_id is not None:
-            # Without duplicates every staged summary belongs to a kept row: no join needed.
-            kept = _KEPT_ROWS.format(table=table) if dup_total else ""
-            await conn.execute(_INSERT_ANNOTATIONS.format(rel=int(release_id), kept=kept))
         await conn.execute(
             f"ALTER TABLE calls ATTACH PARTITION {table} FOR VALUES IN ({self.import_id})"
         )
-        # Fresh statistics, so that the first queries of this import get good plans.
-        await conn.execute(_ANALYZE)
-        await conn.execute("DROP TABLE IF EXISTS stage_summary, stage_duplicates")
+        await conn.execute("DROP TABLE IF EXISTS stage_duplicates")
         return LoadCounts(
             variants=variants,
             new_variants=new_variants,
@@ -182,9 +162,12 @@ class RowOutOfRange(ValueError):
         return type(self), (self.line, str(self))  # raised in a parser process
 
 
-def _call_line(import_id: int, key: str, r: CallRow, counts: list[int]) -> str:
+def _call_line(
+    import_id: int, key: str, r: CallRow, summary: tuple[Any, ...], counts: list[int]
+) -> str:
     """One COPY line; values the columns cannot hold are refused (positions) or set to NULL
-    and counted in ``counts`` = [integers beyond int32, non-finite QUAL]."""
+    and counted in ``counts`` = [integers beyond int32, non-finite QUAL]. ``summary`` gives
+    (genes, consequences, worst consequence, worst impact), all None without annotations."""
     if not (0 < r.pos <= ct.INT32 and 0 < r.end <= ct.INT32):
         raise RowOutOfRange(r.line, f"position {r.pos}-{r.end} is outside 1..{ct.INT32}")
     if len(r.chrom) > MAX_CONTIG or not r.chrom:
@@ -201,28 +184,27 @@ def _call_line(import_id: int, key: str, r: CallRow, counts: list[int]) -> str:
         qual, ct.texts(r.filters), ct.json(r.info), str(r.ac), str(r.an),
         ct.texts(r.gt), ct.numbers(r.zyg),
         ints[4][0] if any(v is not None for v in ps) else ct.NULL, ints[0][0],
-        ints[1][0], ints[2][0], ints[3][0], ct.numbers(r.vaf),
+        ints[1][0], ints[2][0], ints[3][0], ct.numbers(r.vaf), *_annotation_fields(r, summary),
     )) + "\n"  # fmt: skip
 
 
-def _summary_line(key: str, r: CallRow, summary: tuple[Any, ...]) -> str:
+_NO_ANNOTATION = (ct.NULL,) * 5
+
+
+def _annotation_fields(r: CallRow, summary: tuple[Any, ...]) -> tuple[str, ...]:
     genes, consequences, worst, impact = summary
-    return "\t".join((
-        key, str(r.line), str(r.alt_index), ct.texts(genes), ct.texts(consequences),
-        ct.text(worst), ct.number(impact), ct.json(_transcripts(r)),
-    )) + "\n"  # fmt: skip
+    if genes is None:
+        return _NO_ANNOTATION
+    return (
+        ct.texts(genes), ct.texts(consequences), ct.text(worst), ct.number(impact),
+        ct.json(_transcripts(r)),
+    )  # fmt: skip
 
 
 def _rowcount(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-_STAGE_DDL = """
-CREATE TEMP TABLE stage_summary (
-    vkey bytea, line integer, alt_index smallint, genes text[], consequences text[],
-    worst_consequence text, worst_impact smallint, transcripts jsonb
-) ON COMMIT DROP;
-"""
 
 # A file may list the same variant twice (after normalisation): the first line wins.
 _FIND_DUPLICATES = """
@@ -254,7 +236,8 @@ _INDEX = """
 CREATE UNIQUE INDEX ON {table} (vkey);
 ALTER TABLE {table} ADD CONSTRAINT {table}_import
     CHECK (import_id IS NOT NULL AND import_id = {id});
-ANALYZE {table} (vkey, chrom_rank, chrom, pos, end_pos, qual, filters, ac, an);
+ANALYZE {table} (vkey, chrom_rank, chrom, pos, end_pos, qual, filters, ac, an, genes,
+    consequences, worst_impact);
 """
 
 _INSERT_VARIANTS = """
@@ -263,24 +246,3 @@ SELECT vkey, {asm}, chrom, chrom_rank, pos, end_pos, ref, alt FROM {table} ORDER
 ON CONFLICT (vkey) DO NOTHING
 """
 
-# Annotations are stored once per (release, variant): only variants new to the release get them,
-# from the record that was kept when a file lists a variant twice.
-_INSERT_ANNOTATIONS = """
-ANALYZE stage_summary (vkey, line, alt_index);
-INSERT INTO variant_annotations
-    (release_id, vkey, genes, consequences, worst_consequence, worst_impact, transcripts)
-SELECT {rel}, s.vkey, s.genes, s.consequences, s.worst_consequence, s.worst_impact,
-       s.transcripts
-FROM stage_summary s {kept}
-ORDER BY s.vkey
-ON CONFLICT DO NOTHING
-"""
-_KEPT_ROWS = "JOIN {table} c ON c.vkey = s.vkey AND c.line = s.line AND c.alt_index = s.alt_index"
-
-# Statistics of the columns that conditions and joins use; the big arrays and JSON documents
-# would cost most of the time of a full ANALYZE and never help a plan.
-_ANALYZE = """
-ANALYZE variants (vkey, assembly, chrom, pos);
-ANALYZE variant_annotations
-    (release_id, vkey, genes, consequences, worst_consequence, worst_impact);
-"""
