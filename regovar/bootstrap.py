@@ -15,6 +15,7 @@ from regovar.adapters.directory import Directory, DirectoryConfig
 from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.config import Settings
 from regovar.db import make_engine
+from regovar.domain.analyses import AnalysisManager
 from regovar.domain.audit import AuditManager
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
@@ -33,6 +34,7 @@ class Container:
     projects: ProjectManager
     imports: ImportManager
     variants: VariantManager
+    analyses: AnalysisManager
     users: UserManager
     members: MemberManager
     audit: AuditManager
@@ -76,6 +78,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
     if with_broker:
         broker = make_broker(settings.broker_url, url, heartbeat_ttl=settings.worker_heartbeat_ttl)
         queue = JobQueue(broker)
+    variants = VariantManager(uow, settings.max_page_size)
     return Container(
         settings=settings,
         database_url=url,
@@ -93,7 +96,8 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
             max_page_size=settings.max_page_size,
             dispatch=queue.run_import if queue else None,
         ),
-        variants=VariantManager(uow, settings.max_page_size),
+        variants=variants,
+        analyses=AnalysisManager(uow, variants, settings.max_page_size),
         users=UserManager(
             uow,
             AuthPolicy(

@@ -14,6 +14,7 @@ from regovar.models.variant_filter import (
     ZYGOSITY_CODES,
     ZYGOSITY_NAMES,
     And,
+    CompoundHet,
     Consequences,
     Filters,
     Genes,
@@ -81,6 +82,8 @@ def _terms(node: Node) -> int:
         return 1 + sum(_terms(child) for child in node.children)
     if isinstance(node, Not):
         return 1 + _terms(node.child)
+    if isinstance(node, CompoundHet):
+        return 1 + (_terms(node.candidates) if node.candidates is not None else 0)
     values = [getattr(node, f.name) for f in fields(node)]
     return max([1, *(len(v) for v in values if isinstance(v, tuple | list))])
 
@@ -91,6 +94,12 @@ def _validate(node: Node, sample_ids: tuple[int, ...]) -> None:
             _validate(child, sample_ids)
     elif isinstance(node, Not):
         _validate(node.child, sample_ids)
+    elif isinstance(node, CompoundHet):
+        for sid in (node.proband, node.mother, node.father):
+            if sid is not None and sid not in sample_ids:
+                raise InvalidInput(f"sample {sid} is not one of the queried samples")
+        if node.candidates is not None:
+            _validate(node.candidates, sample_ids)
     else:
         _validate_leaf(node, sample_ids)
 

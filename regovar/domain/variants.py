@@ -8,7 +8,7 @@ from regovar.domain.common import Page, check_page
 from regovar.domain.errors import InvalidInput, NotFound, QueryTooLong
 from regovar.domain.principal import Principal
 from regovar.models import Sample
-from regovar.repositories.uow import UnitOfWorkFactory
+from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.variant_query import Placement, QueryTimeout, VariantRowData
 
 VariantRow = VariantRowData
@@ -20,6 +20,28 @@ class VariantManager:
         self.max_page_size = max_page_size
 
     async def query(self, principal: Principal, query: vf.VariantQuery) -> Page[VariantRow]:
+        self._check(principal, query)
+        async with self.uow() as uow:
+            placements = await self._placements(uow, principal, query.sample_ids)
+            try:
+                rows, total = await uow.variant_query.page(query, placements)
+            except QueryTimeout as exc:
+                raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
+            return Page(rows, total, query.offset, query.limit)
+
+    async def gene_counts(
+        self, principal: Principal, query: vf.VariantQuery, limit: int = 100
+    ) -> list[tuple[str, int]]:
+        """How many of the query's variants fall in each gene, most first (at most ``limit``)."""
+        self._check(principal, query)
+        async with self.uow() as uow:
+            placements = await self._placements(uow, principal, query.sample_ids)
+            try:
+                return await uow.variant_query.gene_counts(query, placements, limit)
+            except QueryTimeout as exc:
+                raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
+
+    def _check(self, principal: Principal, query: vf.VariantQuery) -> None:
         require_user(principal)
         check_page(query.offset, query.limit, self.max_page_size)
         if not query.sample_ids:
@@ -32,30 +54,23 @@ class VariantManager:
                 raise InvalidInput(f"unknown sort key {key.key}; expected one of {vf.SORT_KEYS}")
             if key.key in ("dp", "gq", "vaf") and key.sample_id not in query.sample_ids:
                 raise InvalidInput(f"sorting by {key.key} needs one of the queried samples")
-        async with self.uow() as uow:
-            # A sample of another project does not exist for the caller.
-            samples = await readable(
-                uow, principal, await uow.samples.get_many(list(query.sample_ids))
-            )
-            missing = [s for s in query.sample_ids if s not in samples]
-            if missing:
-                raise NotFound(f"sample {missing[0]} not found", id=missing[0])
-            imports = await uow.imports.get_many(sorted({s.import_id for s in samples.values()}))
-            if any(i.state != "done" for i in imports.values()):
-                raise InvalidInput("a sample's import is not finished yet")
-            if len({i.assembly for i in imports.values()}) > 1:
-                raise InvalidInput("the samples come from different genome assemblies")
-            if len({s.project_id for s in samples.values()}) > 1:
-                raise InvalidInput("the samples belong to different projects")
-            placements = {
-                sid: Placement(samples[sid].import_id, samples[sid].column)
-                for sid in query.sample_ids
-            }
-            try:
-                rows, total = await uow.variant_query.page(query, placements)
-            except QueryTimeout as exc:
-                raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
-            return Page(rows, total, query.offset, query.limit)
+
+    async def _placements(
+        self, uow: UnitOfWork, principal: Principal, sample_ids: tuple[int, ...]
+    ) -> dict[int, Placement]:
+        # A sample of another project does not exist for the caller.
+        samples = await readable(uow, principal, await uow.samples.get_many(list(sample_ids)))
+        missing = [s for s in sample_ids if s not in samples]
+        if missing:
+            raise NotFound(f"sample {missing[0]} not found", id=missing[0])
+        imports = await uow.imports.get_many(sorted({s.import_id for s in samples.values()}))
+        if any(i.state != "done" for i in imports.values()):
+            raise InvalidInput("a sample's import is not finished yet")
+        if len({i.assembly for i in imports.values()}) > 1:
+            raise InvalidInput("the samples come from different genome assemblies")
+        if len({s.project_id for s in samples.values()}) > 1:
+            raise InvalidInput("the samples belong to different projects")
+        return {sid: Placement(samples[sid].import_id, samples[sid].column) for sid in sample_ids}
 
     async def samples(
         self,

@@ -1,6 +1,8 @@
 """SQLAlchemy entities. Relationships are lazy="raise": load what you need explicitly."""
 
 from regovar.models.entities import (
+    Analysis,
+    AnalysisSample,
     AnnotationRelease,
     AuditEvent,
     Base,
@@ -18,6 +20,8 @@ from regovar.models.entities import (
 from regovar.models.tables import calls
 
 __all__ = [
+    "Analysis",
+    "AnalysisSample",
     "AnnotationRelease",
     "AuditEvent",
     "Base",

@@ -226,3 +226,37 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+
+
+class Analysis(Base):
+    """A named set of a project's samples with their family roles, filtered together."""
+
+    __tablename__ = "analyses"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_analyses_project_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class AnalysisSample(Base):
+    """A sample in an analysis: its role, and the sex and affected status used by the
+    inheritance modes (PED codes, prefilled from the subject, editable per analysis)."""
+
+    __tablename__ = "analysis_samples"
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True
+    )
+    sample_id: Mapped[int] = mapped_column(
+        ForeignKey("samples.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger)
+    role: Mapped[str] = mapped_column(String(10))  # proband, mother, father, sibling, other
+    sex: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    affected: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -108,6 +108,50 @@ class Info:
 
 
 @dataclass(frozen=True)
+class Chromosome:
+    """A class of chromosome, whatever the naming: autosome (1-22), X, Y or MT."""
+
+    kind: str
+
+
+CHROMOSOME_KINDS = ("autosome", "X", "Y", "MT")
+VARIANT_TYPES = ("snv", "mnv", "indel", "sv")
+SV_MIN_LENGTH = 50  # a length change from 50 bp on, or a symbolic ALT, is structural
+
+
+@dataclass(frozen=True)
+class VariantType:
+    """snv: 1 base for 1; mnv: n bases for n; indel: a length change under 50 bp;
+    sv: a symbolic ALT (<DEL>, breakends) or a length change of 50 bp or more."""
+
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Alleles:
+    """REF and/or ALT exactly (upper-case, as stored after normalisation)."""
+
+    ref: str | None = None
+    alt: str | None = None
+
+
+@dataclass(frozen=True)
+class CompoundHet:
+    """Genes with two or more heterozygous variants of the proband among ``candidates``.
+
+    With both parents: one variant from the mother only and one from the father only (each
+    parent a called heterozygous carrier of one and a called non-carrier of the other). With
+    one parent: one variant that parent carries and one it does not. Alone: two variants in the
+    gene, unless read-backed phase puts all of them on one haplotype. Missing parental calls
+    never count as non-carrier. Every variant of a qualifying gene that takes part is kept."""
+
+    candidates: Node | None
+    proband: int
+    mother: int | None = None
+    father: int | None = None
+
+
+@dataclass(frozen=True)
 class And:
     children: tuple[Node, ...]
 
@@ -132,6 +176,10 @@ Node = (
     | Qual
     | Filters
     | Info
+    | Chromosome
+    | VariantType
+    | Alleles
+    | CompoundHet
     | And
     | Or
     | Not

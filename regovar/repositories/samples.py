@@ -64,3 +64,20 @@ class SampleRepository:
         for s in rows:
             grouped[s.import_id].append(s)
         return grouped
+
+    async def latest_of_subjects(self, project_id: int, subject_ids: list[int]) -> list[Sample]:
+        """The most recent sample of a finished import for each subject."""
+        rows = await self.session.scalars(
+            select(Sample)
+            .join(Import, Import.id == Sample.import_id)
+            .where(
+                Import.state == "done",
+                Sample.project_id == project_id,
+                Sample.subject_id.in_(subject_ids),
+            )
+            .order_by(Sample.subject_id, Sample.id.desc())
+        )
+        latest: dict[int | None, Sample] = {}
+        for sample in rows:
+            latest.setdefault(sample.subject_id, sample)
+        return list(latest.values())

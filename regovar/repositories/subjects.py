@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,3 +80,21 @@ class SubjectRepository:
     async def get_many(self, ids: list[int]) -> dict[int, Subject]:
         rows = await self.session.scalars(select(Subject).where(Subject.id.in_(ids)))
         return {s.id: s for s in rows}
+
+    async def relatives(self, subject: Subject) -> list[Subject]:
+        """The subject's parents, and the subjects sharing a parent with it (siblings)."""
+        parents = [p for p in (subject.mother_id, subject.father_id) if p is not None]
+        if not parents:
+            return []
+        rows = await self.session.scalars(
+            select(Subject).where(
+                Subject.project_id == subject.project_id,
+                Subject.id != subject.id,
+                or_(
+                    Subject.id.in_(parents),
+                    Subject.mother_id.in_(parents),
+                    Subject.father_id.in_(parents),
+                ),
+            )
+        )
+        return list(rows)

@@ -11,6 +11,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from regovar.repositories.analyses import AnalysisRepository
 from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
@@ -49,6 +50,7 @@ class UnitOfWork:
         self.members = MemberRepository(s)
         self.sign_in_failures = SignInFailureRepository(s)
         self.audit = AuditRepository(s)
+        self.analyses = AnalysisRepository(s)
         return self
 
     async def __aexit__(

@@ -48,6 +48,9 @@ _OPS = {
 }
 _JSONPATH_OPS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 SAMPLE_COLUMNS = ("gt", "zyg", "ps", "dp", "gq", "ad_ref", "ad_alt", "vaf")
+_CHROMOSOME_RANK = {"X": 23, "Y": 24, "MT": 25}
+_HET = vf.ZYGOSITY_CODES["het"]  # het, and het with another ALT
+_NON_CARRIER = vf.ZYGOSITY_CODES["non_carrier"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,12 @@ class Placement:
 
 
 class _Compiler:
-    def __init__(self, placements: dict[int, Placement]) -> None:
+    def __init__(self, placements: dict[int, Placement], prefix: str = "c") -> None:
         self.placements = placements
+        self.prefix = prefix
         imports = list(dict.fromkeys(p.import_id for p in placements.values()))
         self.imports = imports
-        self.aliases = {imp: calls.alias(f"c{n}") for n, imp in enumerate(imports)}
+        self.aliases = {imp: calls.alias(f"{prefix}{n}") for n, imp in enumerate(imports)}
         self.base = self.aliases[imports[0]]
 
     def sample_value(self, sample_id: int, column: str) -> ColumnElement[Any]:
@@ -101,7 +105,7 @@ class _Compiler:
             )
             .where(c.import_id.in_(self.imports))
             .group_by(c.vkey)
-            .subquery("ids")
+            .subquery(f"{self.prefix}ids")
         )  # fmt: skip
 
     def info_column(self) -> ColumnElement[Any]:
@@ -140,7 +144,91 @@ class _Compiler:
             return self._filters(node)
         if isinstance(node, vf.Info):
             return self._info(node)
+        if isinstance(node, vf.Chromosome):
+            rank = self.locus.c.chrom_rank
+            return rank <= 22 if node.kind == "autosome" else rank == _CHROMOSOME_RANK[node.kind]
+        if isinstance(node, vf.VariantType):
+            return self._variant_type(node)
+        if isinstance(node, vf.Alleles):
+            v = self.locus
+            tests = [v.c.ref == node.ref] if node.ref else []
+            tests += [v.c.alt == node.alt] if node.alt else []
+            return and_(true(), *tests)
+        if isinstance(node, vf.CompoundHet):
+            return self._compound_het(node)
         raise TypeError(f"unknown filter node {node!r}")
+
+    def _variant_type(self, node: vf.VariantType) -> ColumnElement[bool]:
+        v = self.locus
+        symbolic = or_(v.c.alt.startswith("<"), v.c.alt.contains("["), v.c.alt.contains("]"))
+        ref_len, alt_len = func.length(v.c.ref), func.length(v.c.alt)
+        change = func.abs(ref_len - alt_len)
+        tests = {
+            "snv": and_(ref_len == 1, alt_len == 1, not_(symbolic)),
+            "mnv": and_(ref_len == alt_len, ref_len > 1, not_(symbolic)),
+            "indel": and_(ref_len != alt_len, change < vf.SV_MIN_LENGTH, not_(symbolic)),
+            "sv": or_(symbolic, change >= vf.SV_MIN_LENGTH),
+        }
+        return or_(false(), *(tests[t] for t in node.types))
+
+    def _compound_het(self, node: vf.CompoundHet) -> ColumnElement[bool]:
+        """Variants of genes where the proband has a qualifying pair (see vf.CompoundHet):
+        the candidates are read once (a CTE), grouped by gene, and filtered by origin."""
+        inner = _Compiler(self.placements, prefix=f"h{len(self.prefix)}")
+        zyg = functools.partial(inner.sample_value, column="zyg")
+        het = zyg(node.proband).in_(_HET)
+
+        def carrier(sid: int) -> ColumnElement[bool]:
+            return zyg(sid).in_(_HET)
+
+        def non_carrier(sid: int) -> ColumnElement[bool]:
+            return zyg(sid).in_(_NON_CARRIER)
+
+        mother, father = node.mother, node.father
+        wanted: tuple[str, ...]
+        if mother is not None and father is not None:
+            origin: Any = case(
+                (and_(carrier(mother), non_carrier(father)), "M"),
+                (and_(carrier(father), non_carrier(mother)), "P"),
+            )
+            wanted = ("M", "P")
+        elif mother is not None or father is not None:
+            parent = mother if mother is not None else father
+            assert parent is not None
+            origin = case((carrier(parent), "M"), (non_carrier(parent), "P"))
+            wanted = ("M", "P")
+        else:
+            origin = literal("S")
+            wanted = ()
+        gt, ps = inner.sample_value(node.proband, "gt"), inner.sample_value(node.proband, "ps")
+        haplotype = case(
+            (and_(gt == "0|1", ps.is_not(None)), func.concat("a", ps)),
+            (and_(gt == "1|0", ps.is_not(None)), func.concat("b", ps)),
+        )
+        genes = inner.record_column("genes")
+        cand_stmt = select(
+            inner.locus.c.vkey.label("vkey"),
+            func.unnest(genes).label("gene"),
+            origin.label("origin"),
+            haplotype.label("hap"),
+        )
+        cand = (
+            inner.from_clause(cand_stmt)
+            .where(and_(het, genes.is_not(None), inner.compile(node.candidates)))
+            .cte(f"comphet_{self.prefix}")
+        )
+        if wanted:
+            pairing = and_(*(func.bool_or(cand.c.origin == o) for o in wanted))
+            kept_origin: ColumnElement[bool] = cand.c.origin.in_(wanted)
+        else:
+            one_haplotype = and_(
+                func.count() == func.count(cand.c.hap), func.count(cand.c.hap.distinct()) == 1
+            )
+            pairing = and_(func.count(cand.c.vkey.distinct()) >= 2, not_(one_haplotype))
+            kept_origin = true()
+        genes_ok = select(cand.c.gene).group_by(cand.c.gene).having(pairing)
+        keep = select(cand.c.vkey).where(kept_origin, cand.c.gene.in_(genes_ok))
+        return self.locus.c.vkey.in_(keep)
 
     def _genotype(self, node: vf.Genotype) -> ColumnElement[bool]:
         codes = sorted({c for z in node.zygosity for c in vf.ZYGOSITY_CODES[z]})
@@ -260,6 +348,30 @@ class VariantQueryRepository:
             if type(exc.orig).__name__ == "QueryCanceledError" or "canceling statement" in str(exc):
                 raise QueryTimeout(QUERY_TIMEOUT_MS) from exc
             raise
+
+    async def gene_counts(
+        self, query: vf.VariantQuery, placements: dict[int, Placement], limit: int
+    ) -> list[tuple[str, int]]:
+        compiler = _Compiler(placements)
+        where = compiler.compile(query.filter)
+        await self.session.execute(text(f"SET LOCAL statement_timeout = {int(QUERY_TIMEOUT_MS)}"))
+        if len(compiler.imports) > 1:
+            await self.session.execute(text("SET LOCAL enable_nestloop = off"))
+        gene = func.unnest(compiler.record_column("genes")).label("gene")
+        rows = compiler.from_clause(select(gene)).where(where).subquery("g")
+        stmt = (
+            select(rows.c.gene, func.count().label("n"))
+            .group_by(rows.c.gene)
+            .order_by(func.count().desc(), rows.c.gene)
+            .limit(limit)
+        )
+        try:
+            result = await self.session.execute(stmt)
+        except DBAPIError as exc:
+            if type(exc.orig).__name__ == "QueryCanceledError" or "canceling statement" in str(exc):
+                raise QueryTimeout(QUERY_TIMEOUT_MS) from exc
+            raise
+        return [(g, int(n)) for g, n in result.all()]
 
     async def _page(
         self,

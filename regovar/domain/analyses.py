@@ -1,0 +1,286 @@
+"""Analyses: a proband (or a family) of a project, filtered with inheritance modes.
+
+An analysis names its samples and their roles (proband, mother, father, sibling, other), with
+the sex and affected status that the inheritance modes use; they are prefilled from the
+subjects' pedigree (PED) and can be set per analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from regovar.domain import filter_json, inheritance
+from regovar.domain import variant_filter as vf
+from regovar.domain.access import readable, require_role, require_user, visible_projects
+from regovar.domain.audit import record
+from regovar.domain.common import Page, check_page
+from regovar.domain.errors import Conflict, InvalidInput, NotFound
+from regovar.domain.principal import Principal
+from regovar.domain.variants import VariantManager, VariantRow
+from regovar.models import Analysis, AnalysisSample, Sample, Subject
+from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
+
+ROLES = ("proband", "mother", "father", "sibling", "other")
+STATUSES = ("open", "in_review", "closed")
+_SEX = {"unknown": 0, "male": 1, "female": 2}
+_AFFECTED = {"unknown": 0, "unaffected": 1, "affected": 2}
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """A sample of a new analysis; None means: from the pedigree."""
+
+    sample_id: int
+    role: str | None = None
+    sex: str | None = None  # unknown, male, female
+    affected: str | None = None  # unknown, unaffected, affected
+
+
+@dataclass(frozen=True)
+class CreateAnalysis:
+    project_id: int
+    name: str
+    samples: tuple[MemberSpec, ...]  # the first is the proband unless a role says otherwise
+    description: str = ""
+    with_family: bool = True  # add the samples of the proband's parents and siblings
+
+
+@dataclass(frozen=True)
+class MemberView:
+    sample_id: int
+    sample: str
+    role: str
+    sex: str
+    affected: str
+
+
+@dataclass(frozen=True)
+class AnalysisView:
+    analysis: Analysis
+    members: list[MemberView]
+
+
+@dataclass(frozen=True)
+class AnalysisResults:
+    analysis_id: int
+    mode: str | None  # the inheritance mode and, for compound het, its evidence (":trio")
+    page: Page[VariantRow]
+    genes: list[tuple[str, int]] = field(default_factory=list)  # variants per gene
+
+
+class AnalysisManager:
+    def __init__(
+        self, uow: UnitOfWorkFactory, variants: VariantManager, max_page_size: int
+    ) -> None:
+        self.uow = uow
+        self.variants = variants
+        self.max_page_size = max_page_size
+
+    async def create(self, principal: Principal, command: CreateAnalysis) -> AnalysisView:
+        require_user(principal)
+        name = command.name.strip()
+        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+            raise InvalidInput("an analysis name has 1 to 200 printable characters", field="name")
+        if not command.samples:
+            raise InvalidInput("an analysis needs at least one sample", field="samples")
+        if len(command.samples) > vf.MAX_SAMPLES:
+            raise InvalidInput(f"at most {vf.MAX_SAMPLES} samples", field="samples")
+        async with self.uow() as uow:
+            await require_role(uow, principal, command.project_id, "editor")
+            if await uow.analyses.by_name(command.project_id, name) is not None:
+                raise Conflict(f"the project has an analysis named {name!r}", field="name")
+            members = await self._members(uow, principal, command)
+            analysis = await uow.analyses.add(
+                Analysis(
+                    project_id=command.project_id,
+                    name=name,
+                    description=command.description.strip(),
+                    created_by=principal.user_id,
+                    updated_by=principal.user_id,
+                ),
+                members,
+            )
+            await record(uow, principal, "analysis.create", "analysis", analysis.id,
+                         project_id=command.project_id, name=name,
+                         samples=[m.sample_id for m in members])  # fmt: skip
+            await uow.commit()
+            return await self._view(uow, analysis)
+
+    async def page(
+        self, principal: Principal, project_id: int | None, offset: int = 0, limit: int = 100
+    ) -> Page[Analysis]:
+        require_user(principal)
+        check_page(offset, limit, self.max_page_size)
+        async with self.uow() as uow:
+            if project_id is not None:
+                await require_role(uow, principal, project_id, "viewer")
+            visible = await visible_projects(uow, principal)
+            items, total = await uow.analyses.page(project_id, offset, limit, visible)
+            return Page(items, total, offset, limit)
+
+    async def get(self, principal: Principal, analysis_id: int) -> AnalysisView:
+        async with self.uow() as uow:
+            analysis = await self._readable(uow, principal, analysis_id)
+            return await self._view(uow, analysis)
+
+    async def find(self, principal: Principal, project_id: int, name_or_id: str) -> AnalysisView:
+        """The CLI names analyses by name (in a project) or id."""
+        async with self.uow() as uow:
+            await require_role(uow, principal, project_id, "viewer")
+            found = await uow.analyses.by_name(project_id, name_or_id)
+            if found is None and name_or_id.isdigit():
+                found = await uow.analyses.get(int(name_or_id))
+            if found is None or found.project_id != project_id:
+                raise NotFound(f"analysis {name_or_id!r} not found", name=name_or_id)
+            return await self._view(uow, found)
+
+    async def results(
+        self,
+        principal: Principal,
+        analysis_id: int,
+        document: Any,
+        sort: tuple[vf.SortKey, ...] = (vf.SortKey(),),
+        offset: int = 0,
+        limit: int = 100,
+        gene_counts: bool = True,
+    ) -> AnalysisResults:
+        """The analysis's variants kept by a filter in its JSON form (see filter_json)."""
+        require_user(principal)
+        async with self.uow() as uow:
+            analysis = await self._readable(uow, principal, analysis_id)
+            pairs = await uow.analyses.member_samples(analysis.id)
+            assembly = await _assembly(uow, [s for _, s in pairs])
+        family = inheritance.Family(
+            tuple(inheritance.Member(m.sample_id, m.role, m.sex, m.affected) for m, _ in pairs),
+            assembly,
+        )
+        tree, mode = filter_json.parse(document, family)
+        query = vf.VariantQuery(
+            sample_ids=tuple(m.sample_id for m, _ in pairs),
+            filter=tree,
+            sort=sort,
+            offset=offset,
+            limit=limit,
+        )
+        page = await self.variants.query(principal, query)
+        genes = await self.variants.gene_counts(principal, query) if gene_counts else []
+        label = inheritance.mode_label(mode, family) if mode else None
+        return AnalysisResults(analysis.id, label, page, genes)
+
+    async def _readable(self, uow: UnitOfWork, principal: Principal, analysis_id: int) -> Analysis:
+        analysis = await uow.analyses.get(analysis_id)
+        if analysis is None or not await readable(uow, principal, {analysis.id: analysis}):
+            raise NotFound(f"analysis {analysis_id} not found", id=analysis_id)
+        return analysis
+
+    async def _view(self, uow: UnitOfWork, analysis: Analysis) -> AnalysisView:
+        pairs = await uow.analyses.member_samples(analysis.id)
+        sex = {v: k for k, v in _SEX.items()}
+        affected = {v: k for k, v in _AFFECTED.items()}
+        return AnalysisView(
+            analysis,
+            [
+                MemberView(m.sample_id, s.name, m.role, sex[m.sex], affected[m.affected])
+                for m, s in pairs
+            ],
+        )
+
+    async def _members(
+        self, uow: UnitOfWork, principal: Principal, command: CreateAnalysis
+    ) -> list[AnalysisSample]:
+        ids = [m.sample_id for m in command.samples]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("a sample is listed twice", field="samples")
+        samples = await readable(uow, principal, await uow.samples.get_many(ids))
+        for sid in ids:
+            sample = samples.get(sid)
+            if sample is None or sample.project_id != command.project_id:
+                raise NotFound(f"sample {sid} not found in the project", id=sid)
+        specs = {m.sample_id: m for m in command.samples}
+        proband_id = next((m.sample_id for m in command.samples if m.role == "proband"), ids[0])
+        subject_ids = [s.subject_id for s in samples.values() if s.subject_id]
+        subjects = await uow.subjects.get_many(subject_ids)
+        if command.with_family:
+            extra = await _relatives(uow, samples[proband_id], subjects, set(ids))
+            for sample in extra:
+                samples[sample.id] = sample
+                ids.append(sample.id)
+            subjects = await uow.subjects.get_many(
+                [s.subject_id for s in samples.values() if s.subject_id]
+            )
+        await _assembly(uow, list(samples.values()))
+        proband = subjects.get(samples[proband_id].subject_id or -1)
+        members = []
+        for position, sid in enumerate(ids):
+            spec = specs.get(sid, MemberSpec(sid))
+            subject = subjects.get(samples[sid].subject_id or -1)
+            role = spec.role or ("proband" if sid == proband_id else _role(subject, proband))
+            if role not in ROLES:
+                raise InvalidInput(f"unknown role {role!r}; expected one of {ROLES}")
+            sex = _code(spec.sex, _SEX, "sex") if spec.sex else (subject.sex if subject else 0)
+            if spec.affected:
+                affected = _code(spec.affected, _AFFECTED, "affected")
+            else:
+                affected = subject.affected if subject else 0
+                if role == "proband" and affected == 0:
+                    affected = 2  # the analysis is about the proband's disease
+            members.append(
+                AnalysisSample(
+                    sample_id=sid, position=position, role=role, sex=sex, affected=affected
+                )
+            )
+        for unique in ("proband", "mother", "father"):
+            if sum(m.role == unique for m in members) > 1:
+                raise InvalidInput(f"an analysis has at most one {unique}", field="samples")
+        if not any(m.role == "proband" for m in members):
+            raise InvalidInput("an analysis needs a proband", field="samples")
+        return members
+
+
+def _code(value: str, codes: dict[str, int], name: str) -> int:
+    if value not in codes:
+        raise InvalidInput(f"unknown {name} {value!r}; expected one of {list(codes)}", field=name)
+    return codes[value]
+
+
+def _role(subject: Subject | None, proband: Subject | None) -> str:
+    if subject is None or proband is None:
+        return "other"
+    if subject.id == proband.mother_id:
+        return "mother"
+    if subject.id == proband.father_id:
+        return "father"
+    shares = {subject.mother_id, subject.father_id} & {proband.mother_id, proband.father_id}
+    return "sibling" if shares - {None} else "other"
+
+
+async def _relatives(
+    uow: UnitOfWork, proband: Sample, subjects: dict[int, Subject], taken: set[int]
+) -> list[Sample]:
+    """The latest sample of each parent and sibling of the proband, in the same project."""
+    subject = subjects.get(proband.subject_id or -1)
+    if subject is None:
+        return []
+    wanted = await uow.subjects.relatives(subject)
+    if not wanted:
+        return []
+    latest = await uow.samples.latest_of_subjects(proband.project_id, [s.id for s in wanted])
+    order = {"mother": 0, "father": 1}
+    chosen = [s for s in latest if s.id not in taken]
+    chosen.sort(key=lambda s: order.get(_role(_by_id(wanted, s.subject_id), subject), 2))
+    return chosen
+
+
+def _by_id(subjects: list[Subject], subject_id: int | None) -> Subject | None:
+    return next((s for s in subjects if s.id == subject_id), None)
+
+
+async def _assembly(uow: UnitOfWork, samples: list[Sample]) -> str:
+    imports = await uow.imports.get_many(sorted({s.import_id for s in samples}))
+    if any(i.state != "done" for i in imports.values()):
+        raise InvalidInput("a sample's import is not finished yet")
+    assemblies = {i.assembly for i in imports.values()}
+    if len(assemblies) > 1:
+        raise InvalidInput("the samples come from different genome assemblies")
+    return assemblies.pop() or "GRCh38"
