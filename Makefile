@@ -28,6 +28,7 @@ test: lint
 bench: setup
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/query_bench.py
+	$(BIN)/python bench/analysis_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

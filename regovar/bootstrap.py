@@ -97,7 +97,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
             dispatch=queue.run_import if queue else None,
         ),
         variants=variants,
-        analyses=AnalysisManager(uow, variants, settings.max_page_size),
+        analyses=AnalysisManager(uow, settings.max_page_size),
         users=UserManager(
             uow,
             AuthPolicy(

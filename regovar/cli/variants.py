@@ -11,6 +11,7 @@ from regovar.cli.base import container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.domain import variant_filter as vf
 from regovar.domain.variants import VariantRow
+from regovar.models import Project
 
 _COMPARE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|!=|==|=|>|<)\s*(.+)$")
 _OPS = {">=": "ge", "<=": "le", "!=": "ne", "==": "eq", "=": "eq", ">": "gt", "<": "lt"}
@@ -56,20 +57,7 @@ def variants(
     async def work(c: Container) -> None:
         found = await c.projects.find(principal(), project)
         specs = [_split_sample(s) for s in sample]
-        ids = []
-        for name, _ in specs:
-            page = await c.variants.samples(
-                principal(), project_id=found.id, import_id=import_id, name=name, limit=20
-            )
-            if page.total == 0:
-                raise fail("NOT_FOUND", f"no sample {name!r} in project {found.name!r}")
-            if page.total > 1:
-                imports = ", ".join(str(s.import_id) for s in page.items)
-                raise fail(
-                    "INVALID_INPUT",
-                    f"sample {name!r} is in several imports ({imports}): choose one with --import",
-                )
-            ids.append(page.items[0].id)
+        ids = [await sample_id(c, found, name, import_id) for name, _ in specs]
         leaves = [
             leaf
             for sid, (_, conds) in zip(ids, specs, strict=True)
@@ -95,6 +83,22 @@ def variants(
         print_table(rows, format, total=result.total)
 
     run(container(with_broker=False), work)
+
+
+async def sample_id(c: Container, project: Project, name: str, import_id: int | None) -> int:
+    """A sample named on the command line, by its name in the project."""
+    page = await c.variants.samples(
+        principal(), project_id=project.id, import_id=import_id, name=name, limit=20
+    )
+    if page.total == 0:
+        raise fail("NOT_FOUND", f"no sample {name!r} in project {project.name!r}")
+    if page.total > 1:
+        imports = ", ".join(str(s.import_id) for s in page.items)
+        raise fail(
+            "INVALID_INPUT",
+            f"sample {name!r} is in several imports ({imports}): choose one with --import",
+        )
+    return page.items[0].id
 
 
 def _split_sample(spec: str) -> tuple[str, list[str]]:

@@ -17,14 +17,16 @@ from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import Conflict, InvalidInput, NotFound
 from regovar.domain.principal import Principal
-from regovar.domain.variants import VariantManager, VariantRow
+from regovar.domain.variants import VariantRow, check_query, run_query
 from regovar.models import Analysis, AnalysisSample, Sample, Subject
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
+from regovar.repositories.variant_query import Placement
 
 ROLES = ("proband", "mother", "father", "sibling", "other")
 STATUSES = ("open", "in_review", "closed")
 _SEX = {"unknown": 0, "male": 1, "female": 2}
 _AFFECTED = {"unknown": 0, "unaffected": 1, "affected": 2}
+GENE_COUNTS = 500  # genes listed with their count of variants, most first
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,8 @@ class AnalysisResults:
 
 
 class AnalysisManager:
-    def __init__(
-        self, uow: UnitOfWorkFactory, variants: VariantManager, max_page_size: int
-    ) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, max_page_size: int) -> None:
         self.uow = uow
-        self.variants = variants
         self.max_page_size = max_page_size
 
     async def create(self, principal: Principal, command: CreateAnalysis) -> AnalysisView:
@@ -126,6 +125,7 @@ class AnalysisManager:
 
     async def find(self, principal: Principal, project_id: int, name_or_id: str) -> AnalysisView:
         """The CLI names analyses by name (in a project) or id."""
+        require_user(principal)
         async with self.uow() as uow:
             await require_role(uow, principal, project_id, "viewer")
             found = await uow.analyses.by_name(project_id, name_or_id)
@@ -143,7 +143,7 @@ class AnalysisManager:
         sort: tuple[vf.SortKey, ...] = (vf.SortKey(),),
         offset: int = 0,
         limit: int = 100,
-        gene_counts: bool = True,
+        gene_counts: bool = False,
     ) -> AnalysisResults:
         """The analysis's variants kept by a filter in its JSON form (see filter_json)."""
         require_user(principal)
@@ -151,24 +151,29 @@ class AnalysisManager:
             analysis = await self._readable(uow, principal, analysis_id)
             pairs = await uow.analyses.member_samples(analysis.id)
             assembly = await _assembly(uow, [s for _, s in pairs])
-        family = inheritance.Family(
-            tuple(inheritance.Member(m.sample_id, m.role, m.sex, m.affected) for m, _ in pairs),
-            assembly,
-        )
-        tree, mode = filter_json.parse(document, family)
-        query = vf.VariantQuery(
-            sample_ids=tuple(m.sample_id for m, _ in pairs),
-            filter=tree,
-            sort=sort,
-            offset=offset,
-            limit=limit,
-        )
-        page = await self.variants.query(principal, query)
-        genes = await self.variants.gene_counts(principal, query) if gene_counts else []
+            family = inheritance.Family(
+                tuple(inheritance.Member(m.sample_id, m.role, m.sex, m.affected)
+                      for m, _ in pairs),
+                assembly,
+            )  # fmt: skip
+            tree, mode = filter_json.parse(document, family)
+            query = vf.VariantQuery(
+                sample_ids=tuple(m.sample_id for m, _ in pairs),
+                filter=tree,
+                sort=sort,
+                offset=offset,
+                limit=limit,
+            )
+            check_query(query, self.max_page_size)
+            placements = {s.id: Placement(s.import_id, s.column) for _, s in pairs}
+            page, genes = await run_query(
+                uow, query, placements, genes=GENE_COUNTS if gene_counts else 0
+            )
         label = inheritance.mode_label(mode, family) if mode else None
         return AnalysisResults(analysis.id, label, page, genes)
 
     async def _readable(self, uow: UnitOfWork, principal: Principal, analysis_id: int) -> Analysis:
+        require_user(principal)
         analysis = await uow.analyses.get(analysis_id)
         if analysis is None or not await readable(uow, principal, {analysis.id: analysis}):
             raise NotFound(f"analysis {analysis_id} not found", id=analysis_id)

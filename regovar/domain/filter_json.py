@@ -93,7 +93,8 @@ class _Reader:
             return vf.And(others)
         i = modes[0]
         mode = self._mode(children[i].get("inheritance"), f"{path}.all[{i}].inheritance", rest)
-        return vf.And((*others, mode))
+        # The mode's genotype conditions first: the cheapest and most selective tests.
+        return vf.And((mode, *others))
 
     def _mode(self, name: Any, path: str, rest: vf.Node | None) -> vf.Node:
         if name not in inheritance.MODES:
@@ -290,7 +291,8 @@ _Reader._leaves = {
 
 def _single(node: Any, path: str) -> tuple[str, Any]:
     if not isinstance(node, dict) or len(node) != 1:
-        raise FilterError(path, 'a condition is an object with one key, e.g. {"genes": [...]}')
+        raise FilterError(path, "a condition is an object with exactly one key; combine "
+                          'conditions with {"all": [...]} or {"any": [...]}')
     ((key, body),) = node.items()
     return key, body
 

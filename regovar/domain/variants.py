@@ -14,46 +14,61 @@ from regovar.repositories.variant_query import Placement, QueryTimeout, VariantR
 VariantRow = VariantRowData
 
 
+def check_query(query: vf.VariantQuery, max_page_size: int) -> None:
+    check_page(query.offset, query.limit, max_page_size)
+    if not query.sample_ids:
+        raise InvalidInput("name at least one sample", field="samples")
+    if len(set(query.sample_ids)) != len(query.sample_ids):
+        raise InvalidInput("a sample is listed twice", field="samples")
+    vf.validate(query.filter, query.sample_ids)
+    for key in query.sort:
+        if key.key not in vf.SORT_KEYS:
+            raise InvalidInput(f"unknown sort key {key.key}; expected one of {vf.SORT_KEYS}")
+        if key.key in ("dp", "gq", "vaf") and key.sample_id not in query.sample_ids:
+            raise InvalidInput(f"sorting by {key.key} needs one of the queried samples")
+
+
+async def run_query(
+    uow: UnitOfWork,
+    query: vf.VariantQuery,
+    placements: dict[int, Placement],
+    *,
+    page: bool = True,
+    genes: int = 0,
+) -> tuple[Page[VariantRow], list[tuple[str, int]]]:
+    """A checked query on placed samples: its page and/or its counts per gene (the ``genes``
+    most frequent), in the caller's unit of work."""
+    try:
+        rows, total = await uow.variant_query.page(query, placements) if page else ([], 0)
+        counts = await uow.variant_query.gene_counts(query, placements, genes) if genes else []
+    except QueryTimeout as exc:
+        raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
+    return Page(rows, total, query.offset, query.limit), counts
+
+
 class VariantManager:
     def __init__(self, uow: UnitOfWorkFactory, max_page_size: int) -> None:
         self.uow = uow
         self.max_page_size = max_page_size
 
     async def query(self, principal: Principal, query: vf.VariantQuery) -> Page[VariantRow]:
-        self._check(principal, query)
+        require_user(principal)
+        check_query(query, self.max_page_size)
         async with self.uow() as uow:
             placements = await self._placements(uow, principal, query.sample_ids)
-            try:
-                rows, total = await uow.variant_query.page(query, placements)
-            except QueryTimeout as exc:
-                raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
-            return Page(rows, total, query.offset, query.limit)
+            page, _ = await run_query(uow, query, placements)
+            return page
 
     async def gene_counts(
         self, principal: Principal, query: vf.VariantQuery, limit: int = 100
     ) -> list[tuple[str, int]]:
         """How many of the query's variants fall in each gene, most first (at most ``limit``)."""
-        self._check(principal, query)
+        require_user(principal)
+        check_query(query, self.max_page_size)
         async with self.uow() as uow:
             placements = await self._placements(uow, principal, query.sample_ids)
-            try:
-                return await uow.variant_query.gene_counts(query, placements, limit)
-            except QueryTimeout as exc:
-                raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
-
-    def _check(self, principal: Principal, query: vf.VariantQuery) -> None:
-        require_user(principal)
-        check_page(query.offset, query.limit, self.max_page_size)
-        if not query.sample_ids:
-            raise InvalidInput("name at least one sample", field="samples")
-        if len(set(query.sample_ids)) != len(query.sample_ids):
-            raise InvalidInput("a sample is listed twice", field="samples")
-        vf.validate(query.filter, query.sample_ids)
-        for key in query.sort:
-            if key.key not in vf.SORT_KEYS:
-                raise InvalidInput(f"unknown sort key {key.key}; expected one of {vf.SORT_KEYS}")
-            if key.key in ("dp", "gq", "vaf") and key.sample_id not in query.sample_ids:
-                raise InvalidInput(f"sorting by {key.key} needs one of the queried samples")
+            _, genes = await run_query(uow, query, placements, page=False, genes=limit)
+            return genes
 
     async def _placements(
         self, uow: UnitOfWork, principal: Principal, sample_ids: tuple[int, ...]

@@ -12,6 +12,8 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 
+from regovar.graphql.analyses.mutations import AnalysisMutations
+from regovar.graphql.analyses.queries import AnalysisQueries
 from regovar.graphql.cost import QueryCost
 from regovar.graphql.errors import DomainErrors
 from regovar.graphql.imports.mutations import ImportMutations
@@ -29,14 +31,16 @@ MAX_TOKENS = 5000
 
 
 @strawberry.type
-class Query(UserQueries, ProjectQueries, ImportQueries, SampleQueries, VariantQueries):
+class Query(
+    UserQueries, ProjectQueries, ImportQueries, SampleQueries, VariantQueries, AnalysisQueries
+):
     @strawberry.field(description="Always true: the server answers (open to anyone).")
     def health(self) -> bool:
         return True
 
 
 @strawberry.type
-class Mutation(UserMutations, ProjectMutations, ImportMutations):
+class Mutation(UserMutations, ProjectMutations, ImportMutations, AnalysisMutations):
     pass
 
 

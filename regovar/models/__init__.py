@@ -17,7 +17,7 @@ from regovar.models.entities import (
     UserSession,
     Variant,
 )
-from regovar.models.tables import calls
+from regovar.models.tables import call_transcripts, calls
 
 __all__ = [
     "Analysis",
@@ -35,5 +35,6 @@ __all__ = [
     "User",
     "UserSession",
     "Variant",
+    "call_transcripts",
     "calls",
 ]

@@ -48,13 +48,25 @@ calls = Table(
     Column("ad_alt", ARRAY(Integer)),
     Column("gq", ARRAY(Integer)),
     Column("vaf", ARRAY(REAL)),
-    # The file's annotations of this variant (NULL when it has none): the filter columns, then
-    # per-transcript entries for display, a list of objects (source, gene, feature,
-    # consequences, impact, hgvsc, hgvsp...).
+    # The file's annotations of this variant (NULL when it has none), the columns filters use;
+    # the per-transcript entries are in call_transcripts.
     Column("genes", ARRAY(Text)),
     Column("consequences", ARRAY(Text)),
     Column("worst_consequence", Text),
     Column("worst_impact", SmallInteger),  # 0 MODIFIER, 1 LOW, 2 MODERATE, 3 HIGH
-    Column("transcripts", JSONB),
+    info={"partitioned": True},
+)
+
+# Per-transcript annotations of an import's annotated variants, partitioned like calls: a list
+# of objects (source, gene, feature, consequences, impact, hgvsc, hgvsp...). Kept out of the
+# calls rows, which every query scans: they would make those rows twice as wide.
+call_transcripts = Table(
+    "call_transcripts",
+    Base.metadata,
+    Column("import_id", Integer, nullable=False),
+    Column("vkey", LargeBinary, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("alt_index", Integer, nullable=False),
+    Column("transcripts", JSONB, nullable=False),
     info={"partitioned": True},
 )

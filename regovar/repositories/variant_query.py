@@ -215,19 +215,26 @@ class _Compiler:
         cand = (
             inner.from_clause(cand_stmt)
             .where(and_(het, genes.is_not(None), inner.compile(node.candidates)))
-            .cte(f"comphet_{self.prefix}")
+            .subquery(f"comphet_{self.prefix}")
         )
+        # One pass over the candidates, each gene's verdict from window aggregates (a join of
+        # the candidates with their genes' verdicts is planned from poor row estimates).
+        gene = cand.c.gene
         if wanted:
-            pairing = and_(*(func.bool_or(cand.c.origin == o) for o in wanted))
-            kept_origin: ColumnElement[bool] = cand.c.origin.in_(wanted)
-        else:
-            one_haplotype = and_(
-                func.count() == func.count(cand.c.hap), func.count(cand.c.hap.distinct()) == 1
+            verdict = and_(
+                *(func.bool_or(cand.c.origin == o).over(partition_by=gene) for o in wanted),
+                cand.c.origin.in_(wanted),
             )
-            pairing = and_(func.count(cand.c.vkey.distinct()) >= 2, not_(one_haplotype))
-            kept_origin = true()
-        genes_ok = select(cand.c.gene).group_by(cand.c.gene).having(pairing)
-        keep = select(cand.c.vkey).where(kept_origin, cand.c.gene.in_(genes_ok))
+        else:
+            n = func.count().over(partition_by=gene)
+            one_haplotype = and_(
+                n == func.count(cand.c.hap).over(partition_by=gene),
+                func.min(cand.c.hap).over(partition_by=gene)
+                == func.max(cand.c.hap).over(partition_by=gene),
+            )
+            verdict = and_(n >= 2, not_(one_haplotype))
+        judged = select(cand.c.vkey, verdict.label("kept")).subquery(f"judged_{self.prefix}")
+        keep = select(judged.c.vkey).where(judged.c.kept)
         return self.locus.c.vkey.in_(keep)
 
     def _genotype(self, node: vf.Genotype) -> ColumnElement[bool]:

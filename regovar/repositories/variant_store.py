@@ -1,11 +1,12 @@
 """Bulk loading of one import: COPY straight into the import's own calls table.
 
-Everything happens inside the caller's transaction. The import's calls, annotations included,
-go to a new table that becomes a partition of ``calls`` only at the end, so a reader sees the
-whole import or nothing, and a crash leaves nothing behind. The table is created in the same
-transaction, so COPY skips most of the write-ahead log (``wal_level = minimal``) and its index
-is built once, in bulk, after the load. Only the ``variants`` catalogue is shared between
-imports: new alleles are added to it in one sorted insert.
+Everything happens inside the caller's transaction. The import's calls, with the annotation
+columns that filters use, go to a new table that becomes a partition of ``calls`` only at the
+end (its per-transcript annotations, read for display, to one of ``call_transcripts``), so a
+reader sees the whole import or nothing, and a crash leaves nothing behind. The tables are
+created in the same transaction, so COPY skips most of the write-ahead log (``wal_level =
+minimal``) and their indexes are built once, in bulk, after the load. Only the ``variants``
+catalogue is shared between imports: new alleles are added to it in one sorted insert.
 """
 
 from __future__ import annotations
@@ -43,13 +44,15 @@ def variant_key(assembly: int, chrom: str, pos: int, ref: str, alt: str, end: in
 CALL_COLUMNS = [
     "import_id", "vkey", "line", "alt_index", "chrom_rank", "chrom", "pos", "end_pos", "ref",
     "alt", "qual", "filters", "info", "ac", "an", "gt", "zyg", "ps", "dp", "ad_ref", "ad_alt",
-    "gq", "vaf", "genes", "consequences", "worst_consequence", "worst_impact", "transcripts",
+    "gq", "vaf", "genes", "consequences", "worst_consequence", "worst_impact",
 ]  # fmt: skip
+TRANSCRIPT_COLUMNS = ["import_id", "vkey", "line", "alt_index", "transcripts"]
 
 
 @dataclass(frozen=True)
 class Batch:
     calls: bytes
+    transcripts: bytes
     huge_integers: int = 0  # FORMAT integers beyond int32, stored as NULL
     bad_quals: int = 0  # NaN, infinite or beyond-float32 QUAL, stored as NULL
 
@@ -75,11 +78,19 @@ class BatchEncoder:
         ``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row.
         """
         calls: list[str] = []
+        transcripts: list[str] = []
         counts = [0, 0]
+        prefix = f"{self.import_id}\t"
         for r, summary in zip(rows, summaries, strict=True):
             key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
             calls.append(_call_line(self.import_id, key, r, summary, counts))
-        return Batch("".join(calls).encode(), counts[0], counts[1])
+            if summary[0] is not None:
+                transcripts.append(
+                    f"{prefix}{key}\t{r.line}\t{r.alt_index}\t{ct.json(_transcripts(r))}\n"
+                )
+        return Batch(
+            "".join(calls).encode(), "".join(transcripts).encode(), counts[0], counts[1]
+        )
 
 
 class VariantStore:
@@ -97,10 +108,14 @@ class VariantStore:
     async def begin(self, import_id: int, assembly: str) -> None:
         self.import_id, self.assembly = int(import_id), ASSEMBLY_CODES[assembly]
         self.table = f"calls_i{self.import_id}"
+        self.transcripts = f"transcripts_i{self.import_id}"
         conn = await self._driver()
         # Set-based steps sort and hash the whole import: give them memory for this transaction.
         await conn.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'")
         await conn.execute(f"CREATE TABLE {self.table} (LIKE calls INCLUDING DEFAULTS)")
+        await conn.execute(
+            f"CREATE TABLE {self.transcripts} (LIKE call_transcripts INCLUDING DEFAULTS)"
+        )
 
     def encoder(self) -> BatchEncoder:
         """The encoder of this import's COPY payloads (after :meth:`begin`)."""
@@ -111,6 +126,13 @@ class VariantStore:
         await conn.copy_to_table(
             self.table, source=io.BytesIO(batch.calls), columns=CALL_COLUMNS, format="text"
         )
+        if batch.transcripts:
+            await conn.copy_to_table(
+                self.transcripts,
+                source=io.BytesIO(batch.transcripts),
+                columns=TRANSCRIPT_COLUMNS,
+                format="text",
+            )
 
     async def finish(self) -> LoadCounts:
         conn, table = await self._driver(), self.table
@@ -119,14 +141,17 @@ class VariantStore:
         duplicates = await conn.fetch(_DUPLICATES.format(table=table)) if dup_total else []
         if dup_total:
             await conn.execute(_DROP_DUPLICATES.format(table=table))
+            await conn.execute(_DROP_DUPLICATES.format(table=self.transcripts))
         await conn.execute(_INDEX.format(table=table, id=self.import_id))
+        await conn.execute(_TRANSCRIPT_INDEX.format(table=self.transcripts, id=self.import_id))
         variants = int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
         new_variants = _rowcount(
             await conn.execute(_INSERT_VARIANTS.format(table=table, asm=self.assembly))
         )
-        await conn.execute(
-            f"ALTER TABLE calls ATTACH PARTITION {table} FOR VALUES IN ({self.import_id})"
-        )
+        for parent, child in (("calls", table), ("call_transcripts", self.transcripts)):
+            await conn.execute(
+                f"ALTER TABLE {parent} ATTACH PARTITION {child} FOR VALUES IN ({self.import_id})"
+            )
         await conn.execute("DROP TABLE IF EXISTS stage_duplicates")
         return LoadCounts(
             variants=variants,
@@ -188,17 +213,14 @@ def _call_line(
     )) + "\n"  # fmt: skip
 
 
-_NO_ANNOTATION = (ct.NULL,) * 5
+_NO_ANNOTATION = (ct.NULL,) * 4
 
 
 def _annotation_fields(r: CallRow, summary: tuple[Any, ...]) -> tuple[str, ...]:
     genes, consequences, worst, impact = summary
     if genes is None:
         return _NO_ANNOTATION
-    return (
-        ct.texts(genes), ct.texts(consequences), ct.text(worst), ct.number(impact),
-        ct.json(_transcripts(r)),
-    )  # fmt: skip
+    return ct.texts(genes), ct.texts(consequences), ct.text(worst), ct.number(impact)
 
 
 def _rowcount(status: str) -> int:
@@ -234,10 +256,17 @@ WHERE s.vkey = d.vkey AND (s.line, s.alt_index) > (d.first_line, d.first_alt)
 
 _INDEX = """
 CREATE UNIQUE INDEX ON {table} (vkey);
+CREATE INDEX ON {table} (chrom_rank, pos);
 ALTER TABLE {table} ADD CONSTRAINT {table}_import
     CHECK (import_id IS NOT NULL AND import_id = {id});
 ANALYZE {table} (vkey, chrom_rank, chrom, pos, end_pos, qual, filters, ac, an, genes,
     consequences, worst_impact);
+"""
+
+_TRANSCRIPT_INDEX = """
+CREATE UNIQUE INDEX ON {table} (vkey);
+ALTER TABLE {table} ADD CONSTRAINT {table}_import
+    CHECK (import_id IS NOT NULL AND import_id = {id});
 """
 
 _INSERT_VARIANTS = """

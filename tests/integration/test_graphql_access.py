@@ -21,6 +21,7 @@ from graphql import (
     get_named_type,
 )
 
+from regovar.domain.analyses import CreateAnalysis, MemberSpec
 from regovar.domain.imports import StartImport
 from regovar.domain.principal import Principal
 from regovar.domain.projects import CreateProject
@@ -57,7 +58,8 @@ def _literal(t: GraphQLInputType) -> str:
         ]
         return "{" + ", ".join(required) + "}"
     assert isinstance(t, GraphQLScalarType)
-    return {"ID": '"1"', "String": '"viewer"', "Int": "1", "Float": "1.0", "Boolean": "true"}.get(
+    return {"ID": '"1"', "String": '"viewer"', "Int": "1", "Float": "1.0", "Boolean": "true",
+            "JSON": "{version: 1}"}.get(  # fmt: skip
         t.name, "null"
     )
 
@@ -141,6 +143,9 @@ async def two_projects(container, import_dir):
     )
     job = await container.imports.run(as_alice, started.job.id)
     samples = await container.variants.samples(as_alice, project_id=a.id)
+    analysis = await container.analyses.create(
+        as_alice, CreateAnalysis(a.id, f"secret-{marker}", (MemberSpec(samples.items[0].id),))
+    )
     alice_session = await container.users.sign_in(SignIn(alice.login, PASSWORD, "a"))
     bob_session = await container.users.sign_in(SignIn(bob.login, PASSWORD, "b"))
     return {
@@ -150,6 +155,7 @@ async def two_projects(container, import_dir):
         "import": job.id,
         "file": vcf.name,
         "samples": [s.id for s in samples.items],
+        "analysis": analysis.analysis.id,
         "alice": alice,
         "alice_session": alice_session.session.id,
         "bob_token": bob_session.token,
@@ -179,6 +185,11 @@ CROSS_PROJECT = {
     "removeProjectMember": 'projectId: "{project}", login: "{alice_login}"',
     "createProject": 'name: "b-own-{marker}"',
     "startImport": 'projectId: "{project}", path: "{file}"',
+    "analyses": 'projectId: "{project}"',
+    "analysis": 'id: "{analysis}"',
+    "analysisResults": 'analysisId: "{analysis}", filter: {{version: 1}}',
+    "createAnalysis": 'input: {{projectId: "{project}", name: "x", samples: [{{sampleId: '
+    '"{first_sample}"}}]}}',
 }
 ALLOWED = {"me", "mySessions", "projects", "createProject", "changePassword"}
 
@@ -190,6 +201,7 @@ async def test_a_member_of_b_reaches_nothing_of_a(http, container, two_projects)
     values = {
         **{k: v for k, v in t.items() if isinstance(v, str | int)},
         "samples_list": ", ".join(f'"{s}"' for s in t["samples"]),
+        "first_sample": t["samples"][0],
         "alice_id": t["alice"].id,
         "alice_login": t["alice"].login,
         "bob_login": "bob-unused",
@@ -212,10 +224,12 @@ async def test_a_member_of_b_reaches_nothing_of_a(http, container, two_projects)
     # Lists answer bob's own data only.
     listed = await _post(
         http,
-        "{ projects { items { id } } imports { items { id } } samples { items { id } } }",
+        "{ projects { items { id } } imports { items { id } } samples { items { id } } "
+        "analyses { items { id } } }",
         t["bob_token"],
     )
     data = listed["data"]
+    assert data["analyses"]["items"] == []
     assert str(t["project"]) not in {p["id"] for p in data["projects"]["items"]}
     assert str(t["import"]) not in {i["id"] for i in data["imports"]["items"]}
     assert not {str(s) for s in t["samples"]} & {s["id"] for s in data["samples"]["items"]}

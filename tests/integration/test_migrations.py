@@ -1,4 +1,4 @@
-"""Migrations on data: 0003 moves an import's annotations into its calls rows and back."""
+"""Migrations on data: 0003 moves an import's annotations into its own partitions and back."""
 
 from __future__ import annotations
 
@@ -56,14 +56,16 @@ def test_annotations_move_into_calls_and_back(fresh_url):
     upgrade_schema(asyncpg_url)
     rows = _rows(
         fresh_url,
-        "SELECT line, genes, consequences, worst_consequence, worst_impact, transcripts "
+        "SELECT line, genes, consequences, worst_consequence, worst_impact "
         "FROM calls ORDER BY line",
     )
     assert rows == [
-        (10, ["BRCA2"], ["missense_variant"], "missense_variant", 2,
-         [{"gene": "BRCA2", "feature": "ENST00000380152"}]),
-        (11, None, None, None, None, None),
-    ]  # fmt: skip
+        (10, ["BRCA2"], ["missense_variant"], "missense_variant", 2),
+        (11, None, None, None, None),
+    ]
+    assert _rows(fresh_url, "SELECT import_id, vkey, line, transcripts FROM call_transcripts") == [
+        (7, b"\x01", 10, [{"gene": "BRCA2", "feature": "ENST00000380152"}])
+    ]
     assert _rows(fresh_url, "SELECT to_regclass('variant_annotations')") == [(None,)]
 
     command.downgrade(alembic_config(asyncpg_url), "0002")

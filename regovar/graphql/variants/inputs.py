@@ -98,12 +98,7 @@ class VariantQueryInput:
             f = self.filter
             leaves.append(vf.Filters(f.pass_only, f.missing_is_pass, tuple(f.any_of)))
         leaves += [vf.Info(i.name, i.op, _info_value(i)) for i in self.info]
-        sort = tuple(
-            vf.SortKey(
-                _value(s.field), s.descending, parse_id(s.sample, "sample") if s.sample else None
-            )
-            for s in self.sort
-        ) or (vf.SortKey(),)
+        sort = sort_keys(self.sort)
         return vf.VariantQuery(
             sample_ids=tuple(parse_id(s, "samples") for s in self.samples),
             filter=vf.And(tuple(leaves)) if leaves else None,
@@ -111,6 +106,15 @@ class VariantQueryInput:
             offset=self.offset,
             limit=self.limit,
         )
+
+
+def sort_keys(sort: list[SortInput] | None) -> tuple[vf.SortKey, ...]:
+    return tuple(
+        vf.SortKey(
+            _value(s.field), s.descending, parse_id(s.sample, "sample") if s.sample else None
+        )
+        for s in sort or ()
+    ) or (vf.SortKey(),)
 
 
 def _value(enum_member: object) -> str:

@@ -1,0 +1,175 @@
+"""`regovar analyses`: create, list, show and run analyses with a filter in its JSON form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from regovar.bootstrap import Container
+from regovar.cli.base import container, fail, principal, run
+from regovar.cli.output import print_table
+from regovar.cli.variants import _row, sample_id
+from regovar.domain import variant_filter as vf
+from regovar.domain.analyses import ROLES, AnalysisView, CreateAnalysis, MemberSpec
+from regovar.domain.inheritance import MODES
+
+app = typer.Typer(help="Analyses: a proband or a family, filtered.", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    name: str,
+    project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
+    sample: list[str] = typer.Option(
+        ...,
+        "--sample",
+        "-s",
+        help="Sample name, repeatable; the first is the proband. NAME=ROLE sets the role "
+        f"({', '.join(ROLES)}).",
+    ),
+    family: bool = typer.Option(
+        True, help="Add the samples of the proband's parents and siblings (from the PED)."
+    ),
+    description: str = typer.Option("", help="Free text."),
+    import_id: int | None = typer.Option(
+        None, "--import", help="Import id, when a sample name is in several imports."
+    ),
+) -> None:
+    """Create an analysis; roles, sex and affected status come from the pedigree."""
+
+    async def work(c: Container) -> None:
+        found = await c.projects.find(principal(), project)
+        specs = []
+        for item in sample:
+            sample_name, _, role = item.partition("=")
+            sid = await sample_id(c, found, sample_name, import_id)
+            specs.append(MemberSpec(sid, role or None))
+        view = await c.analyses.create(
+            principal(), CreateAnalysis(found.id, name, tuple(specs), description, family)
+        )
+        typer.echo(f"analysis {view.analysis.id} created: {view.analysis.name}")
+        _members(view, "table")
+
+    run(container(with_broker=False), work)
+
+
+@app.command("list")
+def list_(
+    project: str | None = typer.Option(None, "--project", "-p", help="Project name or id."),
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(100, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """List analyses."""
+
+    async def work(c: Container) -> None:
+        project_id = (await c.projects.find(principal(), project)).id if project else None
+        page = await c.analyses.page(principal(), project_id, offset, limit)
+        rows = [
+            {"id": a.id, "project": a.project_id, "name": a.name, "status": a.status,
+             "updated": a.updated_at.isoformat(timespec="seconds")}
+            for a in page.items
+        ]  # fmt: skip
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+@app.command()
+def show(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """An analysis and its samples."""
+
+    async def work(c: Container) -> None:
+        view = await c.analyses.get(principal(), analysis)
+        a = view.analysis
+        if format == "table":
+            typer.echo(f"analysis {a.id}: {a.name} (project {a.project_id}, {a.status})")
+        _members(view, format)
+
+    run(container(with_broker=False), work)
+
+
+@app.command("run")
+def run_(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    filter_file: Path | None = typer.Option(
+        None, "--filter", help="Filter in its JSON form (docs/analyses.md); '-' reads stdin."
+    ),
+    mode: str | None = typer.Option(
+        None, help=f"Inheritance mode, added to the filter: {', '.join(MODES)}."
+    ),
+    sort: str = typer.Option(
+        "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
+    ),
+    offset: int = typer.Option(0, min=0),
+    limit: int = typer.Option(100, min=0),
+    genes: bool = typer.Option(False, help="Print the count of variants per gene instead."),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """The analysis's variants kept by a filter."""
+
+    async def work(c: Container) -> None:
+        document = _document(filter_file, mode)
+        view = await c.analyses.get(principal(), analysis)
+        key = sort.lstrip("-")
+        proband = next(m.sample_id for m in view.members if m.role == "proband")
+        sort_key = vf.SortKey(key, sort.startswith("-"), proband if key in ("dp", "gq", "vaf")
+                              else None)  # fmt: skip
+        result = await c.analyses.results(
+            principal(), analysis, document, (sort_key,), offset, limit, gene_counts=genes
+        )
+        if genes:
+            print_table([{"gene": g, "variants": n} for g, n in result.genes], format)
+            return
+        names = {m.sample_id: m.sample for m in view.members}
+        rows = [_row(r, names, full=format != "table") for r in result.page.items]
+        if format == "table" and result.mode:
+            typer.echo(f"mode: {result.mode}")
+        if not rows and format == "tsv":
+            typer.echo("\t".join(_row(None, names, full=True)))
+            return
+        print_table(rows, format, total=result.page.total)
+
+    run(container(with_broker=False), work)
+
+
+def _document(path: Path | None, mode: str | None) -> dict[str, Any]:
+    document: dict[str, Any] = {"version": 1, "filter": None}
+    if path is not None:
+        name = "standard input" if str(path) == "-" else str(path)
+        try:
+            text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text()
+            document = json.loads(text)
+        except OSError as exc:
+            raise fail("INVALID_INPUT", f"{name}: cannot read: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise fail("INVALID_INPUT", f"{name}: not UTF-8 text") from exc
+        except RecursionError as exc:
+            raise fail("INVALID_INPUT", f"{name}: nested too deeply") from exc
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            raise fail("INVALID_INPUT", f"{name}, {where}: not JSON: {exc.msg}") from exc
+    if mode:
+        if not isinstance(document, dict):
+            raise fail("INVALID_INPUT", "the filter is a JSON object")
+        current = document.get("filter")
+        conditions = [current] if current else []
+        if isinstance(current, dict) and list(current) == ["all"]:
+            conditions = list(current["all"]) if isinstance(current["all"], list) else [current]
+        document = {**document, "filter": {"all": [*conditions, {"inheritance": mode}]}}
+    return document
+
+
+def _members(view: AnalysisView, format: str) -> None:
+    rows = [
+        {"sample_id": m.sample_id, "sample": m.sample, "role": m.role, "sex": m.sex,
+         "affected": m.affected}
+        for m in view.members
+    ]  # fmt: skip
+    print_table(rows, format)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from regovar.domain.analyses import AnalysisResults, AnalysisView
+from regovar.graphql.variants.types import VariantRecord
+
+
+@strawberry.type(description="A sample of an analysis, with what the inheritance modes use.")
+class AnalysisMember:
+    sample_id: strawberry.ID
+    sample: str
+    role: str = strawberry.field(description="proband, mother, father, sibling or other")
+    sex: str = strawberry.field(description="unknown, male or female")
+    affected: str = strawberry.field(description="unknown, unaffected or affected")
+
+
+@strawberry.type
+class Analysis:
+    id: strawberry.ID
+    project_id: strawberry.ID
+    name: str
+    description: str
+    status: str
+    created_by: strawberry.ID | None
+    updated_by: strawberry.ID | None
+    created_at: datetime
+    updated_at: datetime
+    members: list[AnalysisMember]
+
+    @classmethod
+    def from_view(cls, view: AnalysisView) -> Analysis:
+        a = view.analysis
+        return cls(
+            id=strawberry.ID(str(a.id)),
+            project_id=strawberry.ID(str(a.project_id)),
+            name=a.name,
+            description=a.description,
+            status=a.status,
+            created_by=strawberry.ID(str(a.created_by)) if a.created_by else None,
+            updated_by=strawberry.ID(str(a.updated_by)) if a.updated_by else None,
+            created_at=a.created_at,
+            updated_at=a.updated_at,
+            members=[
+                AnalysisMember(
+                    sample_id=strawberry.ID(str(m.sample_id)),
+                    sample=m.sample,
+                    role=m.role,
+                    sex=m.sex,
+                    affected=m.affected,
+                )
+                for m in view.members
+            ],
+        )
+
+
+@strawberry.type
+class GeneCount:
+    gene: str
+    variants: int
+
+
+@strawberry.type(description="A page of an analysis's variants kept by a filter.")
+class AnalysisResult:
+    analysis_id: strawberry.ID
+    mode: str | None = strawberry.field(
+        description="The inheritance mode used; for compound heterozygous, with the evidence "
+        "available (compound_heterozygous:trio, :duo or :singleton)."
+    )
+    total: int
+    offset: int
+    limit: int
+    items: list[VariantRecord]
+    genes: list[GeneCount] = strawberry.field(description="Variants per gene, most first")
+
+    @classmethod
+    def from_results(cls, r: AnalysisResults) -> AnalysisResult:
+        return cls(
+            analysis_id=strawberry.ID(str(r.analysis_id)),
+            mode=r.mode,
+            total=r.page.total,
+            offset=r.page.offset,
+            limit=r.page.limit,
+            items=[VariantRecord.from_row(row) for row in r.page.items],
+            genes=[GeneCount(gene=g, variants=n) for g, n in r.genes],
+        )

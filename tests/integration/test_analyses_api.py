@@ -1,0 +1,146 @@
+"""Analyses through GraphQL over HTTP and through the CLI, on the real GIAB trio."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import httpx
+import pytest
+
+from regovar.domain.analyses import CreateAnalysis, MemberSpec
+from regovar.domain.principal import SYSTEM
+from regovar.graphql.app import create_app
+from tests.helpers import DEMO_PED, DEMO_VCF, bearer, import_file, new_project, samples_of
+
+REGOVAR = [sys.executable, "-c", "from regovar.cli import main; main()"]
+
+CREATE = """mutation($input: CreateAnalysisInput!) {
+  createAnalysis(input: $input) { id name members { sample role sex affected } }
+}"""
+RESULTS = """query($a: ID!, $f: JSON!) {
+  analysisResults(analysisId: $a, filter: $f, limit: 5) {
+    mode total items { chrom pos genes calls { sampleId zygosity } } genes { gene variants }
+  }
+}"""
+COMPOUND = {
+    "version": 1,
+    "filter": {"all": [{"impact": "MODERATE"}, {"inheritance": "compound_heterozygous"}]},
+}
+
+
+@pytest.fixture(scope="module")
+async def trio(container):
+    project = await new_project(container, "analyses")
+    job = await import_file(container, DEMO_VCF, ped=DEMO_PED, project=project)
+    return project, job, await samples_of(container, job)
+
+
+@pytest.fixture
+async def client(container, trio):
+    """The project owner's client (the project was made by the server: an admin signs in)."""
+    from tests.helpers import signed_in
+
+    _, token = await signed_in(container, "analyst", admin=True)
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=bearer(token)
+    ) as http:
+        yield http
+
+
+async def gql(client, query: str, **variables):
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_create_and_run_over_graphql(client, container, trio):
+    project, _, samples = trio
+    created = await gql(client, CREATE, input={
+        "projectId": str(project.id), "name": f"trio-{uuid.uuid4().hex[:6]}",
+        "samples": [{"sampleId": str(samples["HG002"].id)}],
+    })  # fmt: skip
+    analysis = created["data"]["createAnalysis"]
+    assert [(m["sample"], m["role"]) for m in analysis["members"]] == [
+        ("HG002", "proband"), ("HG004", "mother"), ("HG003", "father"),
+    ]  # fmt: skip
+    body = await gql(client, RESULTS, a=analysis["id"], f=COMPOUND)
+    result = body["data"]["analysisResults"]
+    assert result["mode"] == "compound_heterozygous:trio"
+    direct = await container.analyses.results(
+        SYSTEM, int(analysis["id"]), COMPOUND, limit=5, gene_counts=True
+    )
+    assert result["total"] == direct.page.total > 0
+    assert [(i["chrom"], i["pos"]) for i in result["items"]] == [
+        (r.chrom, r.pos) for r in direct.page.items
+    ]
+    assert result["genes"][0] == {"gene": direct.genes[0][0], "variants": direct.genes[0][1]}
+    # every listed variant: the proband het, with one parent het and the other hom-ref
+    for item in result["items"]:
+        zyg = {c["sampleId"]: c["zygosity"] for c in item["calls"]}
+        assert zyg[str(samples["HG002"].id)] in ("HET", "HET_ALT")
+        parents = sorted(zyg[str(samples[n].id)] for n in ("HG003", "HG004"))
+        assert parents[0] in ("HET", "HET_ALT") and parents[1] in ("HOM_REF", "OTHER_ALT")
+
+
+async def test_filter_errors_name_the_place(client, trio, container):
+    project, _, samples = trio
+    view = await container.analyses.create(
+        SYSTEM, CreateAnalysis(project.id, f"e-{uuid.uuid4().hex[:6]}",
+                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+    )
+    cases = [
+        ({"version": 2}, "filter.version", "not supported"),
+        ({"version": 1, "filter": {"all": [{"genotype": {"sample": "sister", "is": ["het"]}}]}},
+         "filter.all[0].genotype.sample", "not a sample of the analysis"),
+        ({"version": 1, "filter": {"any": [{"inheritance": "de_novo"}]}},
+         "filter.any[0].inheritance", "top level"),
+        ({"version": 1, "filter": {"all": [{"qual": {"op": "ge", "value": "high"}}]}},
+         "filter.all[0].qual.value", "expected a number"),
+        ({"version": 1, "filter": {"impact": "SEVERE"}}, "filter.impact", "expected one of"),
+        ({"version": 1, "filter": {"inheritance": "recessive"}}, "filter.inheritance",
+         "unknown mode"),
+        ({"version": 1, "filter": {"genes": ["BRCA2"], "impact": "HIGH"}}, "filter",
+         "exactly one key"),
+    ]  # fmt: skip
+    for document, path, words in cases:
+        body = await gql(client, RESULTS, a=str(view.analysis.id), f=document)
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "INVALID_INPUT", (document, body)
+        assert error["message"].startswith(path + ":") and words in error["message"], error
+
+
+def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, trio):
+    project, _, _ = trio
+    env = {**os.environ, "REGOVAR_DATABASE_URL": database_url, "REGOVAR_DATA_DIR": str(tmp_path)}
+
+    def regovar(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*REGOVAR, *args], env=env, capture_output=True, text=True,
+                              check=False, timeout=120)  # fmt: skip
+
+    name = f"cli-{uuid.uuid4().hex[:6]}"
+    created = regovar("analyses", "create", name, "--project", str(project.id), "-s", "HG002")
+    assert created.returncode == 0, created.stderr
+    analysis_id = created.stdout.split()[1]
+    assert "mother" in created.stdout and "HG004" in created.stdout
+    filter_file = tmp_path / "f.json"
+    filter_file.write_text(json.dumps(COMPOUND))
+    ran = regovar("analyses", "run", analysis_id, "--filter", str(filter_file), "--format", "json")
+    assert ran.returncode == 0, ran.stderr
+    listed = json.loads(ran.stdout)
+    assert listed["total"] > 0 and all(r["genes"] for r in listed["items"])
+    de_novo = regovar("analyses", "run", analysis_id, "--mode", "de_novo", "--format", "tsv")
+    lines = de_novo.stdout.splitlines()
+    assert lines[0].startswith("chrom\tpos") and len(lines) > 1
+    genes = regovar("analyses", "run", analysis_id, "--filter", str(filter_file), "--genes",
+                    "--format", "tsv")  # fmt: skip
+    assert genes.stdout.splitlines()[0] == "gene\tvariants"
+    filter_file.write_text('{"version": 1,\n "filter": {"genes": ["BRCA2",]}}')
+    bad = regovar("analyses", "run", analysis_id, "--filter", str(filter_file))
+    assert bad.returncode != 0 and bad.stdout == ""
+    assert f"{filter_file}, line 2 column" in bad.stderr and "not JSON" in bad.stderr
+    assert "Traceback" not in bad.stderr
