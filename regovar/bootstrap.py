@@ -17,6 +17,8 @@ from regovar.config import Settings
 from regovar.db import make_engine
 from regovar.domain.analyses import AnalysisManager
 from regovar.domain.audit import AuditManager
+from regovar.domain.exports import ExportManager
+from regovar.domain.filters import FilterManager
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
 from regovar.domain.members import MemberManager
@@ -35,6 +37,8 @@ class Container:
     imports: ImportManager
     variants: VariantManager
     analyses: AnalysisManager
+    filters: FilterManager
+    exports: ExportManager
     users: UserManager
     members: MemberManager
     audit: AuditManager
@@ -98,6 +102,8 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         ),
         variants=variants,
         analyses=AnalysisManager(uow, settings.max_page_size),
+        filters=FilterManager(uow),
+        exports=ExportManager(uow),
         users=UserManager(
             uow,
             AuthPolicy(

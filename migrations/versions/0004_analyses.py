@@ -1,4 +1,4 @@
-"""Analyses: a named set of a project's samples with their family roles.
+"""Analyses (a named set of a project's samples with their family roles) and saved filters.
 
 Revision ID: 0004
 Revises: 0003
@@ -41,7 +41,31 @@ CREATE TABLE analysis_samples (
 CREATE INDEX ix_analysis_samples_sample ON analysis_samples(sample_id);
 -- one proband, one mother, one father at most per analysis
 CREATE UNIQUE INDEX uq_analysis_samples_role ON analysis_samples(analysis_id, role)
-    WHERE role IN ('proband', 'mother', 'father')
+    WHERE role IN ('proband', 'mother', 'father');
+-- a saved filter belongs to an analysis, or (analysis_id NULL) is a preset of its project
+CREATE TABLE saved_filters (
+    id serial PRIMARY KEY,
+    project_id integer NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    analysis_id integer REFERENCES analyses(id) ON DELETE CASCADE,
+    name varchar(200) NOT NULL,
+    description text NOT NULL DEFAULT '',
+    created_by integer REFERENCES users(id) ON DELETE SET NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX uq_saved_filters_analysis_name ON saved_filters(analysis_id, name)
+    WHERE analysis_id IS NOT NULL;
+CREATE UNIQUE INDEX uq_saved_filters_preset_name ON saved_filters(project_id, name)
+    WHERE analysis_id IS NULL;
+-- versions are never changed: saving a changed filter adds one
+CREATE TABLE filter_versions (
+    filter_id integer NOT NULL REFERENCES saved_filters(id) ON DELETE CASCADE,
+    version integer NOT NULL CHECK (version > 0),
+    document jsonb NOT NULL,
+    variant_count bigint,
+    created_by integer REFERENCES users(id) ON DELETE SET NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (filter_id, version)
+)
 """
 
 
@@ -52,4 +76,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS analysis_samples, analyses CASCADE")
+    op.execute(
+        "DROP TABLE IF EXISTS filter_versions, saved_filters, analysis_samples, analyses CASCADE"
+    )

@@ -14,6 +14,7 @@ from regovar.cli.output import print_table
 from regovar.cli.variants import _row, sample_id
 from regovar.domain import variant_filter as vf
 from regovar.domain.analyses import ROLES, AnalysisView, CreateAnalysis, MemberSpec
+from regovar.domain.filters import SaveFilter
 from regovar.domain.inheritance import MODES
 
 app = typer.Typer(help="Analyses: a proband or a family, filtered.", no_args_is_help=True)
@@ -104,6 +105,9 @@ def run_(
     mode: str | None = typer.Option(
         None, help=f"Inheritance mode, added to the filter: {', '.join(MODES)}."
     ),
+    saved_filter: str | None = typer.Option(
+        None, "--saved", help="A saved filter: ID (its latest version) or ID@VERSION."
+    ),
     sort: str = typer.Option(
         "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
     ),
@@ -115,15 +119,17 @@ def run_(
     """The analysis's variants kept by a filter."""
 
     async def work(c: Container) -> None:
-        document = _document(filter_file, mode)
+        document: dict[str, Any] | None = _document(filter_file, mode)
         view = await c.analyses.get(principal(), analysis)
         key = sort.lstrip("-")
         proband = next(m.sample_id for m in view.members if m.role == "proband")
         sort_key = vf.SortKey(key, sort.startswith("-"), proband if key in ("dp", "gq", "vaf")
                               else None)  # fmt: skip
+        document, saved = _chosen(document, filter_file, mode, saved_filter)
         result = await c.analyses.results(
-            principal(), analysis, document, (sort_key,), offset, limit, gene_counts=genes
-        )
+            principal(), analysis, document, saved=saved, sort=(sort_key,), offset=offset,
+            limit=limit, gene_counts=genes,
+        )  # fmt: skip
         if genes:
             print_table([{"gene": g, "variants": n} for g, n in result.genes], format)
             return
@@ -131,10 +137,100 @@ def run_(
         rows = [_row(r, names, full=format != "table") for r in result.page.items]
         if format == "table" and result.mode:
             typer.echo(f"mode: {result.mode}")
+        if format == "table" and result.filter_id:
+            typer.echo(f"filter {result.filter_id} version {result.filter_version}")
         if not rows and format == "tsv":
             typer.echo("\t".join(_row(None, names, full=True)))
             return
         print_table(rows, format, total=result.page.total)
+
+    run(container(with_broker=False), work)
+
+
+@app.command("export")
+def export(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write."),
+    format: str = typer.Option("xlsx", help="xlsx, tsv or vcf"),
+    filter_file: Path | None = typer.Option(
+        None, "--filter", help="Filter in its JSON form; '-' reads stdin."
+    ),
+    mode: str | None = typer.Option(None, help="Inheritance mode, added to the filter."),
+    saved_filter: str | None = typer.Option(
+        None, "--saved", help="A saved filter: ID (its latest version) or ID@VERSION."
+    ),
+) -> None:
+    """Export the analysis's variants kept by a filter, with a header saying how."""
+
+    async def work(c: Container) -> None:
+        document, saved = _chosen(_document(filter_file, mode), filter_file, mode, saved_filter)
+        made = await c.exports.export(principal(), analysis, format, document, saved=saved)
+        try:
+            out.write_bytes(made.data)
+        except OSError as exc:
+            raise fail("INVALID_INPUT", f"{out}: cannot write: {exc.strerror or exc}") from exc
+        typer.echo(f"{made.rows:,} variants written to {out} ({format})")
+
+    run(container(with_broker=False), work)
+
+
+def _chosen(
+    document: dict[str, Any] | None,
+    filter_file: Path | None,
+    mode: str | None,
+    saved_filter: str | None,
+) -> tuple[dict[str, Any] | None, tuple[int, int | None] | None]:
+    """The filter document, or the saved filter that --saved ID[@VERSION] names."""
+    if saved_filter is None:
+        return document, None
+    if filter_file is not None or mode is not None:
+        raise fail("INVALID_INPUT", "--saved replaces --filter and --mode")
+    number, _, version = saved_filter.partition("@")
+    if not number.isdigit() or (version and not version.isdigit()):
+        raise fail("INVALID_INPUT", "--saved ID or ID@VERSION, e.g. 4 or 4@2")
+    return None, (int(number), int(version) if version else None)
+
+
+@app.command("save-filter")
+def save_filter(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    name: str = typer.Argument(..., help="The filter's name; saving again adds a version."),
+    filter_file: Path = typer.Option(..., "--filter", help="Filter in its JSON form; '-': stdin."),
+    preset: bool = typer.Option(False, help="A preset of the project, for all its analyses."),
+    description: str = typer.Option("", help="Free text."),
+) -> None:
+    """Save a filter (or a new version of it) for an analysis, or as a project preset."""
+
+    async def work(c: Container) -> None:
+        view = await c.filters.save(
+            principal(),
+            SaveFilter(analysis, name, _document(filter_file, None), description, preset),
+        )
+        f, v = view.filter, view.version
+        kept = f", keeps {v.variant_count:,} variants" if v.variant_count is not None else ""
+        state = "saved" if view.created else "unchanged"
+        typer.echo(f"filter {f.id} {f.name!r} version {v.version} {state}{kept}")
+
+    run(container(with_broker=False), work)
+
+
+@app.command("filters")
+def filters(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """The analysis's saved filters and its project's presets, at their latest version."""
+
+    async def work(c: Container) -> None:
+        views = await c.filters.of_analysis(principal(), analysis)
+        rows = [
+            {"id": v.filter.id, "name": v.filter.name,
+             "kind": "preset" if v.filter.analysis_id is None else "analysis",
+             "version": v.version.version, "variants": v.version.variant_count,
+             "saved": v.version.created_at.isoformat(timespec="seconds")}
+            for v in views
+        ]  # fmt: skip
+        print_table(rows, format)
 
     run(container(with_broker=False), work)
 

@@ -18,7 +18,7 @@ from regovar.domain.common import Page, check_page
 from regovar.domain.errors import Conflict, InvalidInput, NotFound
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, check_query, run_query
-from regovar.models import Analysis, AnalysisSample, Sample, Subject
+from regovar.models import Analysis, AnalysisSample, FilterVersion, Sample, Subject
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.variant_query import Placement
 
@@ -69,6 +69,59 @@ class AnalysisResults:
     mode: str | None  # the inheritance mode and, for compound het, its evidence (":trio")
     page: Page[VariantRow]
     genes: list[tuple[str, int]] = field(default_factory=list)  # variants per gene
+    filter_id: int | None = None  # the saved filter and version that produced the result
+    filter_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An analysis ready to be queried: its family and where its samples' values are."""
+
+    analysis: Analysis
+    family: inheritance.Family
+    sample_ids: tuple[int, ...]
+    placements: dict[int, Placement]
+
+
+async def readable_analysis(uow: UnitOfWork, principal: Principal, analysis_id: int) -> Analysis:
+    """An analysis of a project the principal may read (others do not exist for them)."""
+    require_user(principal)
+    analysis = await uow.analyses.get(analysis_id)
+    if analysis is None or not await readable(uow, principal, {analysis.id: analysis}):
+        raise NotFound(f"analysis {analysis_id} not found", id=analysis_id)
+    return analysis
+
+
+async def prepare(uow: UnitOfWork, principal: Principal, analysis_id: int) -> Prepared:
+    analysis = await readable_analysis(uow, principal, analysis_id)
+    pairs = await uow.analyses.member_samples(analysis.id)
+    assembly = await _assembly(uow, [s for _, s in pairs])
+    members = tuple(inheritance.Member(m.sample_id, m.role, m.sex, m.affected) for m, _ in pairs)
+    return Prepared(
+        analysis,
+        inheritance.Family(members, assembly),
+        tuple(m.sample_id for m, _ in pairs),
+        {s.id: Placement(s.import_id, s.column) for _, s in pairs},
+    )
+
+
+async def saved_version(
+    uow: UnitOfWork, analysis: Analysis, filter_id: int, version: int | None
+) -> FilterVersion:
+    """A version of a filter of this analysis or a preset of its project."""
+    saved = await uow.filters.get(filter_id)
+    if saved is None or saved.project_id != analysis.project_id or saved.analysis_id not in (
+        None, analysis.id
+    ):  # fmt: skip
+        raise NotFound(f"filter {filter_id} not found for this analysis", id=filter_id)
+    found = (
+        await uow.filters.latest(filter_id)
+        if version is None
+        else await uow.filters.version(filter_id, version)
+    )
+    if found is None:
+        raise NotFound(f"filter {filter_id} has no version {version}", id=filter_id)
+    return found
 
 
 class AnalysisManager:
@@ -139,45 +192,40 @@ class AnalysisManager:
         self,
         principal: Principal,
         analysis_id: int,
-        document: Any,
+        document: Any = None,
+        *,
+        saved: tuple[int, int | None] | None = None,
         sort: tuple[vf.SortKey, ...] = (vf.SortKey(),),
         offset: int = 0,
         limit: int = 100,
         gene_counts: bool = False,
     ) -> AnalysisResults:
-        """The analysis's variants kept by a filter in its JSON form (see filter_json)."""
+        """The analysis's variants kept by a filter: a document in the JSON form (see
+        filter_json), or ``saved`` = (filter id, version or None for the latest)."""
         require_user(principal)
+        if (document is None) == (saved is None):
+            raise InvalidInput("give a filter document or a saved filter, not both", field="filter")
         async with self.uow() as uow:
-            analysis = await self._readable(uow, principal, analysis_id)
-            pairs = await uow.analyses.member_samples(analysis.id)
-            assembly = await _assembly(uow, [s for _, s in pairs])
-            family = inheritance.Family(
-                tuple(inheritance.Member(m.sample_id, m.role, m.sex, m.affected)
-                      for m, _ in pairs),
-                assembly,
-            )  # fmt: skip
-            tree, mode = filter_json.parse(document, family)
-            query = vf.VariantQuery(
-                sample_ids=tuple(m.sample_id for m, _ in pairs),
-                filter=tree,
-                sort=sort,
-                offset=offset,
-                limit=limit,
-            )
+            prepared = await prepare(uow, principal, analysis_id)
+            used = None
+            if saved is not None:
+                used = await saved_version(uow, prepared.analysis, *saved)
+                document = used.document
+            tree, mode = filter_json.parse(document, prepared.family)
+            query = vf.VariantQuery(prepared.sample_ids, tree, sort, offset, limit)
             check_query(query, self.max_page_size)
-            placements = {s.id: Placement(s.import_id, s.column) for _, s in pairs}
             page, genes = await run_query(
-                uow, query, placements, genes=GENE_COUNTS if gene_counts else 0
+                uow, query, prepared.placements, genes=GENE_COUNTS if gene_counts else 0
             )
-        label = inheritance.mode_label(mode, family) if mode else None
-        return AnalysisResults(analysis.id, label, page, genes)
+        label = inheritance.mode_label(mode, prepared.family) if mode else None
+        return AnalysisResults(
+            prepared.analysis.id, label, page, genes,
+            filter_id=used.filter_id if used else None,
+            filter_version=used.version if used else None,
+        )  # fmt: skip
 
     async def _readable(self, uow: UnitOfWork, principal: Principal, analysis_id: int) -> Analysis:
-        require_user(principal)
-        analysis = await uow.analyses.get(analysis_id)
-        if analysis is None or not await readable(uow, principal, {analysis.id: analysis}):
-            raise NotFound(f"analysis {analysis_id} not found", id=analysis_id)
-        return analysis
+        return await readable_analysis(uow, principal, analysis_id)
 
     async def _view(self, uow: UnitOfWork, analysis: Analysis) -> AnalysisView:
         pairs = await uow.analyses.member_samples(analysis.id)

@@ -260,3 +260,31 @@ class AnalysisSample(Base):
     role: Mapped[str] = mapped_column(String(10))  # proband, mother, father, sibling, other
     sex: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     affected: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+
+class SavedFilter(Base):
+    """A named filter of an analysis, or (``analysis_id`` None) a preset of its project."""
+
+    __tablename__ = "saved_filters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    analysis_id: Mapped[int | None] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+
+
+class FilterVersion(Base):
+    """One version of a saved filter, never changed; ``variant_count``: what it kept in its
+    analysis when saved (None for presets)."""
+
+    __tablename__ = "filter_versions"
+    filter_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_filters.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    variant_count: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from regovar.models import Analysis, AnalysisSample, Sample
+from regovar.models import Analysis, AnalysisSample, FilterVersion, Sample, SavedFilter
 
 
 class AnalysisRepository:
@@ -62,3 +62,76 @@ class AnalysisRepository:
         analysis.updated_by = user_id
         analysis.updated_at = datetime.now(UTC)
         await self.session.flush()
+
+
+class FilterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_name(
+        self, project_id: int, analysis_id: int | None, name: str
+    ) -> SavedFilter | None:
+        return await self.session.scalar(
+            select(SavedFilter).where(
+                SavedFilter.project_id == project_id,
+                SavedFilter.analysis_id.is_(None)
+                if analysis_id is None
+                else SavedFilter.analysis_id == analysis_id,
+                SavedFilter.name == name,
+            )
+        )
+
+    async def get(self, filter_id: int) -> SavedFilter | None:
+        return await self.session.get(SavedFilter, filter_id)
+
+    async def add(self, saved: SavedFilter) -> SavedFilter:
+        self.session.add(saved)
+        await self.session.flush()
+        return saved
+
+    async def lock(self, filter_id: int) -> None:
+        """Serialises the saving of versions of one filter (two editors at once)."""
+        await self.session.execute(
+            select(SavedFilter.id).where(SavedFilter.id == filter_id).with_for_update()
+        )
+
+    async def latest(self, filter_id: int) -> FilterVersion | None:
+        return await self.session.scalar(
+            select(FilterVersion)
+            .where(FilterVersion.filter_id == filter_id)
+            .order_by(FilterVersion.version.desc())
+            .limit(1)
+        )
+
+    async def version(self, filter_id: int, version: int) -> FilterVersion | None:
+        return await self.session.get(FilterVersion, (filter_id, version))
+
+    async def add_version(self, version: FilterVersion) -> FilterVersion:
+        self.session.add(version)
+        await self.session.flush()
+        return version
+
+    async def of_analysis(
+        self, project_id: int, analysis_id: int
+    ) -> list[tuple[SavedFilter, FilterVersion]]:
+        """The analysis's filters and its project's presets, each with its latest version."""
+        latest = (
+            select(FilterVersion.filter_id, func.max(FilterVersion.version).label("v"))
+            .group_by(FilterVersion.filter_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(SavedFilter, FilterVersion)
+            .join(latest, latest.c.filter_id == SavedFilter.id)
+            .join(
+                FilterVersion,
+                (FilterVersion.filter_id == SavedFilter.id)
+                & (FilterVersion.version == latest.c.v),
+            )
+            .where(
+                SavedFilter.project_id == project_id,
+                or_(SavedFilter.analysis_id == analysis_id, SavedFilter.analysis_id.is_(None)),
+            )
+            .order_by(SavedFilter.analysis_id.is_(None), SavedFilter.name)
+        )
+        return [(f, v) for f, v in rows.all()]

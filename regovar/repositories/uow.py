@@ -11,7 +11,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from regovar.repositories.analyses import AnalysisRepository
+from regovar.repositories.analyses import AnalysisRepository, FilterRepository
 from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
@@ -51,6 +51,7 @@ class UnitOfWork:
         self.sign_in_failures = SignInFailureRepository(s)
         self.audit = AuditRepository(s)
         self.analyses = AnalysisRepository(s)
+        self.filters = FilterRepository(s)
         return self
 
     async def __aexit__(

@@ -144,3 +144,57 @@ def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, t
     assert bad.returncode != 0 and bad.stdout == ""
     assert f"{filter_file}, line 2 column" in bad.stderr and "not JSON" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+SAVE = """mutation($a: ID!, $n: String!, $f: JSON!, $preset: Boolean!) {
+  saveFilter(analysisId: $a, name: $n, filter: $f, preset: $preset) {
+    id name version preset variantCount created document
+  }
+}"""
+BY_SAVED = """query($a: ID!, $s: SavedFilterInput!) {
+  analysisResults(analysisId: $a, savedFilter: $s, limit: 1) { total filterId filterVersion }
+}"""
+
+
+async def test_saved_filters_are_versioned_and_results_name_their_version(client, trio, container):
+    project, _, samples = trio
+    one = await container.analyses.create(
+        SYSTEM, CreateAnalysis(project.id, f"s-{uuid.uuid4().hex[:6]}",
+                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+    )
+    a = str(one.analysis.id)
+    de_novo = {"version": 1, "filter": {"inheritance": "de_novo"}}
+    stricter = {"version": 1, "filter": {"all": [
+        {"inheritance": "de_novo"}, {"qual": {"op": "ge", "value": 100}}]}}  # fmt: skip
+    first = (await gql(client, SAVE, a=a, n="dn", f=de_novo, preset=False))["data"]["saveFilter"]
+    plain = await container.analyses.results(SYSTEM, one.analysis.id, de_novo, limit=0)
+    assert (first["version"], first["created"], first["preset"]) == (1, True, False)
+    assert first["variantCount"] == plain.page.total > 0
+    same = (await gql(client, SAVE, a=a, n="dn", f=de_novo, preset=False))["data"]["saveFilter"]
+    assert (same["id"], same["version"], same["created"]) == (first["id"], 1, False)
+    second = (await gql(client, SAVE, a=a, n="dn", f=stricter, preset=False))["data"]["saveFilter"]
+    assert (second["id"], second["version"]) == (first["id"], 2)
+    assert second["variantCount"] < first["variantCount"]
+
+    latest = (await gql(client, BY_SAVED, a=a, s={"id": first["id"]}))["data"]["analysisResults"]
+    assert latest == {"total": second["variantCount"], "filterId": first["id"], "filterVersion": 2}
+    old = await gql(client, BY_SAVED, a=a, s={"id": first["id"], "version": 1})
+    assert old["data"]["analysisResults"]["total"] == first["variantCount"]
+    missing = await gql(client, BY_SAVED, a=a, s={"id": first["id"], "version": 9})
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+    # a preset is offered to the project's other analyses; an analysis filter is not
+    preset = (await gql(client, SAVE, a=a, n="rare", f=stricter, preset=True))["data"]
+    assert preset["saveFilter"]["preset"] and preset["saveFilter"]["variantCount"] is None
+    other = await container.analyses.create(
+        SYSTEM, CreateAnalysis(project.id, f"o-{uuid.uuid4().hex[:6]}",
+                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+    )
+    listed = await container.filters.of_analysis(SYSTEM, other.analysis.id)
+    assert [(v.filter.name, v.filter.analysis_id) for v in listed] == [("rare", None)]
+    foreign = await gql(client, BY_SAVED, a=str(other.analysis.id), s={"id": first["id"]})
+    assert foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    bad = await gql(client, SAVE, a=a, n="bad", f={"version": 1, "filter": {"impact": "X"}},
+                    preset=False)  # fmt: skip
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert bad["errors"][0]["message"].startswith("filter.impact:")

@@ -190,6 +190,9 @@ CROSS_PROJECT = {
     "analysisResults": 'analysisId: "{analysis}", filter: {{version: 1}}',
     "createAnalysis": 'input: {{projectId: "{project}", name: "x", samples: [{{sampleId: '
     '"{first_sample}"}}]}}',
+    "analysisFilters": 'analysisId: "{analysis}"',
+    "analysisExport": 'analysisId: "{analysis}", format: "tsv", filter: {{version: 1}}',
+    "saveFilter": 'analysisId: "{analysis}", name: "x", filter: {{version: 1}}',
 }
 ALLOWED = {"me", "mySessions", "projects", "createProject", "changePassword"}
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 import strawberry
 
 from regovar.domain.analyses import CreateAnalysis, MemberSpec
-from regovar.graphql.analyses.types import Analysis
-from regovar.graphql.scalars import parse_id
+from regovar.domain.filters import SaveFilter
+from regovar.graphql.analyses.types import Analysis, SavedFilter
+from regovar.graphql.scalars import JSON, parse_id
 
 
 @strawberry.input(description="A sample of a new analysis; what is left out comes from the PED.")
@@ -47,3 +48,23 @@ class AnalysisMutations:
             ),
         )
         return Analysis.from_view(view)
+
+    @strawberry.mutation(
+        description="Save a filter for an analysis (or as a preset of its project); saving a "
+        "changed document under the same name adds a version."
+    )
+    async def save_filter(
+        self,
+        info: strawberry.Info,
+        analysis_id: strawberry.ID,
+        name: str,
+        filter: JSON,  # type: ignore[valid-type]
+        preset: bool = False,
+        description: str = "",
+    ) -> SavedFilter:
+        ctx = info.context
+        view = await ctx.container.filters.save(
+            ctx.principal,
+            SaveFilter(parse_id(analysis_id, "analysisId"), name, filter, description, preset),
+        )
+        return SavedFilter.from_view(view)

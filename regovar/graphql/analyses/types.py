@@ -5,6 +5,8 @@ from datetime import datetime
 import strawberry
 
 from regovar.domain.analyses import AnalysisResults, AnalysisView
+from regovar.domain.filters import FilterView
+from regovar.graphql.scalars import JSON
 from regovar.graphql.variants.types import VariantRecord
 
 
@@ -74,6 +76,10 @@ class AnalysisResult:
     limit: int
     items: list[VariantRecord]
     genes: list[GeneCount] = strawberry.field(description="Variants per gene, most first")
+    filter_id: strawberry.ID | None = strawberry.field(
+        description="The saved filter that produced the result (with filterVersion)"
+    )
+    filter_version: int | None
 
     @classmethod
     def from_results(cls, r: AnalysisResults) -> AnalysisResult:
@@ -85,4 +91,45 @@ class AnalysisResult:
             limit=r.page.limit,
             items=[VariantRecord.from_row(row) for row in r.page.items],
             genes=[GeneCount(gene=g, variants=n) for g, n in r.genes],
+            filter_id=strawberry.ID(str(r.filter_id)) if r.filter_id else None,
+            filter_version=r.filter_version,
         )
+
+
+@strawberry.type(description="A saved filter at one of its versions.")
+class SavedFilter:
+    id: strawberry.ID
+    name: str
+    description: str
+    preset: bool = strawberry.field(description="A preset of the project, for all its analyses")
+    version: int
+    document: JSON  # type: ignore[valid-type]
+    variant_count: int | None = strawberry.field(
+        description="Variants it kept in its analysis when this version was saved"
+    )
+    created: bool = strawberry.field(
+        description="saveFilter: false when the document was that of the latest version"
+    )
+    saved_at: datetime
+
+    @classmethod
+    def from_view(cls, v: FilterView) -> SavedFilter:
+        return cls(
+            id=strawberry.ID(str(v.filter.id)),
+            name=v.filter.name,
+            description=v.filter.description,
+            preset=v.filter.analysis_id is None,
+            version=v.version.version,
+            document=v.version.document,
+            variant_count=v.version.variant_count,
+            created=v.created,
+            saved_at=v.version.created_at,
+        )
+
+
+@strawberry.type(description="An export file, its bytes in base64.")
+class ExportFile:
+    filename: str
+    content_type: str
+    variants: int
+    base64: str

@@ -1,0 +1,172 @@
+"""Export files of analysis results: TSV, XLSX and VCF, each with a header saying what they are.
+
+The writers take plain values: ``meta`` (ordered key/value pairs: analysis, filter and version,
+samples, software version, date), the column names and rows of values for TSV and XLSX, and
+variant rows for VCF.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# TSV: a tab or line break inside a value would make a false column or row.
+_TSV = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# XLSX: a cell starting with one of these is read as a formula by spreadsheet programs.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_VCF_INFO_KEY = re.compile(r"^[A-Za-z_][0-9A-Za-z_.]*$")
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ",".join(text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def tsv(
+    meta: Sequence[tuple[str, str]], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> bytes:
+    out = io.StringIO()
+    for key, value in meta:
+        out.write(f"## {key}: {text(value).translate(_TSV)}\n")
+    out.write("\t".join(columns) + "\n")
+    for row in rows:
+        out.write("\t".join(text(v).translate(_TSV) for v in row) + "\n")
+    return out.getvalue().encode()
+
+
+def xlsx(
+    meta: Sequence[tuple[str, str]], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> bytes:
+    """A workbook with the variants on the first sheet and what they are on the second."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    variants = book.create_sheet("variants")
+    variants.append(list(columns))
+    for row in rows:
+        variants.append([_cell(v) for v in row])
+    about = book.create_sheet("about")
+    for key, value in meta:
+        about.append([key, _cell(text(value))])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return value if not (isinstance(value, float) and not math.isfinite(value)) else None
+    value = _XML_ILLEGAL.sub("\ufffd", text(value))
+    # Values come from files and users: never let one be taken as a formula.
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+@dataclass(frozen=True)
+class VcfSample:
+    name: str
+    gt: str | None
+    dp: int | None
+    gq: int | None
+    ad_ref: int | None
+    ad_alt: int | None
+
+
+@dataclass(frozen=True)
+class VcfRecord:
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    qual: float | None
+    filters: list[str] | None
+    info: dict[str, Any] | None
+    genes: list[str] | None
+    consequence: str | None
+    impact: str | None
+    samples: list[VcfSample]
+
+
+def vcf(
+    meta: Sequence[tuple[str, str]],
+    assembly: str,
+    contigs: Sequence[str],
+    sample_names: Sequence[str],
+    records: Iterable[VcfRecord],
+) -> bytes:
+    """VCF 4.2, one record per variant (split and normalised as stored), the file's INFO plus
+    REGOVAR_GENES, REGOVAR_CONSEQUENCE and REGOVAR_IMPACT, and GT:DP:GQ:AD per sample."""
+    out = io.StringIO()
+    out.write("##fileformat=VCFv4.2\n")
+    out.write(f"##reference={assembly}\n")
+    for key, value in meta:
+        out.write(f"##regovar_{key.lower().replace(' ', '_')}={_meta_value(text(value))}\n")
+    for contig in contigs:
+        out.write(f"##contig=<ID={contig}>\n")
+    out.write('##INFO=<ID=REGOVAR_GENES,Number=.,Type=String,Description="Genes (Regovar)">\n')
+    out.write('##INFO=<ID=REGOVAR_CONSEQUENCE,Number=1,Type=String,'
+              'Description="Worst consequence (Regovar)">\n')  # fmt: skip
+    out.write('##INFO=<ID=REGOVAR_IMPACT,Number=1,Type=String,'
+              'Description="Worst impact (Regovar)">\n')  # fmt: skip
+    out.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n')
+    out.write('##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">\n')
+    out.write('##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">\n')
+    out.write('##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n')
+    out.write("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO",
+                         "FORMAT", *sample_names]) + "\n")  # fmt: skip
+    for r in records:
+        info = _info(r)
+        qual = "." if r.qual is None else f"{r.qual:.6g}"
+        filters = ";".join(r.filters) if r.filters else "."
+        cells = [_sample(s) for s in r.samples]
+        out.write("\t".join([r.chrom, str(r.pos), ".", r.ref, r.alt, qual, filters, info,
+                             "GT:DP:GQ:AD", *cells]) + "\n")  # fmt: skip
+    return out.getvalue().encode()
+
+
+def _meta_value(value: str) -> str:
+    return value.replace("\n", " ").replace("\r", " ")
+
+
+def _info(r: VcfRecord) -> str:
+    items = []
+    for key, value in (r.info or {}).items():
+        if not _VCF_INFO_KEY.match(key) or value is None or value is False:
+            continue
+        items.append(key if value is True else f"{key}={_info_value(value)}")
+    if r.genes:
+        items.append(f"REGOVAR_GENES={','.join(_info_value(g) for g in r.genes)}")
+    if r.consequence:
+        items.append(f"REGOVAR_CONSEQUENCE={_info_value(r.consequence)}")
+    if r.impact:
+        items.append(f"REGOVAR_IMPACT={r.impact}")
+    return ";".join(items) or "."
+
+
+def _info_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join("." if v is None else _info_value(v) for v in value)
+    # INFO values cannot hold spaces, semicolons, equals signs or commas (VCF 4.2, 1.6.1).
+    return re.sub(r"[\s;=,]", lambda m: f"%{ord(m.group()):02X}", text(value))
+
+
+def _sample(s: VcfSample) -> str:
+    ad = "." if s.ad_ref is None and s.ad_alt is None else (
+        f"{'.' if s.ad_ref is None else s.ad_ref},{'.' if s.ad_alt is None else s.ad_alt}"
+    )  # fmt: skip
+    return ":".join([s.gt or "./.", _n(s.dp), _n(s.gq), ad])
+
+
+def _n(value: int | None) -> str:
+    return "." if value is None else str(value)

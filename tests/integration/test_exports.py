@@ -1,0 +1,133 @@
+"""Exports of an analysis's result, opened and compared with the result itself."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from regovar import __version__
+from regovar.domain.analyses import CreateAnalysis, MemberSpec
+from regovar.domain.errors import InvalidInput
+from regovar.domain.filters import SaveFilter
+from regovar.domain.principal import SYSTEM
+from regovar.graphql.app import create_app
+from tests.helpers import (
+    DEMO_PED,
+    DEMO_VCF,
+    bearer,
+    import_file,
+    new_project,
+    samples_of,
+    signed_in,
+)
+
+DE_NOVO = {"version": 1, "filter": {"all": [
+    {"inheritance": "de_novo"}, {"sample_value": {"sample": "proband", "field": "dp", "op": "ge",
+                                                  "value": 10}}]}}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+async def analysis(container):
+    project = await new_project(container, "exports")
+    job = await import_file(container, DEMO_VCF, ped=DEMO_PED, project=project)
+    samples = await samples_of(container, job)
+    view = await container.analyses.create(
+        SYSTEM, CreateAnalysis(project.id, "HG002 / trio", (MemberSpec(samples["HG002"].id),))
+    )
+    saved = await container.filters.save(
+        SYSTEM, SaveFilter(view.analysis.id, "de novo dp10", DE_NOVO)
+    )
+    result = await container.analyses.results(SYSTEM, view.analysis.id, DE_NOVO, limit=1000)
+    assert result.page.total == len(result.page.items) > 0
+    return view, saved, result, samples
+
+
+async def test_tsv_has_its_header_and_the_result_rows(container, analysis):
+    view, saved, result, _ = analysis
+    made = await container.exports.export(
+        SYSTEM, view.analysis.id, "tsv", saved=(saved.filter.id, None)
+    )
+    assert made.filename == f"HG002_trio-{view.analysis.id}.tsv"
+    lines = made.data.decode().splitlines()
+    meta = dict(line[3:].split(": ", 1) for line in lines if line.startswith("## "))
+    assert meta["analysis"] == f"{view.analysis.id} HG002 / trio"
+    assert meta["filter"] == f"saved filter {saved.filter.id} version 1"
+    assert meta["inheritance mode"] == "de_novo"
+    assert meta["samples"] == (
+        "HG002 (proband, male, affected); HG004 (mother, female, status unknown); "
+        "HG003 (father, male, status unknown)"
+    )
+    assert meta["software"] == f"Regovar {__version__}" and meta["variants"] == str(made.rows)
+    table = [line.split("\t") for line in lines if not line.startswith("## ")]
+    header, body = table[0], table[1:]
+    assert header[:4] == ["chrom", "pos", "ref", "alt"] and "HG002.zygosity" in header
+    assert len(body) == made.rows == result.page.total
+    zyg = header.index("HG004.zygosity")
+    for row, r in zip(body, result.page.items, strict=True):
+        assert (row[0], int(row[1]), row[2], row[3]) == (r.chrom, r.pos, r.ref, r.alt)
+        assert row[zyg] in ("hom_ref", "hemi_ref", "other_alt")
+
+
+async def test_xlsx_opens_with_the_same_rows(container, analysis):
+    view, _, result, _ = analysis
+    made = await container.exports.export(SYSTEM, view.analysis.id, "xlsx", DE_NOVO)
+    book = load_workbook(io.BytesIO(made.data), read_only=True)
+    rows = list(book["variants"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("chrom", "pos", "ref", "alt")
+    assert [(r[0], r[1], r[2], r[3]) for r in rows[1:]] == [
+        (r.chrom, r.pos, r.ref, r.alt) for r in result.page.items
+    ]
+    about = dict(book["about"].iter_rows(values_only=True))
+    assert about["filter"] == "unsaved" and about["inheritance mode"] == "de_novo"
+    assert '"inheritance": "de_novo"' in about["filter document"]
+
+
+async def test_vcf_imports_back_to_the_same_variants_and_genotypes(container, analysis, import_dir):
+    view, _, result, _ = analysis
+    made = await container.exports.export(SYSTEM, view.analysis.id, "vcf", DE_NOVO)
+    text = made.data.decode()
+    assert text.startswith("##fileformat=VCFv4.2\n##reference=GRCh37\n")
+    assert f"##regovar_analysis={view.analysis.id} HG002 / trio" in text
+    path = import_dir / f"export-{uuid.uuid4().hex[:6]}.vcf"
+    path.write_bytes(made.data)
+    job = await import_file(container, path)
+    assert job.state == "done", job.error_message
+    again = await samples_of(container, job)
+    assert list(again) == ["HG002", "HG004", "HG003"]
+    from regovar.domain import variant_filter as vf
+
+    ids = tuple(again[n].id for n in ("HG002", "HG004", "HG003"))
+    back = await container.variants.query(SYSTEM, vf.VariantQuery(ids, None, limit=1000))
+    # the genes and impact Regovar had travel as INFO fields of the exported file
+    assert [(r.chrom, r.pos, r.ref, r.alt, r.samples[ids[0]]["gt"], r.samples[ids[0]]["dp"],
+             (r.info or {}).get("REGOVAR_GENES")) for r in back.items] == [
+        (r.chrom, r.pos, r.ref, r.alt, r.samples[view.members[0].sample_id]["gt"],
+         r.samples[view.members[0].sample_id]["dp"], r.genes)
+        for r in result.page.items
+    ]  # fmt: skip
+
+
+async def test_graphql_export_and_refusals(container, analysis):
+    view, _, _, _ = analysis
+    _, token = await signed_in(container, "exp", admin=True)
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test",
+                                 headers=bearer(token)) as http:  # fmt: skip
+        query = """query($a: ID!, $f: JSON) {
+          analysisExport(analysisId: $a, format: "tsv", filter: $f) {
+            filename contentType variants base64 } }"""
+        body = (await http.post("/graphql", json={"query": query, "variables": {
+            "a": str(view.analysis.id), "f": DE_NOVO}})).json()  # fmt: skip
+        made = body["data"]["analysisExport"]
+        assert made["contentType"] == "text/tab-separated-values"
+        assert base64.b64decode(made["base64"]).decode().startswith("## analysis: ")
+        bad = (await http.post("/graphql", json={"query": query.replace('"tsv"', '"pdf"'),
+               "variables": {"a": str(view.analysis.id), "f": DE_NOVO}})).json()  # fmt: skip
+        assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    with pytest.raises(InvalidInput, match="not both"):
+        await container.exports.export(SYSTEM, view.analysis.id, "tsv", DE_NOVO, saved=(1, None))
