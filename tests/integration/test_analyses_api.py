@@ -91,7 +91,7 @@ async def test_filter_errors_name_the_place(client, trio, container):
     project, _, samples = trio
     view = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"e-{uuid.uuid4().hex[:6]}",
-                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+                               (MemberSpec(samples["HG002"].id),))
     )
     cases = [
         ({"version": 2}, "filter.version", "not supported"),
@@ -160,7 +160,7 @@ async def test_saved_filters_are_versioned_and_results_name_their_version(client
     project, _, samples = trio
     one = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"s-{uuid.uuid4().hex[:6]}",
-                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+                               (MemberSpec(samples["HG002"].id),))
     )
     a = str(one.analysis.id)
     de_novo = {"version": 1, "filter": {"inheritance": "de_novo"}}
@@ -188,7 +188,7 @@ async def test_saved_filters_are_versioned_and_results_name_their_version(client
     assert preset["saveFilter"]["preset"] and preset["saveFilter"]["variantCount"] is None
     other = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"o-{uuid.uuid4().hex[:6]}",
-                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+                               (MemberSpec(samples["HG002"].id),))
     )
     listed = await container.filters.of_analysis(SYSTEM, other.analysis.id)
     assert [(v.filter.name, v.filter.analysis_id) for v in listed] == [("rare", None)]

@@ -59,7 +59,7 @@ def _literal(t: GraphQLInputType) -> str:
         return "{" + ", ".join(required) + "}"
     assert isinstance(t, GraphQLScalarType)
     return {"ID": '"1"', "String": '"viewer"', "Int": "1", "Float": "1.0", "Boolean": "true",
-            "JSON": "{version: 1}"}.get(  # fmt: skip
+            "JSON": "{version: 1}"}.get(
         t.name, "null"
     )
 

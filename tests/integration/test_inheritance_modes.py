@@ -323,7 +323,7 @@ async def test_de_novo_on_the_real_giab_trio(container):
             vf.Genotype(ids[0], ("het", "hom_alt", "hemi_alt", "het_alt")),
             vf.Genotype(ids[1], ("non_carrier",)),
             vf.Genotype(ids[2], ("non_carrier",)),
-        ))),  # fmt: skip
+        ))),
     )
     assert result.page.total == plain.total > 0
     assert [r.variant_key for r in result.page.items] == [r.variant_key for r in plain.items]
