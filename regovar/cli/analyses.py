@@ -134,15 +134,48 @@ def run_(
             print_table([{"gene": g, "variants": n} for g, n in result.genes], format)
             return
         names = {m.sample_id: m.sample for m in view.members}
-        rows = [_row(r, names, full=format != "table") for r in result.page.items]
+        full = format != "table"
+        rows = [({"variant_key": r.variant_key} if full else {}) | _row(r, names, full=full)
+                for r in result.page.items]  # fmt: skip
         if format == "table" and result.mode:
             typer.echo(f"mode: {result.mode}")
         if format == "table" and result.filter_id:
             typer.echo(f"filter {result.filter_id} version {result.filter_version}")
         if not rows and format == "tsv":
-            typer.echo("\t".join(_row(None, names, full=True)))
+            typer.echo("\t".join(["variant_key", *_row(None, names, full=True)]))
             return
         print_table(rows, format, total=result.page.total)
+
+    run(container(with_broker=False), work)
+
+
+@app.command("variant")
+def variant(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    key: str = typer.Argument(..., help="The variant's key (variant_key in run's tsv/json)."),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """One variant of the analysis: every sample's call, then every transcript."""
+
+    async def work(c: Container) -> None:
+        view = await c.analyses.get(principal(), analysis)
+        found = await c.analyses.variant(principal(), analysis, key)
+        r = found.row
+        if format == "table":
+            qual = "." if r.qual is None else f"{r.qual:.6g}"
+            typer.echo(f"{r.chrom}:{r.pos} {r.ref}>{r.alt}  QUAL {qual}  "
+                       f"FILTER {';'.join(r.filters or []) or '.'}")  # fmt: skip
+        names = {m.sample_id: m for m in view.members}
+        calls = [
+            {"sample": names[sid].sample, "role": names[sid].role, "gt": v["gt"],
+             "zygosity": vf.ZYGOSITY_NAMES.get(v["zyg"]) if v["zyg"] is not None else None,
+             "dp": v["dp"], "gq": v["gq"], "ad_ref": v["ad_ref"], "ad_alt": v["ad_alt"],
+             "vaf": None if v["vaf"] is None else round(v["vaf"], 4)}
+            for sid, v in r.samples.items()
+        ]  # fmt: skip
+        print_table(calls, format)
+        keys = ("source", "gene", "feature", "biotype", "consequences", "impact", "hgvsc", "hgvsp")
+        print_table([{k: t.get(k) for k in keys} for t in found.transcripts], format)
 
     run(container(with_broker=False), work)
 

@@ -74,6 +74,12 @@ class AnalysisResults:
 
 
 @dataclass(frozen=True)
+class VariantDetail:
+    row: VariantRow
+    transcripts: list[dict[str, Any]]  # source, gene, feature, consequences, impact, hgvsc...
+
+
+@dataclass(frozen=True)
 class Prepared:
     """An analysis ready to be queried: its family and where its samples' values are."""
 
@@ -223,6 +229,27 @@ class AnalysisManager:
             filter_id=used.filter_id if used else None,
             filter_version=used.version if used else None,
         )  # fmt: skip
+
+    async def variant(
+        self, principal: Principal, analysis_id: int, variant_key: str
+    ) -> VariantDetail:
+        """One variant of the analysis: every sample's call and every transcript's annotation."""
+        require_user(principal)
+        try:
+            key = bytes.fromhex(variant_key)
+        except ValueError:
+            key = b""
+        if len(key) != 16:
+            raise InvalidInput("a variant key is 32 hexadecimal digits", field="variantKey")
+        async with self.uow() as uow:
+            prepared = await prepare(uow, principal, analysis_id)
+            query = vf.VariantQuery(prepared.sample_ids, vf.VariantKey(key), limit=1)
+            page, _ = await run_query(uow, query, prepared.placements)
+            if not page.items:
+                raise NotFound(f"variant {variant_key} is not in the analysis", id=variant_key)
+            imports = list(dict.fromkeys(p.import_id for p in prepared.placements.values()))
+            transcripts = await uow.variant_query.transcripts(imports, key)
+            return VariantDetail(page.items[0], transcripts)
 
     async def _readable(self, uow: UnitOfWork, principal: Principal, analysis_id: int) -> Analysis:
         return await readable_analysis(uow, principal, analysis_id)

@@ -28,6 +28,7 @@ from regovar.models.variant_filter import (
     Region,
     SampleValue,
     SortKey,
+    VariantKey,
     VariantQuery,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "Region",
     "SampleValue",
     "SortKey",
+    "VariantKey",
     "VariantQuery",
     "validate",
 ]

@@ -136,6 +136,13 @@ class Alleles:
 
 
 @dataclass(frozen=True)
+class VariantKey:
+    """One variant, by its stored key (16 bytes)."""
+
+    key: bytes
+
+
+@dataclass(frozen=True)
 class CompoundHet:
     """Genes with two or more heterozygous variants of the proband among ``candidates``.
 
@@ -179,6 +186,7 @@ Node = (
     | Chromosome
     | VariantType
     | Alleles
+    | VariantKey
     | CompoundHet
     | And
     | Or

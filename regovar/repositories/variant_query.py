@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import Text
 
-from regovar.models import calls
+from regovar.models import call_transcripts, calls
 from regovar.models import variant_filter as vf
 
 _IMPACT = {name: i for i, name in enumerate(vf.IMPACTS)}
@@ -154,6 +154,8 @@ class _Compiler:
             tests = [v.c.ref == node.ref] if node.ref else []
             tests += [v.c.alt == node.alt] if node.alt else []
             return and_(true(), *tests)
+        if isinstance(node, vf.VariantKey):
+            return self.locus.c.vkey == node.key
         if isinstance(node, vf.CompoundHet):
             return self._compound_het(node)
         raise TypeError(f"unknown filter node {node!r}")
@@ -355,6 +357,18 @@ class VariantQueryRepository:
             if type(exc.orig).__name__ == "QueryCanceledError" or "canceling statement" in str(exc):
                 raise QueryTimeout(QUERY_TIMEOUT_MS) from exc
             raise
+
+    async def transcripts(self, import_ids: list[int], vkey: bytes) -> list[dict[str, Any]]:
+        """The per-transcript annotations of a variant, from the first of these imports that
+        has them."""
+        t = call_transcripts
+        rows = await self.session.execute(
+            select(t.c.import_id, t.c.transcripts).where(
+                t.c.import_id.in_(import_ids), t.c.vkey == vkey
+            )
+        )
+        found = {imp: value for imp, value in rows.all()}
+        return next((found[i] for i in import_ids if i in found), [])
 
     async def gene_counts(
         self, query: vf.VariantQuery, placements: dict[int, Placement], limit: int

@@ -135,10 +135,25 @@ def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, t
     assert listed["total"] > 0 and all(r["genes"] for r in listed["items"])
     de_novo = regovar("analyses", "run", analysis_id, "--mode", "de_novo", "--format", "tsv")
     lines = de_novo.stdout.splitlines()
-    assert lines[0].startswith("chrom\tpos") and len(lines) > 1
+    assert lines[0].startswith("variant_key\tchrom\tpos") and len(lines) > 1
     genes = regovar("analyses", "run", analysis_id, "--filter", str(filter_file), "--genes",
                     "--format", "tsv")  # fmt: skip
     assert genes.stdout.splitlines()[0] == "gene\tvariants"
+    xlsx = tmp_path / "out.xlsx"
+    exported = regovar("analyses", "export", analysis_id, "--filter", str(filter_file),
+                       "--format", "xlsx", "--out", str(xlsx))  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx, read_only=True)["variants"]
+    assert sum(1 for _ in sheet.iter_rows()) - 1 == listed["total"]
+    nowhere = regovar("analyses", "export", analysis_id, "--mode", "de_novo", "--format", "tsv",
+                      "--out", str(tmp_path / "missing" / "x.tsv"))  # fmt: skip
+    assert nowhere.returncode != 0 and "cannot write" in nowhere.stderr
+    key = listed["items"][0]["variant_key"]
+    shown = regovar("analyses", "variant", analysis_id, key, "--format", "tsv")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0].startswith("sample\trole\tgt") and "HG002" in shown.stdout
     filter_file.write_text('{"version": 1,\n "filter": {"genes": ["BRCA2",]}}')
     bad = regovar("analyses", "run", analysis_id, "--filter", str(filter_file))
     assert bad.returncode != 0 and bad.stdout == ""

@@ -131,3 +131,19 @@ async def test_graphql_export_and_refusals(container, analysis):
         assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     with pytest.raises(InvalidInput, match="not both"):
         await container.exports.export(SYSTEM, view.analysis.id, "tsv", DE_NOVO, saved=(1, None))
+
+
+async def test_variant_details_have_every_call_and_transcript(container, analysis):
+    view, _, result, _ = analysis
+    annotated = next(r for r in result.page.items if r.genes)
+    found = await container.analyses.variant(SYSTEM, view.analysis.id, annotated.variant_key)
+    assert found.row.variant_key == annotated.variant_key
+    assert set(found.row.samples) == {m.sample_id for m in view.members}
+    assert found.transcripts and {t["gene"] for t in found.transcripts} >= set(annotated.genes)
+    assert all(t["source"] == "BCSQ" for t in found.transcripts)
+    with pytest.raises(InvalidInput, match="32 hexadecimal"):
+        await container.analyses.variant(SYSTEM, view.analysis.id, "zz")
+    from regovar.domain.errors import NotFound
+
+    with pytest.raises(NotFound):
+        await container.analyses.variant(SYSTEM, view.analysis.id, "00" * 16)

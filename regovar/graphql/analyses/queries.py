@@ -4,10 +4,17 @@ import base64
 
 import strawberry
 
-from regovar.graphql.analyses.types import Analysis, AnalysisResult, ExportFile, SavedFilter
+from regovar.graphql.analyses.types import (
+    Analysis,
+    AnalysisResult,
+    AnalysisVariant,
+    ExportFile,
+    SavedFilter,
+)
 from regovar.graphql.pages import Page
 from regovar.graphql.scalars import JSON, optional_id, parse_id
 from regovar.graphql.variants.inputs import SortInput, sort_keys
+from regovar.graphql.variants.types import VariantRecord
 
 
 @strawberry.type
@@ -107,6 +114,19 @@ class AnalysisQueries:
             content_type=made.content_type,
             variants=made.rows,
             base64=base64.b64encode(made.data).decode(),
+        )
+
+
+    @strawberry.field(description="One variant of the analysis, with all its transcripts.")
+    async def analysis_variant(
+        self, info: strawberry.Info, analysis_id: strawberry.ID, variant_key: strawberry.ID
+    ) -> AnalysisVariant:
+        ctx = info.context
+        found = await ctx.container.analyses.variant(
+            ctx.principal, parse_id(analysis_id, "analysisId"), str(variant_key)
+        )
+        return AnalysisVariant(
+            variant=VariantRecord.from_row(found.row), transcripts=found.transcripts
         )
 
 

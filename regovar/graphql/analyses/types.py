@@ -133,3 +133,12 @@ class ExportFile:
     content_type: str
     variants: int
     base64: str
+
+
+@strawberry.type(description="One variant of an analysis: every call and every transcript.")
+class AnalysisVariant:
+    variant: VariantRecord
+    transcripts: JSON = strawberry.field(  # type: ignore[valid-type]
+        description="Per-transcript annotations: source, gene, feature, biotype, consequences, "
+        "impact, hgvsc, hgvsp..."
+    )
