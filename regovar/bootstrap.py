@@ -21,6 +21,7 @@ from regovar.domain.exports import ExportManager
 from regovar.domain.filters import FilterManager
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
+from regovar.domain.interpretation import InterpretationManager
 from regovar.domain.members import MemberManager
 from regovar.domain.projects import ProjectManager
 from regovar.domain.users import AuthPolicy, UserManager
@@ -39,6 +40,7 @@ class Container:
     analyses: AnalysisManager
     filters: FilterManager
     exports: ExportManager
+    interpretation: InterpretationManager
     users: UserManager
     members: MemberManager
     audit: AuditManager
@@ -104,6 +106,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         analyses=AnalysisManager(uow, settings.max_page_size),
         filters=FilterManager(uow),
         exports=ExportManager(uow),
+        interpretation=InterpretationManager(uow),
         users=UserManager(
             uow,
             AuthPolicy(

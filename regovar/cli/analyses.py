@@ -16,6 +16,7 @@ from regovar.domain import variant_filter as vf
 from regovar.domain.analyses import ROLES, AnalysisView, CreateAnalysis, MemberSpec
 from regovar.domain.filters import SaveFilter
 from regovar.domain.inheritance import MODES
+from regovar.domain.interpretation import CLASSES, TAGS, Note
 
 app = typer.Typer(help="Analyses: a proband or a family, filtered.", no_args_is_help=True)
 
@@ -176,6 +177,87 @@ def variant(
         print_table(calls, format)
         keys = ("source", "gene", "feature", "biotype", "consequences", "impact", "hgvsc", "hgvsp")
         print_table([{k: t.get(k) for k in keys} for t in found.transcripts], format)
+
+    run(container(with_broker=False), work)
+
+
+def _note(analysis: int, keys: list[str], kind: str, value: str = "",
+          criteria: tuple[str, ...] = (), reason: str = "") -> None:  # fmt: skip
+    async def work(c: Container) -> None:
+        notes = await c.interpretation.add(
+            principal(), Note(analysis, tuple(keys), kind, value, criteria, reason)
+        )
+        for n in notes:
+            typer.echo(f"{n.variant}: {n.kind} {n.value} {' '.join(n.criteria)}".rstrip())
+
+    run(container(with_broker=False), work)
+
+
+@app.command()
+def select(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    keys: list[str] = typer.Argument(..., help="Variant keys."),
+    unselect: bool = typer.Option(False, help="Take them out of the selection."),
+    reason: str = typer.Option("", help="Why (kept in the history)."),
+) -> None:
+    """Select variants of the analysis (or --unselect them); the history keeps every step."""
+    _note(analysis, keys, "unselect" if unselect else "select", reason=reason)
+
+
+@app.command()
+def tag(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    keys: list[str] = typer.Argument(..., help="Variant keys."),
+    name: str = typer.Option(..., "--tag", help=f"One of {', '.join(TAGS)}, or a word of yours."),
+    remove: bool = typer.Option(False, help="Remove the tag."),
+    reason: str = typer.Option("", help="Why (kept in the history)."),
+) -> None:
+    """Tag variants of the analysis (or --remove the tag)."""
+    _note(analysis, keys, "untag" if remove else "tag", name, reason=reason)
+
+
+@app.command()
+def comment(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    key: str = typer.Argument(..., help="Variant key."),
+    text: str = typer.Argument(..., help="The comment."),
+) -> None:
+    """Comment on a variant of the analysis."""
+    _note(analysis, [key], "comment", text)
+
+
+@app.command()
+def classify(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    key: str = typer.Argument(..., help="Variant key."),
+    cls: str = typer.Option(..., "--class", help=f"One of {', '.join(CLASSES)}."),
+    criteria: str = typer.Option(
+        "", help="ACMG criteria used, comma-separated: PVS1,PM2_Supporting"
+    ),
+    reason: str = typer.Option("", help="Why (shown only in this analysis)."),
+) -> None:
+    """Classify a variant (ACMG-style); every analysis shows its latest classification."""
+    _note(analysis, [key], "classify", cls, tuple(criteria.split(",")) if criteria else (), reason)
+
+
+@app.command()
+def history(
+    analysis: int = typer.Argument(..., help="Analysis id."),
+    key: str = typer.Argument(..., help="Variant key."),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """Every note on a variant in the analysis, and its classifications from anywhere."""
+
+    async def work(c: Container) -> None:
+        notes = await c.interpretation.history(principal(), analysis, key)
+        rows = [
+            {"at": n.at, "by": n.actor, "kind": n.kind, "value": n.value,
+             "criteria": ",".join(n.criteria),
+             "reason": n.reason if n.reason is not None else "(another analysis)",
+             "analysis": n.analysis_id}
+            for n in notes
+        ]  # fmt: skip
+        print_table(rows, format)
 
     run(container(with_broker=False), work)
 

@@ -217,7 +217,7 @@ class AnalysisManager:
             if saved is not None:
                 used = await saved_version(uow, prepared.analysis, *saved)
                 document = used.document
-            tree, mode = filter_json.parse(document, prepared.family)
+            tree, mode = filter_json.parse(document, prepared.family, prepared.analysis.id)
             query = vf.VariantQuery(prepared.sample_ids, tree, sort, offset, limit)
             check_query(query, self.max_page_size)
             page, genes = await run_query(

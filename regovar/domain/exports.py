@@ -63,7 +63,7 @@ class ExportManager:
             if saved is not None:
                 used = await saved_version(uow, prepared.analysis, *saved)
                 document = used.document
-            tree, mode = filter_json.parse(document, prepared.family)
+            tree, mode = filter_json.parse(document, prepared.family, prepared.analysis.id)
             rows: list[VariantRow] = []
             total = 0
             while True:

@@ -22,6 +22,7 @@ A NODE is one of (``SAMPLE`` is a role of the analysis, ``"proband"``, ``"mother
     {"qual": {"op": OP, "value": NUMBER}}
     {"filter": {"pass": true, "missing_is_pass": false, "any_of": ["LowQual"]}}
     {"info": {"name": "gnomAD_AF", "op": OP|"exists", "value": ...}}
+    {"selected": true}    {"tagged": "candidate"}    {"classified": ["pathogenic", ...]}
 
 OP is one of eq, ne, lt, le, gt, ge. An inheritance mode is a condition of the top level (the
 filter itself or a child of its top-level ``all``): the other conditions of that ``all`` choose
@@ -50,8 +51,11 @@ class FilterError(InvalidInput):
         super().__init__(f"{path}: {problem}", field=path)
 
 
-def parse(document: Any, family: inheritance.Family) -> tuple[vf.Node | None, str | None]:
-    """The filter tree and the inheritance mode it uses (or None)."""
+def parse(
+    document: Any, family: inheritance.Family, analysis_id: int = 0
+) -> tuple[vf.Node | None, str | None]:
+    """The filter tree and the inheritance mode it uses (or None); ``analysis_id``: the
+    analysis whose selection and tags the selected and tagged conditions read."""
     if not isinstance(document, dict):
         raise FilterError("filter", "a filter is a JSON object with 'version' and 'filter'")
     unknown = sorted(set(document) - {"version", "filter"})
@@ -64,13 +68,14 @@ def parse(document: Any, family: inheritance.Family) -> tuple[vf.Node | None, st
     node = document.get("filter")
     if node is None:
         return None, None
-    reader = _Reader(family)
+    reader = _Reader(family, analysis_id)
     return reader.top(node, "filter"), reader.mode
 
 
 class _Reader:
-    def __init__(self, family: inheritance.Family) -> None:
+    def __init__(self, family: inheritance.Family, analysis_id: int) -> None:
         self.family = family
+        self.analysis_id = analysis_id
         self.mode: str | None = None
         self.by_id = {m.sample_id: m for m in family.members}
 
@@ -220,6 +225,23 @@ class _Reader:
             raise FilterError(path, "give ref, alt or both")
         return vf.Alleles(values["ref"], values["alt"])
 
+    def _selected(self, body: Any, path: str) -> vf.Node:
+        if not isinstance(body, bool):
+            raise FilterError(path, "true (selected in the analysis) or false (not selected)")
+        return vf.Selected(self.analysis_id, body)
+
+    def _tagged(self, body: Any, path: str) -> vf.Node:
+        if not isinstance(body, str) or not body.strip() or len(body) > 40:
+            raise FilterError(path, "a tag, e.g. \"candidate\"")
+        return vf.Tagged(self.analysis_id, body.strip())
+
+    def _classified(self, body: Any, path: str) -> vf.Node:
+        classes = tuple(_strings(body, path))
+        bad = [c for c in classes if c not in vf.CLASSES]
+        if bad or not classes:
+            raise FilterError(path, f"some of {vf.CLASSES}")
+        return vf.Classified(classes)
+
     def _genes(self, body: Any, path: str) -> vf.Node:
         genes = tuple(_strings(body, path))
         if not genes:
@@ -286,6 +308,9 @@ _Reader._leaves = {
     "qual": _Reader._qual,
     "filter": _Reader._filter,
     "info": _Reader._info,
+    "selected": _Reader._selected,
+    "tagged": _Reader._tagged,
+    "classified": _Reader._classified,
 }
 
 

@@ -56,7 +56,8 @@ class FilterManager:
             prepared = await prepare(uow, principal, command.analysis_id)
             analysis = prepared.analysis
             await require_role(uow, principal, analysis.project_id, "editor")
-            tree, _ = filter_json.parse(command.document, prepared.family)  # validates
+            # validates the document against the analysis
+            tree, _ = filter_json.parse(command.document, prepared.family, analysis.id)
             count = None
             if not command.preset:
                 query = vf.VariantQuery(prepared.sample_ids, tree, limit=0)

@@ -18,6 +18,7 @@ from regovar.graphql.cost import QueryCost
 from regovar.graphql.errors import DomainErrors
 from regovar.graphql.imports.mutations import ImportMutations
 from regovar.graphql.imports.queries import ImportQueries
+from regovar.graphql.interpretation.schema import InterpretationMutations, InterpretationQueries
 from regovar.graphql.projects.mutations import ProjectMutations
 from regovar.graphql.projects.queries import ProjectQueries
 from regovar.graphql.samples.queries import SampleQueries
@@ -32,7 +33,13 @@ MAX_TOKENS = 5000
 
 @strawberry.type
 class Query(
-    UserQueries, ProjectQueries, ImportQueries, SampleQueries, VariantQueries, AnalysisQueries
+    UserQueries,
+    ProjectQueries,
+    ImportQueries,
+    SampleQueries,
+    VariantQueries,
+    AnalysisQueries,
+    InterpretationQueries,
 ):
     @strawberry.field(description="Always true: the server answers (open to anyone).")
     def health(self) -> bool:
@@ -40,7 +47,9 @@ class Query(
 
 
 @strawberry.type
-class Mutation(UserMutations, ProjectMutations, ImportMutations, AnalysisMutations):
+class Mutation(
+    UserMutations, ProjectMutations, ImportMutations, AnalysisMutations, InterpretationMutations
+):
     pass
 
 

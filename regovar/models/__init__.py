@@ -18,6 +18,7 @@ from regovar.models.entities import (
     User,
     UserSession,
     Variant,
+    VariantNote,
 )
 from regovar.models.tables import call_transcripts, calls
 
@@ -39,6 +40,7 @@ __all__ = [
     "User",
     "UserSession",
     "Variant",
+    "VariantNote",
     "call_transcripts",
     "calls",
 ]

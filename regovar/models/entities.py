@@ -288,3 +288,23 @@ class FilterVersion(Base):
     variant_count: Mapped[int | None] = mapped_column(BigInteger)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _now()
+
+
+class VariantNote(Base):
+    """One interpretation event on a variant, never changed: a selection or unselection, a tag
+    set or removed, a comment, or a classification (with its criteria). ``analysis_id`` is
+    where it was made; classifications are read by variant key in every analysis."""
+
+    __tablename__ = "variant_notes"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    analysis_id: Mapped[int | None] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    vkey: Mapped[bytes] = mapped_column(LargeBinary)
+    variant: Mapped[str] = mapped_column(Text)  # chrom:pos ref>alt, for reading the history
+    kind: Mapped[str] = mapped_column(String(12))
+    value: Mapped[str] = mapped_column(Text, default="", server_default="")
+    criteria: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _now()

@@ -115,6 +115,9 @@ class Chromosome:
 
 
 CHROMOSOME_KINDS = ("autosome", "X", "Y", "MT")
+CLASSES = (  # ACMG/AMP classes of a variant
+    "pathogenic", "likely_pathogenic", "uncertain_significance", "likely_benign", "benign",
+)  # fmt: skip
 VARIANT_TYPES = ("snv", "mnv", "indel", "sv")
 SV_MIN_LENGTH = 50  # a length change from 50 bp on, or a symbolic ALT, is structural
 
@@ -140,6 +143,27 @@ class VariantKey:
     """One variant, by its stored key (16 bytes)."""
 
     key: bytes
+
+
+@dataclass(frozen=True)
+class Selected:
+    """Selected (or, with ``selected`` False, not selected) in the analysis."""
+
+    analysis_id: int
+    selected: bool = True
+
+
+@dataclass(frozen=True)
+class Tagged:
+    analysis_id: int
+    tag: str
+
+
+@dataclass(frozen=True)
+class Classified:
+    """The variant's latest classification, made in any analysis, is one of ``classes``."""
+
+    classes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -187,6 +211,9 @@ Node = (
     | VariantType
     | Alleles
     | VariantKey
+    | Selected
+    | Tagged
+    | Classified
     | CompoundHet
     | And
     | Or

@@ -15,6 +15,7 @@ from regovar.repositories.analyses import AnalysisRepository, FilterRepository
 from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
+from regovar.repositories.notes import NoteRepository
 from regovar.repositories.projects import ProjectRepository
 from regovar.repositories.samples import SampleRepository
 from regovar.repositories.subjects import SubjectRepository
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.audit = AuditRepository(s)
         self.analyses = AnalysisRepository(s)
         self.filters = FilterRepository(s)
+        self.notes = NoteRepository(s)
         return self
 
     async def __aexit__(

@@ -35,6 +35,7 @@ from sqlalchemy.types import Text
 
 from regovar.models import call_transcripts, calls
 from regovar.models import variant_filter as vf
+from regovar.repositories.notes import classified_as, latest_of
 
 _IMPACT = {name: i for i, name in enumerate(vf.IMPACTS)}
 QUERY_TIMEOUT_MS = 60_000
@@ -156,6 +157,13 @@ class _Compiler:
             return and_(true(), *tests)
         if isinstance(node, vf.VariantKey):
             return self.locus.c.vkey == node.key
+        if isinstance(node, vf.Selected):
+            chosen = self.locus.c.vkey.in_(latest_of(node.analysis_id, ("select", "unselect")))
+            return chosen if node.selected else not_(chosen)
+        if isinstance(node, vf.Tagged):
+            return self.locus.c.vkey.in_(latest_of(node.analysis_id, ("tag", "untag"), node.tag))
+        if isinstance(node, vf.Classified):
+            return self.locus.c.vkey.in_(classified_as(node.classes))
         if isinstance(node, vf.CompoundHet):
             return self._compound_het(node)
         raise TypeError(f"unknown filter node {node!r}")

@@ -191,6 +191,11 @@ CROSS_PROJECT = {
     "createAnalysis": 'input: {{projectId: "{project}", name: "x", samples: [{{sampleId: '
     '"{first_sample}"}}]}}',
     "analysisFilters": 'analysisId: "{analysis}"',
+    "variantHistory": 'analysisId: "{analysis}", variantKey: "00112233445566778899aabbccddeeff"',
+    "variantInterpretations": 'analysisId: "{analysis}", variantKeys: '
+    '["00112233445566778899aabbccddeeff"]',
+    "addVariantNote": 'input: {{analysisId: "{analysis}", variantKeys: '
+    '["00112233445566778899aabbccddeeff"], kind: "select"}}',
     "analysisVariant": 'analysisId: "{analysis}", variantKey: "00112233445566778899aabbccddeeff"',
     "analysisExport": 'analysisId: "{analysis}", format: "tsv", filter: {{version: 1}}',
     "saveFilter": 'analysisId: "{analysis}", name: "x", filter: {{version: 1}}',
