@@ -23,6 +23,7 @@ A NODE is one of (``SAMPLE`` is a role of the analysis, ``"proband"``, ``"mother
     {"filter": {"pass": true, "missing_is_pass": false, "any_of": ["LowQual"]}}
     {"info": {"name": "gnomAD_AF", "op": OP|"exists", "value": ...}}
     {"selected": true}    {"tagged": "candidate"}    {"classified": ["pathogenic", ...]}
+    {"in_house": {"op": "le", "value": 2}}   (carriers among the database's other samples)
 
 OP is one of eq, ne, lt, le, gt, ge. An inheritance mode is a condition of the top level (the
 filter itself or a child of its top-level ``all``): the other conditions of that ``all`` choose
@@ -225,6 +226,13 @@ class _Reader:
             raise FilterError(path, "give ref, alt or both")
         return vf.Alleles(values["ref"], values["alt"])
 
+    def _in_house(self, body: Any, path: str) -> vf.Node:
+        obj = _object(body, path, required=("op", "value"))
+        value = obj["value"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+            raise FilterError(f"{path}.value", "a number of samples (0 or more)")
+        return vf.InHouse(_op(obj["op"], f"{path}.op"), value)
+
     def _selected(self, body: Any, path: str) -> vf.Node:
         if not isinstance(body, bool):
             raise FilterError(path, "true (selected in the analysis) or false (not selected)")
@@ -308,6 +316,7 @@ _Reader._leaves = {
     "qual": _Reader._qual,
     "filter": _Reader._filter,
     "info": _Reader._info,
+    "in_house": _Reader._in_house,
     "selected": _Reader._selected,
     "tagged": _Reader._tagged,
     "classified": _Reader._classified,

@@ -157,6 +157,7 @@ class Variant(Base):
     end_pos: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str] = mapped_column(Text)
     alt: Mapped[str] = mapped_column(Text)
+    carriers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class User(Base):

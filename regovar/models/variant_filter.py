@@ -146,6 +146,14 @@ class VariantKey:
 
 
 @dataclass(frozen=True)
+class InHouse:
+    """How many samples of the database, other than the queried ones, carry the variant."""
+
+    op: str
+    value: int
+
+
+@dataclass(frozen=True)
 class Selected:
     """Selected (or, with ``selected`` False, not selected) in the analysis."""
 
@@ -211,6 +219,7 @@ Node = (
     | VariantType
     | Alleles
     | VariantKey
+    | InHouse
     | Selected
     | Tagged
     | Classified

@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import Text
 
-from regovar.models import call_transcripts, calls
+from regovar.models import Variant, call_transcripts, calls
 from regovar.models import variant_filter as vf
 from regovar.repositories.notes import classified_as, latest_of
 
@@ -52,6 +52,7 @@ SAMPLE_COLUMNS = ("gt", "zyg", "ps", "dp", "gq", "ad_ref", "ad_alt", "vaf")
 _CHROMOSOME_RANK = {"X": 23, "Y": 24, "MT": 25}
 _HET = vf.ZYGOSITY_CODES["het"]  # het, and het with another ALT
 _NON_CARRIER = vf.ZYGOSITY_CODES["non_carrier"]
+_CARRIER = vf.ZYGOSITY_CODES["carrier"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ class _Compiler:
             return and_(true(), *tests)
         if isinstance(node, vf.VariantKey):
             return self.locus.c.vkey == node.key
+        if isinstance(node, vf.InHouse):
+            return _OPS[node.op](self._in_house(), node.value)
         if isinstance(node, vf.Selected):
             chosen = self.locus.c.vkey.in_(latest_of(node.analysis_id, ("select", "unselect")))
             return chosen if node.selected else not_(chosen)
@@ -167,6 +170,16 @@ class _Compiler:
         if isinstance(node, vf.CompoundHet):
             return self._compound_het(node)
         raise TypeError(f"unknown filter node {node!r}")
+
+    def _in_house(self) -> ColumnElement[Any]:
+        """Carriers in the whole database (the catalogue's count) minus the queried samples'."""
+        v = Variant.__table__.c
+        everywhere = select(v.carriers).where(v.vkey == self.locus.c.vkey).scalar_subquery()
+        ours = [
+            case((self.sample_value(sid, "zyg").in_(_CARRIER), 1), else_=0)
+            for sid in self.placements
+        ]
+        return func.coalesce(everywhere, 0) - sum(ours, literal(0))
 
     def _variant_type(self, node: vf.VariantType) -> ColumnElement[bool]:
         v = self.locus

@@ -145,8 +145,8 @@ class VariantStore:
         await conn.execute(_INDEX.format(table=table, id=self.import_id))
         await conn.execute(_TRANSCRIPT_INDEX.format(table=self.transcripts, id=self.import_id))
         variants = int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
-        new_variants = _rowcount(
-            await conn.execute(_INSERT_VARIANTS.format(table=table, asm=self.assembly))
+        new_variants = int(
+            await conn.fetchval(_INSERT_VARIANTS.format(table=table, asm=self.assembly)) or 0
         )
         for parent, child in (("calls", table), ("call_transcripts", self.transcripts)):
             await conn.execute(
@@ -223,10 +223,6 @@ def _annotation_fields(r: CallRow, summary: tuple[Any, ...]) -> tuple[str, ...]:
     return ct.texts(genes), ct.texts(consequences), ct.text(worst), ct.number(impact)
 
 
-def _rowcount(status: str) -> int:
-    return int(status.rsplit(" ", 1)[-1])
-
-
 
 # A file may list the same variant twice (after normalisation): the first line wins.
 _FIND_DUPLICATES = """
@@ -269,9 +265,18 @@ ALTER TABLE {table} ADD CONSTRAINT {table}_import
     CHECK (import_id IS NOT NULL AND import_id = {id});
 """
 
+# The catalogue counts the samples that carry each variant (in-house frequency): an import adds
+# its own carriers (het, hom-alt, hemizygous, 1/2 and ./1 calls of the ALT). It answers how
+# many variants were new (a row just inserted has xmax 0; an updated one does not).
 _INSERT_VARIANTS = """
-INSERT INTO variants (vkey, assembly, chrom, chrom_rank, pos, end_pos, ref, alt)
-SELECT vkey, {asm}, chrom, chrom_rank, pos, end_pos, ref, alt FROM {table} ORDER BY vkey
-ON CONFLICT (vkey) DO NOTHING
+WITH added AS (
+    INSERT INTO variants AS v (vkey, assembly, chrom, chrom_rank, pos, end_pos, ref, alt, carriers)
+    SELECT vkey, {asm}, chrom, chrom_rank, pos, end_pos, ref, alt,
+           (SELECT count(*) FROM unnest(zyg) z WHERE z IN (1, 2, 4, 5, 7))
+    FROM {table} ORDER BY vkey
+    ON CONFLICT (vkey) DO UPDATE SET carriers = v.carriers + EXCLUDED.carriers
+    RETURNING (v.xmax = 0) AS new
+)
+SELECT count(*) FILTER (WHERE new) FROM added
 """
 
