@@ -109,6 +109,7 @@ def run_(
     saved_filter: str | None = typer.Option(
         None, "--saved", help="A saved filter: ID (its latest version) or ID@VERSION."
     ),
+    bed: Path | None = typer.Option(None, help="A BED file: only variants in its regions."),
     sort: str = typer.Option(
         "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
     ),
@@ -120,7 +121,7 @@ def run_(
     """The analysis's variants kept by a filter."""
 
     async def work(c: Container) -> None:
-        document: dict[str, Any] | None = _document(filter_file, mode)
+        document: dict[str, Any] | None = _document(filter_file, mode, bed)
         view = await c.analyses.get(principal(), analysis)
         key = sort.lstrip("-")
         proband = next(m.sample_id for m in view.members if m.role == "proband")
@@ -274,11 +275,14 @@ def export(
     saved_filter: str | None = typer.Option(
         None, "--saved", help="A saved filter: ID (its latest version) or ID@VERSION."
     ),
+    bed: Path | None = typer.Option(None, help="A BED file: only variants in its regions."),
 ) -> None:
     """Export the analysis's variants kept by a filter, with a header saying how."""
 
     async def work(c: Container) -> None:
-        document, saved = _chosen(_document(filter_file, mode), filter_file, mode, saved_filter)
+        document, saved = _chosen(
+            _document(filter_file, mode, bed), filter_file, mode, saved_filter
+        )
         made = await c.exports.export(principal(), analysis, format, document, saved=saved)
         try:
             out.write_bytes(made.data)
@@ -298,8 +302,8 @@ def _chosen(
     """The filter document, or the saved filter that --saved ID[@VERSION] names."""
     if saved_filter is None:
         return document, None
-    if filter_file is not None or mode is not None:
-        raise fail("INVALID_INPUT", "--saved replaces --filter and --mode")
+    if filter_file is not None or mode is not None or (document or {}).get("filter"):
+        raise fail("INVALID_INPUT", "--saved replaces --filter, --mode and --bed")
     number, _, version = saved_filter.partition("@")
     if not number.isdigit() or (version and not version.isdigit()):
         raise fail("INVALID_INPUT", "--saved ID or ID@VERSION, e.g. 4 or 4@2")
@@ -350,7 +354,10 @@ def filters(
     run(container(with_broker=False), work)
 
 
-def _document(path: Path | None, mode: str | None) -> dict[str, Any]:
+def _document(
+    path: Path | None, mode: str | None, bed: Path | None = None
+) -> dict[str, Any]:
+    """The filter file's document, with --mode and --bed added to its top-level "all"."""
     document: dict[str, Any] = {"version": 1, "filter": None}
     if path is not None:
         name = "standard input" if str(path) == "-" else str(path)
@@ -366,14 +373,22 @@ def _document(path: Path | None, mode: str | None) -> dict[str, Any]:
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno} column {exc.colno}"
             raise fail("INVALID_INPUT", f"{name}, {where}: not JSON: {exc.msg}") from exc
+    added: list[dict[str, Any]] = []
+    if bed is not None:
+        try:
+            added.append({"bed": bed.read_text()})
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail("INVALID_INPUT", f"{bed}: cannot read a BED file: {exc}") from exc
     if mode:
+        added.append({"inheritance": mode})
+    if added:
         if not isinstance(document, dict):
             raise fail("INVALID_INPUT", "the filter is a JSON object")
         current = document.get("filter")
         conditions = [current] if current else []
         if isinstance(current, dict) and list(current) == ["all"]:
             conditions = list(current["all"]) if isinstance(current["all"], list) else [current]
-        document = {**document, "filter": {"all": [*conditions, {"inheritance": mode}]}}
+        document = {**document, "filter": {"all": [*conditions, *added]}}
     return document
 
 

@@ -14,6 +14,7 @@ A NODE is one of (``SAMPLE`` is a role of the analysis, ``"proband"``, ``"mother
                       "op": OP, "value": NUMBER}}
     {"affected": {"quantifier": "any"|"all", "is": ZYG}}   (and "unaffected")
     {"region": "CHROM[:START-END]"}  or  {"regions": ["1:100-200", ...]}  (any of them)
+    {"bed": "chr1\t55505479\t55505737\n..."}  (the text of a BED file: any of its regions)
     {"chromosome": "autosome"|"X"|"Y"|"MT"}
     {"type": ["snv", "mnv", "indel", "sv"]}
     {"alleles": {"ref": "A", "alt": "G"}}
@@ -24,6 +25,7 @@ A NODE is one of (``SAMPLE`` is a role of the analysis, ``"proband"``, ``"mother
     {"info": {"name": "gnomAD_AF", "op": OP|"exists", "value": ...}}
     {"selected": true}    {"tagged": "candidate"}    {"classified": ["pathogenic", ...]}
     {"in_house": {"op": "le", "value": 2}}   (carriers among the database's other samples)
+    {"hgvs": "c.512C>T"}    {"annotation": {"name": "gnomADe_AF", "op": "lt", "value": 0.01}}
 
 OP is one of eq, ne, lt, le, gt, ge. An inheritance mode is a condition of the top level (the
 filter itself or a child of its top-level ``all``): the other conditions of that ``all`` choose
@@ -194,13 +196,38 @@ class _Reader:
         return self._members("unaffected", body, path)
 
     def _region(self, body: Any, path: str) -> vf.Node:
-        return _region(body, path)
+        return self._named(_region(body, path))
 
     def _regions(self, body: Any, path: str) -> vf.Node:
         items = _list(body, path)
         if not items:
             raise FilterError(path, "at least one region")
-        return vf.Or(tuple(_region(r, f"{path}[{i}]") for i, r in enumerate(items)))
+        return vf.Or(tuple(self._named(_region(r, f"{path}[{i}]")) for i, r in enumerate(items)))
+
+    def _named(self, region: vf.Region) -> vf.Region:
+        """chr1 or 1, chrM or MT: the contig as the analysis's assembly names it."""
+        name = contig_name(region.chrom, self.family.assembly)
+        return region if name == region.chrom else vf.Region(name, region.start, region.end)
+
+    def _bed(self, body: Any, path: str) -> vf.Node:
+        """The regions of a BED file's text (0-based starts, half-open): any of them."""
+        if not isinstance(body, str):
+            raise FilterError(path, "the text of a BED file (chrom, start, end per line)")
+        regions = []
+        for number, line in enumerate(body.splitlines(), start=1):
+            fields = line.rstrip("\r").split("\t") if "\t" in line else line.split()
+            if not fields or not fields[0] or fields[0].startswith(("#", "track", "browser")):
+                continue
+            where = f"{path}, line {number}"
+            if len(fields) < 3 or not fields[1].isdigit() or not fields[2].isdigit():
+                raise FilterError(where, f"expected CHROM START END, got {line[:80]!r}")
+            start, end = int(fields[1]), int(fields[2])
+            if not start < end < 2**31:
+                raise FilterError(where, f"start {start} is not before end {end}")
+            regions.append(self._named(vf.Region(fields[0], start + 1, end)))
+        if not regions:
+            raise FilterError(path, "the BED text has no region")
+        return vf.Or(tuple(regions))
 
     def _chromosome(self, body: Any, path: str) -> vf.Node:
         if body not in vf.CHROMOSOME_KINDS:
@@ -225,6 +252,23 @@ class _Reader:
         if not any(values.values()):
             raise FilterError(path, "give ref, alt or both")
         return vf.Alleles(values["ref"], values["alt"])
+
+    def _hgvs(self, body: Any, path: str) -> vf.Node:
+        if not isinstance(body, str) or not body.strip() or len(body) > 200:
+            raise FilterError(path, "a text of HGVS, e.g. \"c.512C>T\" or \"p.Ala171Val\"")
+        return vf.Hgvs(body.strip())
+
+    def _annotation(self, body: Any, path: str) -> vf.Node:
+        obj = _object(body, path, required=("name", "op", "value"))
+        name, value = obj["name"], obj["value"]
+        if not isinstance(name, str) or not vf.INFO_NAME.match(name):
+            raise FilterError(f"{path}.name", f"invalid annotation field name {name!r}")
+        op = _op(obj["op"], f"{path}.op")
+        if isinstance(value, str):
+            if op not in ("eq", "ne"):
+                raise FilterError(f"{path}.op", "texts compare with eq or ne")
+            return vf.AnnotationField(name, op, value)
+        return vf.AnnotationField(name, op, _number(value, f"{path}.value"))
 
     def _in_house(self, body: Any, path: str) -> vf.Node:
         obj = _object(body, path, required=("op", "value"))
@@ -307,6 +351,7 @@ _Reader._leaves = {
     "unaffected": _Reader._unaffected,
     "region": _Reader._region,
     "regions": _Reader._regions,
+    "bed": _Reader._bed,
     "chromosome": _Reader._chromosome,
     "type": _Reader._type,
     "alleles": _Reader._alleles,
@@ -316,11 +361,28 @@ _Reader._leaves = {
     "qual": _Reader._qual,
     "filter": _Reader._filter,
     "info": _Reader._info,
+    "hgvs": _Reader._hgvs,
+    "annotation": _Reader._annotation,
     "in_house": _Reader._in_house,
     "selected": _Reader._selected,
     "tagged": _Reader._tagged,
     "classified": _Reader._classified,
 }
+
+
+_PRIMARY = {str(i) for i in range(1, 23)} | {"X", "Y"}
+
+
+def contig_name(name: str, assembly: str) -> str:
+    """The store's name of a primary chromosome or the mitochondrion: GRCh37 without the chr
+    prefix (MT), GRCh38 with it (chrM); other contigs as written."""
+    bare = name[3:] if name[:3].lower() == "chr" else name
+    upper = bare.upper()
+    if upper in _PRIMARY:
+        return upper if assembly == "GRCh37" else f"chr{upper}"
+    if upper in ("M", "MT"):
+        return "MT" if assembly == "GRCh37" else "chrM"
+    return name
 
 
 def _single(node: Any, path: str) -> tuple[str, Any]:

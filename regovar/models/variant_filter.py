@@ -146,6 +146,23 @@ class VariantKey:
 
 
 @dataclass(frozen=True)
+class Hgvs:
+    """Any transcript's HGVS (coding or protein) contains this text, e.g. c.512C>T, p.Ala171Val."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnnotationField:
+    """Any transcript's annotation field (a column of the file's CSQ/ANN layout, e.g. gnomADe_AF,
+    SIFT, or gene, biotype, impact) compares with the value; numbers compare as numbers."""
+
+    name: str
+    op: str
+    value: float | str
+
+
+@dataclass(frozen=True)
 class InHouse:
     """How many samples of the database, other than the queried ones, carry the variant."""
 
@@ -219,6 +236,8 @@ Node = (
     | VariantType
     | Alleles
     | VariantKey
+    | Hgvs
+    | AnnotationField
     | InHouse
     | Selected
     | Tagged

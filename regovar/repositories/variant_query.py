@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    column,
     false,
     func,
     literal,
@@ -26,7 +27,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONPATH
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -53,6 +54,7 @@ _CHROMOSOME_RANK = {"X": 23, "Y": 24, "MT": 25}
 _HET = vf.ZYGOSITY_CODES["het"]  # het, and het with another ALT
 _NON_CARRIER = vf.ZYGOSITY_CODES["non_carrier"]
 _CARRIER = vf.ZYGOSITY_CODES["carrier"]
+_NUMBER = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,15 @@ class _Compiler:
             return and_(true(), *tests)
         if isinstance(node, vf.VariantKey):
             return self.locus.c.vkey == node.key
+        if isinstance(node, vf.Hgvs):
+            return self._transcript_has(
+                lambda e: or_(
+                    func.strpos(func.coalesce(e["hgvsc"].astext, ""), node.text) > 0,
+                    func.strpos(func.coalesce(e["hgvsp"].astext, ""), node.text) > 0,
+                )
+            )
+        if isinstance(node, vf.AnnotationField):
+            return self._transcript_has(lambda e: self._field_test(e, node))
         if isinstance(node, vf.InHouse):
             return _OPS[node.op](self._in_house(), node.value)
         if isinstance(node, vf.Selected):
@@ -170,6 +181,27 @@ class _Compiler:
         if isinstance(node, vf.CompoundHet):
             return self._compound_het(node)
         raise TypeError(f"unknown filter node {node!r}")
+
+    def _transcript_has(self, test: Any) -> ColumnElement[bool]:
+        """Some transcript annotation of the variant (in the queried imports) passes ``test``."""
+        t = call_transcripts.alias(f"{self.prefix}t")
+        element = func.jsonb_array_elements(t.c.transcripts).table_valued(
+            column("value", JSONB), name=f"{self.prefix}e"
+        )
+        e = element.c.value
+        return (
+            select(literal(1))
+            .select_from(t.join(element, true()))
+            .where(t.c.import_id.in_(self.imports), t.c.vkey == self.locus.c.vkey, test(e))
+            .exists()
+        )
+
+    def _field_test(self, e: Any, node: vf.AnnotationField) -> ColumnElement[bool]:
+        raw = func.coalesce(e[node.name].astext, e["extra"][node.name].astext)
+        if isinstance(node.value, str):
+            return func.coalesce(_OPS[node.op](raw, node.value), false())
+        number = case((raw.op("~")(_NUMBER), cast(raw, Float)), else_=None)
+        return func.coalesce(_OPS[node.op](number, float(node.value)), false())
 
     def _in_house(self) -> ColumnElement[Any]:
         """Carriers in the whole database (the catalogue's count) minus the queried samples'."""
