@@ -125,7 +125,7 @@ def run_(
         view = await c.analyses.get(principal(), analysis)
         key = sort.lstrip("-")
         proband = next(m.sample_id for m in view.members if m.role == "proband")
-        sort_key = vf.SortKey(key, sort.startswith("-"), proband if key in ("dp", "gq", "vaf")
+        sort_key = vf.SortKey(key, sort.startswith("-"), proband if key in vf.PER_SAMPLE_SORT_KEYS
                               else None)  # fmt: skip
         document, saved = _chosen(document, filter_file, mode, saved_filter)
         result = await c.analyses.results(

@@ -68,7 +68,7 @@ def variants(
         )
         key = sort.lstrip("-")
         sort_key = vf.SortKey(
-            key, sort.startswith("-"), ids[0] if key in ("dp", "gq", "vaf") else None
+            key, sort.startswith("-"), ids[0] if key in vf.PER_SAMPLE_SORT_KEYS else None
         )
         query = vf.VariantQuery(
             tuple(ids), vf.And(tuple(leaves)) if leaves else None, (sort_key,), offset, limit

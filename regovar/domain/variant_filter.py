@@ -9,6 +9,7 @@ from regovar.models.variant_filter import (
     IMPACTS,
     INFO_NAME,
     OPERATORS,
+    PER_SAMPLE_SORT_KEYS,
     SAMPLE_FIELDS,
     SORT_KEYS,
     ZYGOSITY_CODES,
@@ -35,6 +36,7 @@ from regovar.models.variant_filter import (
 __all__ = [
     "IMPACTS",
     "OPERATORS",
+    "PER_SAMPLE_SORT_KEYS",
     "SAMPLE_FIELDS",
     "SORT_KEYS",
     "ZYGOSITY_CODES",

@@ -24,7 +24,7 @@ def check_query(query: vf.VariantQuery, max_page_size: int) -> None:
     for key in query.sort:
         if key.key not in vf.SORT_KEYS:
             raise InvalidInput(f"unknown sort key {key.key}; expected one of {vf.SORT_KEYS}")
-        if key.key in ("dp", "gq", "vaf") and key.sample_id not in query.sample_ids:
+        if key.key in vf.PER_SAMPLE_SORT_KEYS and key.sample_id not in query.sample_ids:
             raise InvalidInput(f"sorting by {key.key} needs one of the queried samples")
 
 

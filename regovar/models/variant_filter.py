@@ -45,7 +45,11 @@ ZYGOSITY_NAMES = {
 SAMPLE_FIELDS = ("dp", "gq", "vaf", "ad_ref", "ad_alt")
 OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge")
 IMPACTS = ("MODIFIER", "LOW", "MODERATE", "HIGH")
-SORT_KEYS = ("position", "qual", "gene", "impact", "dp", "gq", "vaf")
+SORT_KEYS = (
+    "position", "qual", "gene", "impact", "consequence", "filter", "ref", "alt", "ac",
+    "dp", "gq", "vaf", "ad_ref", "ad_alt", "zygosity",
+)  # fmt: skip
+PER_SAMPLE_SORT_KEYS = ("dp", "gq", "vaf", "ad_ref", "ad_alt", "zygosity")
 INFO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
 
 

@@ -506,6 +506,18 @@ def _order(c: _Compiler, sort: Sequence[vf.SortKey]) -> list[Any]:
             exprs = [c.record_column("genes")[1]]
         elif key.key == "impact":
             exprs = [c.record_column("worst_impact")]
+        elif key.key == "consequence":
+            exprs = [c.record_column("worst_consequence")]
+        elif key.key == "filter":
+            exprs = [c.record_column("filters")]
+        elif key.key in ("ref", "alt"):
+            exprs = [v.c[key.key]]
+        elif key.key == "ac":
+            exprs = [c.record_column("ac")]
+        elif key.key == "zygosity":
+            if key.sample_id is None:
+                raise ValueError("sorting by zygosity needs a sample")
+            exprs = [c.sample_value(key.sample_id, "zyg")]
         else:
             if key.sample_id is None:
                 raise ValueError(f"sorting by {key.key} needs a sample")

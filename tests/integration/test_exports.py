@@ -147,3 +147,32 @@ async def test_variant_details_have_every_call_and_transcript(container, analysi
 
     with pytest.raises(NotFound):
         await container.analyses.variant(SYSTEM, view.analysis.id, "00" * 16)
+
+
+async def test_results_sort_by_every_column(container, analysis):
+    from regovar.domain import variant_filter as vf
+
+    view, _, result, _ = analysis
+    proband = view.members[0].sample_id
+    everything = {"version": 1, "filter": None}
+    for key in vf.SORT_KEYS:
+        sample = proband if key in vf.PER_SAMPLE_SORT_KEYS else None
+        for descending in (False, True):
+            page = (await container.analyses.results(
+                SYSTEM, view.analysis.id, everything, limit=300,
+                sort=(vf.SortKey(key, descending, sample),),
+            )).page  # fmt: skip
+            assert page.total > 1000 and len(page.items) == 300
+    by_qual = (await container.analyses.results(
+        SYSTEM, view.analysis.id, everything, limit=500, sort=(vf.SortKey("qual", True),)
+    )).page.items  # fmt: skip
+    quals = [r.qual for r in by_qual if r.qual is not None]
+    assert quals == sorted(quals, reverse=True) and len(quals) > 100
+    by_dp = (await container.analyses.results(
+        SYSTEM, view.analysis.id, everything, limit=500, sort=(vf.SortKey("dp", False, proband),)
+    )).page.items  # fmt: skip
+    depths = [r.samples[proband]["dp"] for r in by_dp if r.samples[proband]["dp"] is not None]
+    assert depths == sorted(depths)
+    with pytest.raises(InvalidInput, match="needs one of the queried samples"):
+        await container.analyses.results(SYSTEM, view.analysis.id, everything,
+                                         sort=(vf.SortKey("zygosity"),))  # fmt: skip

@@ -63,9 +63,17 @@ class SortField(Enum):
     QUAL = "qual"
     GENE = "gene"
     IMPACT = "impact"
+    CONSEQUENCE = "consequence"
+    FILTER = "filter"
+    REF = "ref"
+    ALT = "alt"
+    AC = "ac"
     DP = "dp"
     GQ = "gq"
     VAF = "vaf"
+    AD_REF = "ad_ref"
+    AD_ALT = "ad_alt"
+    ZYGOSITY = "zygosity"
 
 
 IMPACT_NAMES = dict(enumerate(vf.IMPACTS))
