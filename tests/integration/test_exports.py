@@ -152,7 +152,7 @@ async def test_variant_details_have_every_call_and_transcript(container, analysi
 async def test_results_sort_by_every_column(container, analysis):
     from regovar.domain import variant_filter as vf
 
-    view, _, result, _ = analysis
+    view, _, _result, _ = analysis
     proband = view.members[0].sample_id
     everything = {"version": 1, "filter": None}
     for key in vf.SORT_KEYS:

@@ -23,7 +23,7 @@ async def _analysis(container, vcf, ped=None, proband="HG002"):
     samples = await samples_of(container, job)
     view = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"c-{uuid.uuid4().hex[:6]}",
-                               (MemberSpec(samples[proband].id),))  # fmt: skip
+                               (MemberSpec(samples[proband].id),))
     )
     return view.analysis.id
 

@@ -39,7 +39,7 @@ async def test_counts_other_samples_across_projects_and_updates_with_imports(
     samples = await samples_of(container, job)
     view = await container.analyses.create(
         SYSTEM, CreateAnalysis(job.project_id, "family",
-                               tuple(MemberSpec(samples[n].id) for n in "PMF"))  # fmt: skip
+                               tuple(MemberSpec(samples[n].id) for n in "PMF"))
     )
 
     async def positions(op: str, value: int) -> set[int]:

@@ -22,7 +22,7 @@ async def _trio_analysis(container, prefix: str):
     samples = await samples_of(container, job)
     view = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"{prefix}-{uuid.uuid4().hex[:6]}",
-                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+                               (MemberSpec(samples["HG002"].id),))
     )
     return project, view.analysis.id
 
