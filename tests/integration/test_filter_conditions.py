@@ -50,7 +50,9 @@ async def test_a_bed_panel_keeps_the_variants_inside_its_regions(container):
         if start.isdigit():
             intervals.append((chrom.removeprefix("chr"), int(start), int(end)))
     everything = await _keys(container, analysis_id, None)
-    inside = {(c, p) for c, p in everything if any(c == ic and s < p <= e for ic, s, e in intervals)}
+    inside = {
+        (c, p) for c, p in everything if any(c == ic and s < p <= e for ic, s, e in intervals)
+    }
     got = await _keys(container, analysis_id, {"bed": text})
     assert set(got) == inside and len(got) == len(inside) > 0
     with pytest.raises(InvalidInput, match=r"filter.bed, line 2: expected CHROM START END"):
