@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import WORK, database, drop, exome_trio
+from bench.common import WORK, database, drop, exome_trio, served
 from bench.query_bench import pct
 from regovar.bootstrap import build
 from regovar.config import load_settings
@@ -100,42 +97,20 @@ async def time_service(c, actor, analysis_id: int, runs: int) -> tuple[dict, dic
 
 
 def time_http(url: str, token: str, analysis_id: int, runs: int) -> dict[str, list[float]]:
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "REGOVAR_DATABASE_URL": url, "REGOVAR_HTTP_PORT": str(port),
-           "REGOVAR_BROKER_URL": "stub://"}  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from regovar.cli import main; main()", "serve"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     out: dict[str, list[float]] = {}
-    try:
-        auth = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=auth) as http:
-            for _ in range(100):
-                try:
-                    if http.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            for mode in MODES:
-                body = {"query": GRAPHQL,
-                        "variables": {"a": str(analysis_id), "f": document(mode)}}  # fmt: skip
-                for _ in range(3):
-                    answer = http.post("/graphql", json=body).json()
-                    assert "errors" not in answer, answer
-                samples = []
-                for _ in range(runs):
-                    t = time.perf_counter()
-                    http.post("/graphql", json=body).raise_for_status()
-                    samples.append((time.perf_counter() - t) * 1000)
-                out[mode] = samples
-    finally:
-        server.terminate()
-        server.wait()
+    with served(url, token) as http:
+        for mode in MODES:
+            body = {"query": GRAPHQL,
+                    "variables": {"a": str(analysis_id), "f": document(mode)}}  # fmt: skip
+            for _ in range(3):
+                answer = http.post("/graphql", json=body).json()
+                assert "errors" not in answer, answer
+            samples = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                http.post("/graphql", json=body).raise_for_status()
+                samples.append((time.perf_counter() - t) * 1000)
+            out[mode] = samples
     return out
 
 

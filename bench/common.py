@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -109,3 +111,35 @@ def _tree_rss_mb(root: int) -> float:
         total += rss.get(pid, 0)
         todo += children.get(pid, [])
     return total / (1 << 20)
+
+
+@contextlib.contextmanager
+def served(url: str, token: str):
+    """A real `regovar serve` process on a free port, and an HTTP client signed in with
+    ``token``, once the server answers."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "REGOVAR_DATABASE_URL": url, "REGOVAR_HTTP_PORT": str(port),
+           "REGOVAR_BROKER_URL": "stub://"}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "serve"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        auth = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=auth) as http:
+            for _ in range(100):
+                try:
+                    if http.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield http
+    finally:
+        server.terminate()
+        server.wait()

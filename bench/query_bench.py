@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import database, drop, exome_trio
+from bench.common import database, drop, exome_trio, served
 from regovar.bootstrap import build
 from regovar.config import load_settings
 from regovar.domain import variant_filter as vf
@@ -157,50 +154,22 @@ async def time_baseline(c, job, runs: int) -> list[float]:
 def time_http(
     url: str, token: str, trio: list[int], specs: dict, runs: int
 ) -> dict[str, list[float]]:
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "REGOVAR_DATABASE_URL": url,
-        "REGOVAR_HTTP_PORT": str(port),
-        "REGOVAR_BROKER_URL": "stub://",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from regovar.cli import main; main()", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     query = (
         "query($q: VariantQueryInput!) { variants(query: $q) { total items { chrom pos ref "
         "alt genes worstConsequence calls { sampleId gt zygosity dp gq vaf } } } }"
     )
     out: dict[str, list[float]] = {}
-    try:
-        auth = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth) as http:
-            for _ in range(100):
-                try:
-                    if http.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            for name, spec in specs.items():
-                body = {"query": query, "variables": {"q": graphql_input(trio, spec)}}
-                for _ in range(3):
-                    assert "errors" not in http.post("/graphql", json=body).json()
-                times = []
-                for _ in range(runs):
-                    t = time.perf_counter()
-                    http.post("/graphql", json=body).raise_for_status()
-                    times.append((time.perf_counter() - t) * 1000)
-                out[name] = times
-    finally:
-        server.terminate()
-        server.wait()
+    with served(url, token) as http:
+        for name, spec in specs.items():
+            body = {"query": query, "variables": {"q": graphql_input(trio, spec)}}
+            for _ in range(3):
+                assert "errors" not in http.post("/graphql", json=body).json()
+            times = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                http.post("/graphql", json=body).raise_for_status()
+                times.append((time.perf_counter() - t) * 1000)
+            out[name] = times
     return out
 
 

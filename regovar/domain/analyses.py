@@ -111,6 +111,29 @@ async def prepare(uow: UnitOfWork, principal: Principal, analysis_id: int) -> Pr
     )
 
 
+@dataclass(frozen=True)
+class ChosenFilter:
+    document: Any
+    tree: vf.Node | None
+    mode: str | None
+    saved: FilterVersion | None  # when a saved filter was named
+
+
+async def choose_filter(
+    uow: UnitOfWork, prepared: Prepared, document: Any, saved: tuple[int, int | None] | None
+) -> ChosenFilter:
+    """A filter document, or the saved one (filter id, version or None for the latest), read
+    against the analysis."""
+    if (document is None) == (saved is None):
+        raise InvalidInput("give a filter document or a saved filter, not both", field="filter")
+    used = None
+    if saved is not None:
+        used = await saved_version(uow, prepared.analysis, *saved)
+        document = used.document
+    tree, mode = filter_json.parse(document, prepared.family, prepared.analysis.id)
+    return ChosenFilter(document, tree, mode, used)
+
+
 async def saved_version(
     uow: UnitOfWork, analysis: Analysis, filter_id: int, version: int | None
 ) -> FilterVersion:
@@ -209,16 +232,11 @@ class AnalysisManager:
         """The analysis's variants kept by a filter: a document in the JSON form (see
         filter_json), or ``saved`` = (filter id, version or None for the latest)."""
         require_user(principal)
-        if (document is None) == (saved is None):
-            raise InvalidInput("give a filter document or a saved filter, not both", field="filter")
         async with self.uow() as uow:
             prepared = await prepare(uow, principal, analysis_id)
-            used = None
-            if saved is not None:
-                used = await saved_version(uow, prepared.analysis, *saved)
-                document = used.document
-            tree, mode = filter_json.parse(document, prepared.family, prepared.analysis.id)
-            query = vf.VariantQuery(prepared.sample_ids, tree, sort, offset, limit)
+            chosen = await choose_filter(uow, prepared, document, saved)
+            used, mode = chosen.saved, chosen.mode
+            query = vf.VariantQuery(prepared.sample_ids, chosen.tree, sort, offset, limit)
             check_query(query, self.max_page_size)
             page, genes = await run_query(
                 uow, query, prepared.placements, genes=GENE_COUNTS if gene_counts else 0

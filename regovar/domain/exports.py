@@ -12,10 +12,10 @@ from typing import Any
 
 from regovar import __version__
 from regovar.adapters import exports as files
-from regovar.domain import filter_json, inheritance
+from regovar.domain import inheritance
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import require_user
-from regovar.domain.analyses import prepare, saved_version
+from regovar.domain.analyses import choose_filter, prepare
 from regovar.domain.errors import InvalidInput
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, check_query, run_query
@@ -55,15 +55,10 @@ class ExportManager:
         require_user(principal)
         if fmt not in FORMATS:
             raise InvalidInput(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")
-        if (document is None) == (saved is None):
-            raise InvalidInput("give a filter document or a saved filter, not both", field="filter")
         async with self.uow() as uow:
             prepared = await prepare(uow, principal, analysis_id)
-            used = None
-            if saved is not None:
-                used = await saved_version(uow, prepared.analysis, *saved)
-                document = used.document
-            tree, mode = filter_json.parse(document, prepared.family, prepared.analysis.id)
+            chosen = await choose_filter(uow, prepared, document, saved)
+            tree, mode, used, document = chosen.tree, chosen.mode, chosen.saved, chosen.document
             rows: list[VariantRow] = []
             total = 0
             while True:
