@@ -33,7 +33,7 @@ def text(value: Any) -> str:
 
 
 def tsv(
-    meta: Sequence[tuple[str, str]], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    meta: Sequence[tuple[str, Any]], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> bytes:
     out = io.StringIO()
     for key, value in meta:
@@ -45,7 +45,7 @@ def tsv(
 
 
 def xlsx(
-    meta: Sequence[tuple[str, str]], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    meta: Sequence[tuple[str, Any]], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> bytes:
     """A workbook with the variants on the first sheet and what they are on the second."""
     from openpyxl import Workbook
@@ -57,7 +57,7 @@ def xlsx(
         variants.append([_cell(v) for v in row])
     about = book.create_sheet("about")
     for key, value in meta:
-        about.append([key, _cell(text(value))])
+        about.append([key, _cell(value if isinstance(value, int) else text(value))])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -98,12 +98,21 @@ class VcfRecord:
     samples: list[VcfSample]
 
 
+@dataclass(frozen=True)
+class InfoDef:
+    number: str
+    type: str
+    description: str
+
+
 def vcf(
-    meta: Sequence[tuple[str, str]],
+    meta: Sequence[tuple[str, Any]],
     assembly: str,
     contigs: Sequence[str],
     sample_names: Sequence[str],
     records: Iterable[VcfRecord],
+    info_defs: dict[str, InfoDef] | None = None,
+    filter_defs: dict[str, str] | None = None,
 ) -> bytes:
     """VCF 4.2, one record per variant (split and normalised as stored), the file's INFO plus
     REGOVAR_GENES, REGOVAR_CONSEQUENCE and REGOVAR_IMPACT, and GT:DP:GQ:AD per sample."""
@@ -112,8 +121,24 @@ def vcf(
     out.write(f"##reference={assembly}\n")
     for key, value in meta:
         out.write(f"##regovar_{key.lower().replace(' ', '_')}={_meta_value(text(value))}\n")
+    records = list(records)
     for contig in contigs:
         out.write(f"##contig=<ID={contig}>\n")
+    # Every INFO key and FILTER the records use is declared: the file's own definitions, or a
+    # generic one for a key it did not declare.
+    defs = info_defs or {}
+    used_info = dict.fromkeys(k for r in records for k in (r.info or {}) if _own_key(k))
+    for key in used_info:
+        d = defs.get(key) or InfoDef(".", "String", "From the imported file")
+        kind = d.type if d.type in ("Integer", "Float", "Flag", "Character", "String") else "String"
+        number = d.number if re.fullmatch(r"[0-9]+|[.ARG]", d.number) else "."
+        out.write(f"##INFO=<ID={key},Number={number},Type={kind},"
+                  f"Description=\"{_quoted(d.description)}\">\n")  # fmt: skip
+    used_filters = dict.fromkeys(f for r in records for f in (r.filters or []) if f != "PASS")
+    for name in used_filters:
+        description = (filter_defs or {}).get(name) or "From the imported file"
+        if re.fullmatch(r"[^\s;=,<>\"]+", name):
+            out.write(f"##FILTER=<ID={name},Description=\"{_quoted(description)}\">\n")
     out.write('##INFO=<ID=REGOVAR_GENES,Number=.,Type=String,Description="Genes (Regovar)">\n')
     out.write('##INFO=<ID=REGOVAR_CONSEQUENCE,Number=1,Type=String,'
               'Description="Worst consequence (Regovar)">\n')  # fmt: skip
@@ -135,6 +160,15 @@ def vcf(
     return out.getvalue().encode()
 
 
+def _own_key(key: str) -> bool:
+    """An INFO key of the file that the export keeps (Regovar writes its own REGOVAR_ keys)."""
+    return bool(_VCF_INFO_KEY.match(key)) and not key.startswith("REGOVAR_")
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
 def _meta_value(value: str) -> str:
     return value.replace("\n", " ").replace("\r", " ")
 
@@ -142,7 +176,7 @@ def _meta_value(value: str) -> str:
 def _info(r: VcfRecord) -> str:
     items = []
     for key, value in (r.info or {}).items():
-        if not _VCF_INFO_KEY.match(key) or value is None or value is False:
+        if not _own_key(key) or value is None or value is False:
             continue
         items.append(key if value is True else f"{key}={_info_value(value)}")
     if r.genes:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, fail, principal, run
+from regovar.cli.base import MAX_ID, container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.cli.variants import _row, sample_id
 from regovar.domain import variant_filter as vf
@@ -19,6 +21,7 @@ from regovar.domain.inheritance import MODES
 from regovar.domain.interpretation import CLASSES, TAGS, Note
 
 app = typer.Typer(help="Analyses: a proband or a family, filtered.", no_args_is_help=True)
+MAX_FILTER_BYTES = 4 << 20
 
 
 @app.command()
@@ -37,7 +40,8 @@ def create(
     ),
     description: str = typer.Option("", help="Free text."),
     import_id: int | None = typer.Option(
-        None, "--import", help="Import id, when a sample name is in several imports."
+        None, "--import", help="Import id, when a sample name is in several imports.", min=1,
+        max=MAX_ID,
     ),
 ) -> None:
     """Create an analysis; roles, sex and affected status come from the pedigree."""
@@ -46,7 +50,10 @@ def create(
         found = await c.projects.find(principal(), project)
         specs = []
         for item in sample:
-            sample_name, _, role = item.partition("=")
+            sample_name, equals, role = item.partition("=")
+            if equals and not role:
+                raise fail("INVALID_INPUT", f"--sample {item!r}: give a role after '=' "
+                                            f"({', '.join(ROLES)})")  # fmt: skip
             sid = await sample_id(c, found, sample_name, import_id)
             specs.append(MemberSpec(sid, role or None))
         view = await c.analyses.create(
@@ -61,8 +68,8 @@ def create(
 @app.command("list")
 def list_(
     project: str | None = typer.Option(None, "--project", "-p", help="Project name or id."),
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List analyses."""
@@ -82,7 +89,7 @@ def list_(
 
 @app.command()
 def show(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """An analysis and its samples."""
@@ -99,7 +106,7 @@ def show(
 
 @app.command("run")
 def run_(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     filter_file: Path | None = typer.Option(
         None, "--filter", help="Filter in its JSON form (docs/analyses.md); '-' reads stdin."
     ),
@@ -113,8 +120,8 @@ def run_(
     sort: str = typer.Option(
         "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
     ),
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     genes: bool = typer.Option(False, help="Print the count of variants per gene instead."),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
@@ -139,6 +146,13 @@ def run_(
         full = format != "table"
         rows = [({"variant_key": r.variant_key} if full else {}) | _row(r, names, full=full)
                 for r in result.page.items]  # fmt: skip
+        if format == "json":
+            typer.echo(json.dumps({
+                "total": result.page.total, "mode": result.mode,
+                "filter_id": result.filter_id, "filter_version": result.filter_version,
+                "items": rows,
+            }, indent=2, default=str))  # fmt: skip
+            return
         if format == "table" and result.mode:
             typer.echo(f"mode: {result.mode}")
         if format == "table" and result.filter_id:
@@ -153,7 +167,7 @@ def run_(
 
 @app.command("variant")
 def variant(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     key: str = typer.Argument(..., help="The variant's key (variant_key in run's tsv/json)."),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
@@ -196,7 +210,7 @@ def _note(analysis: int, keys: list[str], kind: str, value: str = "",
 
 @app.command()
 def select(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     keys: list[str] = typer.Argument(..., help="Variant keys."),
     unselect: bool = typer.Option(False, help="Take them out of the selection."),
     reason: str = typer.Option("", help="Why (kept in the history)."),
@@ -207,7 +221,7 @@ def select(
 
 @app.command()
 def tag(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     keys: list[str] = typer.Argument(..., help="Variant keys."),
     name: str = typer.Option(..., "--tag", help=f"One of {', '.join(TAGS)}, or a word of yours."),
     remove: bool = typer.Option(False, help="Remove the tag."),
@@ -219,7 +233,7 @@ def tag(
 
 @app.command()
 def comment(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     key: str = typer.Argument(..., help="Variant key."),
     text: str = typer.Argument(..., help="The comment."),
 ) -> None:
@@ -229,7 +243,7 @@ def comment(
 
 @app.command()
 def classify(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     key: str = typer.Argument(..., help="Variant key."),
     cls: str = typer.Option(..., "--class", help=f"One of {', '.join(CLASSES)}."),
     criteria: str = typer.Option(
@@ -243,7 +257,7 @@ def classify(
 
 @app.command()
 def history(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     key: str = typer.Argument(..., help="Variant key."),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
@@ -265,8 +279,8 @@ def history(
 
 @app.command("export")
 def export(
-    analysis: int = typer.Argument(..., help="Analysis id."),
-    out: Path = typer.Option(..., "--out", "-o", help="File to write."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write ('-': standard output)."),
     format: str = typer.Option("xlsx", help="xlsx, tsv or vcf"),
     filter_file: Path | None = typer.Option(
         None, "--filter", help="Filter in its JSON form; '-' reads stdin."
@@ -284,13 +298,26 @@ def export(
             _document(filter_file, mode, bed), filter_file, mode, saved_filter
         )
         made = await c.exports.export(principal(), analysis, format, document, saved=saved)
-        try:
-            out.write_bytes(made.data)
-        except OSError as exc:
-            raise fail("INVALID_INPUT", f"{out}: cannot write: {exc.strerror or exc}") from exc
+        if str(out) == "-":
+            sys.stdout.buffer.write(made.data)
+            sys.stdout.flush()
+            typer.echo(f"{made.rows:,} variants written ({format})", err=True)
+            return
+        _write_whole(out, made.data)
         typer.echo(f"{made.rows:,} variants written to {out} ({format})")
 
     run(container(with_broker=False), work)
+
+
+def _write_whole(out: Path, data: bytes) -> None:
+    """The file appears whole or not at all: written beside it, then renamed over it."""
+    part = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        part.write_bytes(data)
+        os.replace(part, out)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise fail("INVALID_INPUT", f"{out}: cannot write: {exc.strerror or exc}") from exc
 
 
 def _chosen(
@@ -304,15 +331,18 @@ def _chosen(
         return document, None
     if filter_file is not None or mode is not None or (document or {}).get("filter"):
         raise fail("INVALID_INPUT", "--saved replaces --filter, --mode and --bed")
-    number, _, version = saved_filter.partition("@")
-    if not number.isdigit() or (version and not version.isdigit()):
+    number, at, version = saved_filter.partition("@")
+    if (
+        not number.isdigit() or int(number) > MAX_ID or (at and not version.isdigit())
+        or (version and int(version) > MAX_ID)
+    ):  # fmt: skip
         raise fail("INVALID_INPUT", "--saved ID or ID@VERSION, e.g. 4 or 4@2")
     return None, (int(number), int(version) if version else None)
 
 
 @app.command("save-filter")
 def save_filter(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     name: str = typer.Argument(..., help="The filter's name; saving again adds a version."),
     filter_file: Path = typer.Option(..., "--filter", help="Filter in its JSON form; '-': stdin."),
     preset: bool = typer.Option(False, help="A preset of the project, for all its analyses."),
@@ -335,7 +365,7 @@ def save_filter(
 
 @app.command("filters")
 def filters(
-    analysis: int = typer.Argument(..., help="Analysis id."),
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """The analysis's saved filters and its project's presets, at their latest version."""
@@ -362,8 +392,15 @@ def _document(
     if path is not None:
         name = "standard input" if str(path) == "-" else str(path)
         try:
-            text = typer.get_text_stream("stdin").read() if str(path) == "-" else path.read_text()
-            document = json.loads(text)
+            if str(path) == "-":
+                raw = sys.stdin.buffer.read(MAX_FILTER_BYTES + 1)
+            else:
+                with path.open("rb") as fh:
+                    raw = fh.read(MAX_FILTER_BYTES + 1)
+            if len(raw) > MAX_FILTER_BYTES:
+                raise fail("INVALID_INPUT", f"{name}: larger than {MAX_FILTER_BYTES >> 20} MiB: "
+                                            "not a filter")  # fmt: skip
+            document = json.loads(raw.decode("utf-8-sig"))
         except OSError as exc:
             raise fail("INVALID_INPUT", f"{name}: cannot read: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
@@ -376,10 +413,14 @@ def _document(
     added: list[dict[str, Any]] = []
     if bed is not None:
         try:
-            added.append({"bed": bed.read_text()})
+            with bed.open("rb") as fh:
+                text = fh.read(MAX_FILTER_BYTES + 1)
+            if len(text) > MAX_FILTER_BYTES:
+                raise fail("INVALID_INPUT", f"{bed}: larger than {MAX_FILTER_BYTES >> 20} MiB")
+            added.append({"bed": text.decode("utf-8-sig")})
         except (OSError, UnicodeDecodeError) as exc:
             raise fail("INVALID_INPUT", f"{bed}: cannot read a BED file: {exc}") from exc
-    if mode:
+    if mode is not None:
         added.append({"inheritance": mode})
     if added:
         if not isinstance(document, dict):

@@ -23,6 +23,9 @@ _acting_login: list[str | None] = [None]  # set once by the global --as option
 _principal: ContextVar[Principal] = ContextVar("principal", default=SYSTEM)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit in the database
+
+
 def act_as(login: str | None) -> None:
     _acting_login[0] = login
 

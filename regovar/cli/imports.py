@@ -6,7 +6,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, principal, run
+from regovar.cli.base import MAX_ID, container, principal, run
 from regovar.cli.output import print_table
 from regovar.domain.imports import StartImport
 from regovar.models import Import
@@ -74,8 +74,8 @@ def _print_summary(job: Import) -> None:
 def list_imports(
     project: str | None = typer.Option(None, "--project", "-p"),
     state: str | None = typer.Option(None, help="queued, running, done or failed"),
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List import jobs with their state and progress."""
@@ -121,8 +121,8 @@ def show_import(import_id: int) -> None:
 @samples_app.command("list")
 def list_samples(
     project: str | None = typer.Option(None, "--project", "-p"),
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List samples (one per VCF column)."""

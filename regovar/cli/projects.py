@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, principal, run
+from regovar.cli.base import MAX_ID, container, principal, run
 from regovar.cli.output import print_table
 from regovar.domain.projects import CreateProject
 
@@ -30,8 +30,8 @@ def create(
 
 @app.command("list")
 def list_(
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List projects."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, fail, principal, run
+from regovar.cli.base import MAX_ID, container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.domain.audit import AuditQuery, parse_anchors
 from regovar.domain.users import CreateUser
@@ -59,8 +59,8 @@ def create(
 
 @users_app.command("list")
 def list_(
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List users."""
@@ -185,8 +185,8 @@ def audit_list(
     object_id: str | None = typer.Option(None),
     user: str | None = typer.Option(None, help="Events of this user (login)."),
     project: str | None = typer.Option(None, help="Events of this project (name or id)."),
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """Audit events, newest first."""

@@ -7,7 +7,7 @@ import re
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, fail, principal, run
+from regovar.cli.base import MAX_ID, container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.domain import variant_filter as vf
 from regovar.domain.variants import VariantRow
@@ -43,10 +43,11 @@ def variants(
         "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
     ),
     import_id: int | None = typer.Option(
-        None, "--import", help="Import id, when a sample name is in several imports."
+        None, "--import", help="Import id, when a sample name is in several imports.", min=1,
+        max=MAX_ID,
     ),
-    offset: int = typer.Option(0, min=0),
-    limit: int = typer.Option(100, min=0),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, max=MAX_ID),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """Variants of one or several samples of a project.

@@ -14,7 +14,7 @@ from regovar.domain import filter_json, inheritance
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
-from regovar.domain.common import Page, check_page
+from regovar.domain.common import Page, check_page, storable
 from regovar.domain.errors import Conflict, InvalidInput, NotFound
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, check_query, run_query
@@ -124,7 +124,9 @@ async def choose_filter(
 ) -> ChosenFilter:
     """A filter document, or the saved one (filter id, version or None for the latest), read
     against the analysis."""
-    if (document is None) == (saved is None):
+    if document is None and saved is None:
+        raise InvalidInput("give a filter document or a saved filter", field="filter")
+    if document is not None and saved is not None:
         raise InvalidInput("give a filter document or a saved filter, not both", field="filter")
     used = None
     if saved is not None:
@@ -161,8 +163,11 @@ class AnalysisManager:
     async def create(self, principal: Principal, command: CreateAnalysis) -> AnalysisView:
         require_user(principal)
         name = command.name.strip()
-        if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+        if not name or len(name) > 200 or not storable(name):
             raise InvalidInput("an analysis name has 1 to 200 printable characters", field="name")
+        if len(command.description) > 10_000 or not storable(command.description, control=True):
+            raise InvalidInput("a description has at most 10,000 valid characters",
+                               field="description")  # fmt: skip
         if not command.samples:
             raise InvalidInput("an analysis needs at least one sample", field="samples")
         if len(command.samples) > vf.MAX_SAMPLES:
@@ -211,7 +216,7 @@ class AnalysisManager:
         async with self.uow() as uow:
             await require_role(uow, principal, project_id, "viewer")
             found = await uow.analyses.by_name(project_id, name_or_id)
-            if found is None and name_or_id.isdigit():
+            if found is None and name_or_id.isdigit() and int(name_or_id) < 2**31:
                 found = await uow.analyses.get(int(name_or_id))
             if found is None or found.project_id != project_id:
                 raise NotFound(f"analysis {name_or_id!r} not found", name=name_or_id)
@@ -329,8 +334,14 @@ class AnalysisManager:
                 )
             )
         for unique in ("proband", "mother", "father"):
-            if sum(m.role == unique for m in members) > 1:
-                raise InvalidInput(f"an analysis has at most one {unique}", field="samples")
+            holders = [samples[m.sample_id].name for m in members if m.role == unique]
+            if len(holders) > 1:
+                raise InvalidInput(
+                    f"an analysis has at most one {unique}, not {', '.join(holders)} (the "
+                    "pedigree names some roles: give others to the rest, or leave out the "
+                    "family)",
+                    field="samples",
+                )
         if not any(m.role == "proband" for m in members):
             raise InvalidInput("an analysis needs a proband", field="samples")
         return members

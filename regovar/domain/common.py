@@ -21,3 +21,13 @@ def check_page(offset: int, limit: int, max_limit: int) -> None:
         raise InvalidInput("offset must be 0 or more")
     if limit < 0 or limit > max_limit:
         raise InvalidInput(f"limit must be between 0 and {max_limit}")
+
+
+def storable(text: str, *, control: bool = False) -> bool:
+    """PostgreSQL text holds no NUL and no lone surrogate; names (``control`` False) hold no
+    control character either."""
+    for c in text:
+        code = ord(c)
+        if code == 0 or 0xD800 <= code <= 0xDFFF or (not control and (code < 32 or code == 127)):
+            return False
+    return True

@@ -59,6 +59,8 @@ class ExportManager:
             prepared = await prepare(uow, principal, analysis_id)
             chosen = await choose_filter(uow, prepared, document, saved)
             tree, mode, used, document = chosen.tree, chosen.mode, chosen.saved, chosen.document
+            saved_filter = await uow.filters.get(used.filter_id) if used else None
+            saved_name = saved_filter.name if saved_filter else ""
             rows: list[VariantRow] = []
             total = 0
             while True:
@@ -75,12 +77,14 @@ class ExportManager:
                 if len(page.items) < _PAGE:
                     break
             names = {m.sample_id: s for m, s in await _members(uow, analysis_id)}
+            import_ids = list(dict.fromkeys(p.import_id for p in prepared.placements.values()))
+            headers = [i.header for i in (await uow.imports.get_many(import_ids)).values()]
         analysis, family = prepared.analysis, prepared.family
         meta = [
             ("analysis", f"{analysis.id} {analysis.name}"),
             ("project", str(analysis.project_id)),
-            ("filter", f"saved filter {used.filter_id} version {used.version}" if used
-             else "unsaved"),
+            ("filter", f"saved filter {used.filter_id} {saved_name!r} version {used.version}"
+             if used else "unsaved"),
             ("filter document", json.dumps(document, sort_keys=True)),
             ("inheritance mode", inheritance.mode_label(mode, family) if mode else "none"),
             ("samples", "; ".join(
@@ -88,7 +92,7 @@ class ExportManager:
                 for m in family.members
             )),
             ("assembly", family.assembly),
-            ("variants", str(len(rows))),
+            ("variants", len(rows)),
             ("software", f"Regovar {__version__}"),
             ("date", datetime.now(UTC).isoformat(timespec="seconds")),
         ]  # fmt: skip
@@ -96,7 +100,9 @@ class ExportManager:
         order = [m.sample_id for m in family.members]
         if fmt == "vcf":
             records = _vcf_records(rows, order, names)
-            data = files.vcf(meta, family.assembly, _contigs(rows), sample_names, records)
+            info_defs, filter_defs = _definitions(headers)
+            data = files.vcf(meta, family.assembly, _contigs(rows), sample_names, records,
+                             info_defs, filter_defs)  # fmt: skip
         else:
             columns, table = _table(rows, order, sample_names)
             data = (files.tsv if fmt == "tsv" else files.xlsx)(meta, columns, table)
@@ -150,6 +156,23 @@ def _vcf_records(
             r.worst_consequence, impact, samples,
         ))  # fmt: skip
     return records
+
+
+def _definitions(
+    headers: list[dict[str, Any]],
+) -> tuple[dict[str, files.InfoDef], dict[str, str]]:
+    """The INFO and FILTER definitions of the analysed files' headers (the first file wins)."""
+    info: dict[str, files.InfoDef] = {}
+    filters: dict[str, str] = {}
+    for header in headers:
+        for key, d in (header.get("info") or {}).items():
+            info.setdefault(key, files.InfoDef(
+                str(d.get("number") or "."), str(d.get("type") or "String"),
+                str(d.get("description") or ""),
+            ))  # fmt: skip
+        for key, description in (header.get("filters") or {}).items():
+            filters.setdefault(key, str(description or ""))
+    return info, filters
 
 
 def _contigs(rows: list[VariantRow]) -> list[str]:

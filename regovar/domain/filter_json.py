@@ -64,10 +64,12 @@ def parse(
     unknown = sorted(set(document) - {"version", "filter"})
     if unknown:
         raise FilterError("filter", f"unknown key {unknown[0]!r}; expected version and filter")
-    if document.get("version") != VERSION:
-        raise FilterError(
-            "filter.version", f"version {document.get('version')!r} is not supported; use 1"
-        )
+    version = document.get("version")
+    if "version" not in document:
+        raise FilterError("filter.version", "missing: a filter document says its version (1)")
+    if type(version) is not int or version != VERSION:
+        raise FilterError("filter.version", f"version {version!r} is not supported; use 1")
+    _check_texts(document.get("filter"))
     node = document.get("filter")
     if node is None:
         return None, None
@@ -115,7 +117,8 @@ class _Reader:
 
     def node(self, node: Any, path: str, depth: int) -> vf.Node:
         if depth > _MAX_DEPTH:
-            raise FilterError(path, f"nested deeper than {_MAX_DEPTH} levels")
+            shown = path if len(path) < 80 else f"{path[:40]}...{path[-30:]}"
+            raise FilterError(shown, f"nested deeper than {_MAX_DEPTH} levels")
         key, body = _single(node, path)
         here = f"{path}.{key}"
         if key in ("all", "any"):
@@ -383,6 +386,33 @@ def contig_name(name: str, assembly: str) -> str:
     if upper in ("M", "MT"):
         return "MT" if assembly == "GRCh37" else "chrM"
     return name
+
+
+def _check_texts(node: Any) -> None:
+    """No text of the document holds a NUL or a lone surrogate (PostgreSQL stores neither)."""
+    stack: list[tuple[Any, str]] = [(node, "filter")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and _bad_text(key):
+                    raise FilterError(path, "a key holds a NUL or an invalid character")
+                stack.append((item, f"{path}.{key}" if len(path) < 200 else path))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]" if len(path) < 200 else path)
+                         for i, item in enumerate(value))  # fmt: skip
+        elif isinstance(value, str) and _bad_text(value):
+            raise FilterError(path, "the text holds a NUL or an invalid character")
+
+
+def _bad_text(text: str) -> bool:
+    if "\0" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _single(node: Any, path: str) -> tuple[str, Any]:

@@ -18,6 +18,7 @@ from regovar.domain import variant_filter as vf
 from regovar.domain.access import require_role, require_user
 from regovar.domain.analyses import prepare
 from regovar.domain.audit import record
+from regovar.domain.common import storable
 from regovar.domain.errors import InvalidInput, NotFound
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, run_query
@@ -150,8 +151,11 @@ def _checked(note: Note) -> tuple[str, list[str], str]:
         raise InvalidInput(f"unknown note {note.kind!r}; expected one of {kinds}", field="kind")
     value, reason = note.value.strip(), note.reason.strip()
     for name, text in (("value", value), ("reason", reason)):
-        if len(text) > MAX_TEXT or "\0" in text:
-            raise InvalidInput(f"a {name} has at most {MAX_TEXT:,} characters", field=name)
+        if len(text) > MAX_TEXT or not storable(text, control=True):
+            raise InvalidInput(
+                f"a {name} has at most {MAX_TEXT:,} characters, none of them NUL or invalid",
+                field=name,
+            )
     criteria: list[str] = []
     if note.kind in ("tag", "untag"):
         if value not in TAGS and not _CUSTOM_TAG.match(value):

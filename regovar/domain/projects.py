@@ -72,7 +72,7 @@ class ProjectManager:
         require_user(principal)
         async with self.uow() as uow:
             project = await uow.projects.by_name(name_or_id)
-            if project is None and name_or_id.isdigit():
+            if project is None and name_or_id.isdigit() and int(name_or_id) < 2**31:
                 project = await uow.projects.get(int(name_or_id))
             missing = NotFound(f"project {name_or_id!r} not found", name=name_or_id)
             if project is None:

@@ -69,6 +69,7 @@ class _Compiler:
     def __init__(self, placements: dict[int, Placement], prefix: str = "c") -> None:
         self.placements = placements
         self.prefix = prefix
+        self.pairs: Select[Any] | None = None  # set by a compound heterozygous condition
         imports = list(dict.fromkeys(p.import_id for p in placements.values()))
         self.imports = imports
         self.aliases = {imp: calls.alias(f"{prefix}{n}") for n, imp in enumerate(imports)}
@@ -288,8 +289,13 @@ class _Compiler:
                 == func.max(cand.c.hap).over(partition_by=gene),
             )
             verdict = and_(n >= 2, not_(one_haplotype))
-        judged = select(cand.c.vkey, verdict.label("kept")).subquery(f"judged_{self.prefix}")
+        judged = select(cand.c.vkey, cand.c.gene, verdict.label("kept")).subquery(
+            f"judged_{self.prefix}"
+        )
         keep = select(judged.c.vkey).where(judged.c.kept)
+        # The genes in which the variants pair up (a variant also lies in the other genes it
+        # overlaps): what a count per gene of this mode counts.
+        self.pairs = select(judged.c.vkey, judged.c.gene).where(judged.c.kept)
         return self.locus.c.vkey.in_(keep)
 
     def _genotype(self, node: vf.Genotype) -> ColumnElement[bool]:
@@ -431,8 +437,13 @@ class VariantQueryRepository:
         await self.session.execute(text(f"SET LOCAL statement_timeout = {int(QUERY_TIMEOUT_MS)}"))
         if len(compiler.imports) > 1:
             await self.session.execute(text("SET LOCAL enable_nestloop = off"))
-        gene = func.unnest(compiler.record_column("genes")).label("gene")
-        rows = compiler.from_clause(select(gene)).where(where).subquery("g")
+        if compiler.pairs is not None:
+            kept = compiler.from_clause(select(compiler.locus.c.vkey)).where(where)
+            pairs = compiler.pairs.subquery("p")
+            rows = select(pairs.c.gene).where(pairs.c.vkey.in_(kept)).subquery("g")
+        else:
+            gene = func.unnest(compiler.record_column("genes")).label("gene")
+            rows = compiler.from_clause(select(gene)).where(where).subquery("g")
         stmt = (
             select(rows.c.gene, func.count().label("n"))
             .group_by(rows.c.gene)

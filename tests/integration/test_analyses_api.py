@@ -79,6 +79,8 @@ async def test_create_and_run_over_graphql(client, container, trio):
         (r.chrom, r.pos) for r in direct.page.items
     ]
     assert result["genes"][0] == {"gene": direct.genes[0][0], "variants": direct.genes[0][1]}
+    # only the genes where the variants pair up, not the other genes a variant overlaps
+    assert result["genes"] and all(g["variants"] >= 2 for g in result["genes"])
     # every listed variant: the proband het, with one parent het and the other hom-ref
     for item in result["items"]:
         zyg = {c["sampleId"]: c["zygosity"] for c in item["calls"]}
@@ -154,6 +156,27 @@ def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, t
     shown = regovar("analyses", "variant", analysis_id, key, "--format", "tsv")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[0].startswith("sample\trole\tgt") and "HG002" in shown.stdout
+    # an export appears whole or not at all; '-' writes it to standard output
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    refused = regovar("analyses", "export", analysis_id, "--mode", "de_novo", "--format", "tsv",
+                      "--out", str(occupied))  # fmt: skip
+    assert refused.returncode != 0 and "cannot write" in refused.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+    streamed = regovar("analyses", "export", analysis_id, "--mode", "de_novo", "--format", "vcf",
+                       "--out", "-")  # fmt: skip
+    assert streamed.stdout.startswith("##fileformat=VCFv4.2") and "variants written" in (
+        streamed.stderr
+    )
+    as_json = json.loads(regovar("analyses", "run", analysis_id, "--mode",
+                                 "compound_heterozygous", "--format", "json").stdout)  # fmt: skip
+    assert as_json["mode"] == "compound_heterozygous:trio" and as_json["total"] > 0
+    empty_role = regovar("analyses", "create", "x", "--project", str(project.id), "-s", "HG002=")
+    assert empty_role.returncode != 0 and "give a role" in empty_role.stderr
+    huge = regovar("analyses", "show", "99999999999999999999")
+    assert huge.returncode != 0 and "Traceback" not in huge.stderr
+    filter_file.write_text("\ufeff" + json.dumps(COMPOUND))  # a byte-order mark is fine
+    assert regovar("analyses", "run", analysis_id, "--filter", str(filter_file)).returncode == 0
     filter_file.write_text('{"version": 1,\n "filter": {"genes": ["BRCA2",]}}')
     bad = regovar("analyses", "run", analysis_id, "--filter", str(filter_file))
     assert bad.returncode != 0 and bad.stdout == ""

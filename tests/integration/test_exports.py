@@ -56,7 +56,7 @@ async def test_tsv_has_its_header_and_the_result_rows(container, analysis):
     lines = made.data.decode().splitlines()
     meta = dict(line[3:].split(": ", 1) for line in lines if line.startswith("## "))
     assert meta["analysis"] == f"{view.analysis.id} HG002 / trio"
-    assert meta["filter"] == f"saved filter {saved.filter.id} version 1"
+    assert meta["filter"] == f"saved filter {saved.filter.id} 'de novo dp10' version 1"
     assert meta["inheritance mode"] == "de_novo"
     assert meta["samples"] == (
         "HG002 (proband, male, affected); HG004 (mother, female, status unknown); "
@@ -93,6 +93,17 @@ async def test_vcf_imports_back_to_the_same_variants_and_genotypes(container, an
     text = made.data.decode()
     assert text.startswith("##fileformat=VCFv4.2\n##reference=GRCh37\n")
     assert f"##regovar_analysis={view.analysis.id} HG002 / trio" in text
+    # every INFO key and FILTER the records use is declared, with the file's definitions
+    header = [line for line in text.splitlines() if line.startswith("##")]
+    body = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+    declared_info = {line.split("ID=")[1].split(",")[0] for line in header
+                     if line.startswith("##INFO=")}  # fmt: skip
+    declared_filters = {line.split("ID=")[1].split(",")[0] for line in header
+                        if line.startswith("##FILTER=")}  # fmt: skip
+    used_info = {item.split("=")[0] for row in body for item in row[7].split(";") if item != "."}
+    used_filters = {f for row in body for f in row[6].split(";")} - {"PASS", "."}
+    assert used_info <= declared_info and used_filters <= declared_filters and used_filters
+    assert '##INFO=<ID=QD,Number=1,Type=Float,Description="Variant Confidence/Quality by Depth">' in text
     path = import_dir / f"export-{uuid.uuid4().hex[:6]}.vcf"
     path.write_bytes(made.data)
     job = await import_file(container, path)
