@@ -15,7 +15,14 @@ from regovar.cli.base import MAX_ID, container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.cli.variants import _row, sample_id
 from regovar.domain import variant_filter as vf
-from regovar.domain.analyses import ROLES, AnalysisView, CreateAnalysis, MemberSpec
+from regovar.domain.analyses import (
+    ROLES,
+    STATUSES,
+    AnalysisView,
+    CreateAnalysis,
+    MemberSpec,
+    UpdateAnalysis,
+)
 from regovar.domain.filters import SaveFilter
 from regovar.domain.inheritance import MODES
 from regovar.domain.interpretation import CLASSES, TAGS, Note
@@ -60,6 +67,39 @@ def create(
             principal(), CreateAnalysis(found.id, name, tuple(specs), description, family)
         )
         typer.echo(f"analysis {view.analysis.id} created: {view.analysis.name}")
+        _members(view, "table")
+
+    run(container(with_broker=False), work)
+
+
+@app.command()
+def update(
+    analysis: int = typer.Argument(..., help="Analysis id.", min=1, max=MAX_ID),
+    name: str | None = typer.Option(None, help="A new name."),
+    description: str | None = typer.Option(None, help="A new description."),
+    status: str | None = typer.Option(None, help=f"One of {', '.join(STATUSES)}."),
+    role: list[str] = typer.Option([], help="SAMPLE_ID=ROLE, repeatable."),
+    sex: list[str] = typer.Option([], help="SAMPLE_ID=unknown|male|female, repeatable."),
+    affected: list[str] = typer.Option(
+        [], help="SAMPLE_ID=unknown|unaffected|affected, repeatable."
+    ),
+) -> None:
+    """Rename an analysis, change its status, or set its samples' roles, sex and status."""
+
+    async def work(c: Container) -> None:
+        specs: dict[int, dict[str, str]] = {}
+        for option, values in (("role", role), ("sex", sex), ("affected", affected)):
+            for item in values:
+                sid, equals, value = item.partition("=")
+                if not sid.isdigit() or int(sid) > MAX_ID or not equals or not value:
+                    raise fail("INVALID_INPUT", f"--{option} {item!r}: expected SAMPLE_ID=VALUE")
+                specs.setdefault(int(sid), {})[option] = value
+        members = tuple(MemberSpec(sid, **fields) for sid, fields in specs.items())
+        view = await c.analyses.update(
+            principal(), UpdateAnalysis(analysis, name, description, status, members)
+        )
+        typer.echo(f"analysis {view.analysis.id} updated: {view.analysis.name} "
+                   f"({view.analysis.status})")  # fmt: skip
         _members(view, "table")
 
     run(container(with_broker=False), work)

@@ -49,6 +49,17 @@ class CreateAnalysis:
 
 
 @dataclass(frozen=True)
+class UpdateAnalysis:
+    """What changes (None: unchanged)."""
+
+    analysis_id: int
+    name: str | None = None
+    description: str | None = None
+    status: str | None = None  # open, in_review, closed
+    members: tuple[MemberSpec, ...] = ()  # new role, sex or affected status of some samples
+
+
+@dataclass(frozen=True)
 class MemberView:
     sample_id: int
     sample: str
@@ -190,6 +201,42 @@ class AnalysisManager:
             await record(uow, principal, "analysis.create", "analysis", analysis.id,
                          project_id=command.project_id, name=name,
                          samples=[m.sample_id for m in members])  # fmt: skip
+            await uow.commit()
+            return await self._view(uow, analysis)
+
+    async def update(self, principal: Principal, command: UpdateAnalysis) -> AnalysisView:
+        """Renames, describes, moves through its statuses, or sets roles, sex and status of
+        its samples; the editor role; who changed it is recorded (and in the audit trail)."""
+        require_user(principal)
+        async with self.uow() as uow:
+            analysis = await readable_analysis(uow, principal, command.analysis_id)
+            await require_role(uow, principal, analysis.project_id, "editor")
+            changes: dict[str, Any] = {}
+            if command.name is not None:
+                name = command.name.strip()
+                if not name or len(name) > 200 or not storable(name):
+                    raise InvalidInput("an analysis name has 1 to 200 printable characters",
+                                       field="name")  # fmt: skip
+                other = await uow.analyses.by_name(analysis.project_id, name)
+                if other is not None and other.id != analysis.id:
+                    raise Conflict(f"the project has an analysis named {name!r}", field="name")
+                analysis.name = changes["name"] = name
+            if command.description is not None:
+                text = command.description.strip()
+                if len(text) > 10_000 or not storable(text, control=True):
+                    raise InvalidInput("a description has at most 10,000 valid characters",
+                                       field="description")  # fmt: skip
+                analysis.description = changes["description"] = text
+            if command.status is not None:
+                if command.status not in STATUSES:
+                    raise InvalidInput(f"unknown status {command.status!r}; expected one of "
+                                       f"{STATUSES}", field="status")  # fmt: skip
+                analysis.status = changes["status"] = command.status
+            if command.members:
+                changes["members"] = await _set_members(uow, analysis.id, command.members)
+            await uow.analyses.touch(analysis, principal.user_id)
+            await record(uow, principal, "analysis.update", "analysis", analysis.id,
+                         project_id=analysis.project_id, **changes)  # fmt: skip
             await uow.commit()
             return await self._view(uow, analysis)
 
@@ -345,6 +392,34 @@ class AnalysisManager:
         if not any(m.role == "proband" for m in members):
             raise InvalidInput("an analysis needs a proband", field="samples")
         return members
+
+
+async def _set_members(
+    uow: UnitOfWork, analysis_id: int, specs: tuple[MemberSpec, ...]
+) -> list[dict[str, Any]]:
+    members = {m.sample_id: m for m in await uow.analyses.members(analysis_id)}
+    changed = []
+    for spec in specs:
+        member = members.get(spec.sample_id)
+        if member is None:
+            raise NotFound(f"sample {spec.sample_id} is not in the analysis", id=spec.sample_id)
+        if spec.role is not None:
+            if spec.role not in ROLES:
+                raise InvalidInput(f"unknown role {spec.role!r}; expected one of {ROLES}")
+            member.role = spec.role
+        if spec.sex is not None:
+            member.sex = _code(spec.sex, _SEX, "sex")
+        if spec.affected is not None:
+            member.affected = _code(spec.affected, _AFFECTED, "affected")
+        changed.append({"sample": spec.sample_id, "role": member.role, "sex": member.sex,
+                        "affected": member.affected})  # fmt: skip
+    for unique in ("proband", "mother", "father"):
+        if sum(m.role == unique for m in members.values()) > 1:
+            raise InvalidInput(f"an analysis has at most one {unique}", field="samples")
+    if not any(m.role == "proband" for m in members.values()):
+        raise InvalidInput("an analysis needs a proband", field="samples")
+    await uow.analyses.flush()
+    return changed
 
 
 def _code(value: str, codes: dict[str, int], name: str) -> int:

@@ -58,6 +58,9 @@ class AnalysisRepository:
         rows = await self.session.scalars(stmt.order_by(Analysis.id).offset(offset).limit(limit))
         return list(rows), int(total or 0)
 
+    async def flush(self) -> None:
+        await self.session.flush()
+
     async def touch(self, analysis: Analysis, user_id: int | None) -> None:
         analysis.updated_by = user_id
         analysis.updated_at = datetime.now(UTC)

@@ -236,3 +236,37 @@ async def test_saved_filters_are_versioned_and_results_name_their_version(client
                     preset=False)  # fmt: skip
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert bad["errors"][0]["message"].startswith("filter.impact:")
+
+
+async def test_update_status_names_and_roles(container, trio):
+    from regovar.domain.analyses import UpdateAnalysis
+    from regovar.domain.errors import Conflict, InvalidInput
+
+    project, _, samples = trio
+    view = await container.analyses.create(
+        SYSTEM, CreateAnalysis(project.id, f"u-{uuid.uuid4().hex[:6]}",
+                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+    )
+    a = view.analysis.id
+    father = samples["HG003"].id
+    updated = await container.analyses.update(SYSTEM, UpdateAnalysis(
+        a, name="renamed " + uuid.uuid4().hex[:4], status="in_review",
+        members=(MemberSpec(father, affected="affected"),),
+    ))  # fmt: skip
+    assert updated.analysis.status == "in_review" and updated.analysis.name.startswith("renamed")
+    assert {m.sample: m.affected for m in updated.members}["HG003"] == "affected"
+    assert updated.analysis.updated_at >= view.analysis.updated_at
+    with pytest.raises(InvalidInput, match="unknown status"):
+        await container.analyses.update(SYSTEM, UpdateAnalysis(a, status="done-ish"))
+    with pytest.raises(InvalidInput, match="at most one mother"):
+        await container.analyses.update(
+            SYSTEM, UpdateAnalysis(a, members=(MemberSpec(father, role="mother"),))
+        )
+    other = await container.analyses.create(
+        SYSTEM, CreateAnalysis(project.id, f"v-{uuid.uuid4().hex[:6]}",
+                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+    )
+    with pytest.raises(Conflict):
+        await container.analyses.update(SYSTEM, UpdateAnalysis(a, name=other.analysis.name))
+    still = await container.analyses.get(SYSTEM, a)
+    assert {m.sample: m.role for m in still.members}["HG003"] == "father"

@@ -103,7 +103,8 @@ async def test_vcf_imports_back_to_the_same_variants_and_genotypes(container, an
     used_info = {item.split("=")[0] for row in body for item in row[7].split(";") if item != "."}
     used_filters = {f for row in body for f in row[6].split(";")} - {"PASS", "."}
     assert used_info <= declared_info and used_filters <= declared_filters and used_filters
-    assert '##INFO=<ID=QD,Number=1,Type=Float,Description="Variant Confidence/Quality by Depth">' in text
+    qd = '##INFO=<ID=QD,Number=1,Type=Float,Description="Variant Confidence/Quality by Depth">'
+    assert qd in text
     path = import_dir / f"export-{uuid.uuid4().hex[:6]}.vcf"
     path.write_bytes(made.data)
     job = await import_file(container, path)

@@ -327,3 +327,41 @@ async def test_de_novo_on_the_real_giab_trio(container):
     )
     assert result.page.total == plain.total > 0
     assert [r.variant_key for r in result.page.items] == [r.variant_key for r in plain.items]
+
+
+@pytest.mark.parametrize("mode", ["x_linked_recessive", "x_linked_dominant", "de_novo"])
+async def test_x_modes_with_a_female_proband(container, family, mode):
+    """The sister as an affected proband and her brother unaffected: on X a female proband
+    needs two copies for the recessive mode, so her father is affected there (he gave her his
+    X), and her father's X counts for her."""
+    job, samples = family
+    father_status = "affected" if mode == "x_linked_recessive" else "unaffected"
+    view = await container.analyses.create(
+        SYSTEM,
+        CreateAnalysis(job.project_id, f"sister-{uuid.uuid4().hex[:8]}", (
+            MemberSpec(samples["S"].id, "proband", "female", "affected"),
+            MemberSpec(samples["M"].id, "mother"),
+            MemberSpec(samples["F"].id, "father", "male", father_status),
+            MemberSpec(samples["P"].id, "sibling", "male", "unaffected"),
+        ), with_family=False),
+    )  # fmt: skip
+    _, got = await _run(container, view.analysis.id, mode)
+    want = set()
+    for r in _records():
+        g = r["gt"]
+        if mode == "x_linked_recessive":
+            ok = (outside_par(r) and hom_alt(g["S"]) and het(g["M"]) and male_alt(g["F"])
+                  and non_carrier(g["P"]))  # fmt: skip
+        elif mode == "x_linked_dominant":
+            ok = outside_par(r) and carrier(g["S"]) and all(non_carrier(g[s]) for s in "MFP")
+        else:
+            ok = r["chrom"] != "chrY" and (
+                carrier(g["S"]) and non_carrier(g["M"]) if r["chrom"] == "chrM"
+                else carrier(g["S"]) and non_carrier(g["M"]) and non_carrier(g["F"])
+            )  # fmt: skip
+            ok = ok or (r["chrom"] == "chrY" and carrier(g["S"]) and non_carrier(g["F"]))
+        if ok:
+            want.add((r["chrom"], r["pos"]))
+    assert got == want
+    if mode != "de_novo":
+        assert want, "the generated family must exercise the mode"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from regovar.domain.analyses import CreateAnalysis, MemberSpec
+from regovar.domain.analyses import CreateAnalysis, MemberSpec, UpdateAnalysis
 from regovar.domain.filters import SaveFilter
 from regovar.graphql.analyses.types import Analysis, SavedFilter
 from regovar.graphql.scalars import JSON, parse_id
@@ -29,8 +29,37 @@ class CreateAnalysisInput:
     )
 
 
+@strawberry.input(description="What changes in an analysis; what is left out stays.")
+class UpdateAnalysisInput:
+    analysis_id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    status: str | None = strawberry.field(default=None, description="open, in_review, closed")
+    samples: list[AnalysisMemberInput] = strawberry.field(
+        default_factory=list, description="New role, sex or affected status of some samples"
+    )
+
+
 @strawberry.type
 class AnalysisMutations:
+    @strawberry.mutation
+    async def update_analysis(self, info: strawberry.Info, input: UpdateAnalysisInput) -> Analysis:
+        ctx = info.context
+        view = await ctx.container.analyses.update(
+            ctx.principal,
+            UpdateAnalysis(
+                parse_id(input.analysis_id, "analysisId"),
+                input.name,
+                input.description,
+                input.status,
+                tuple(
+                    MemberSpec(parse_id(m.sample_id, "sampleId"), m.role, m.sex, m.affected)
+                    for m in input.samples
+                ),
+            ),
+        )
+        return Analysis.from_view(view)
+
     @strawberry.mutation
     async def create_analysis(self, info: strawberry.Info, input: CreateAnalysisInput) -> Analysis:
         ctx = info.context
