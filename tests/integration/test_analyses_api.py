@@ -245,7 +245,7 @@ async def test_update_status_names_and_roles(container, trio):
     project, _, samples = trio
     view = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"u-{uuid.uuid4().hex[:6]}",
-                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+                               (MemberSpec(samples["HG002"].id),))
     )
     a = view.analysis.id
     father = samples["HG003"].id
@@ -264,7 +264,7 @@ async def test_update_status_names_and_roles(container, trio):
         )
     other = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"v-{uuid.uuid4().hex[:6]}",
-                               (MemberSpec(samples["HG002"].id),))  # fmt: skip
+                               (MemberSpec(samples["HG002"].id),))
     )
     with pytest.raises(Conflict):
         await container.analyses.update(SYSTEM, UpdateAnalysis(a, name=other.analysis.name))
