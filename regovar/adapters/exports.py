@@ -81,6 +81,7 @@ class VcfSample:
     gq: int | None
     ad_ref: int | None
     ad_alt: int | None
+    ft: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def vcf(
     filter_defs: dict[str, str] | None = None,
 ) -> bytes:
     """VCF 4.2, one record per variant (split and normalised as stored), the file's INFO plus
-    REGOVAR_GENES, REGOVAR_CONSEQUENCE and REGOVAR_IMPACT, and GT:DP:GQ:AD per sample."""
+    REGOVAR_GENES, REGOVAR_CONSEQUENCE and REGOVAR_IMPACT, and GT:DP:GQ:AD:FT per sample."""
     out = io.StringIO()
     out.write("##fileformat=VCFv4.2\n")
     out.write(f"##reference={assembly}\n")
@@ -148,6 +149,7 @@ def vcf(
     out.write('##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">\n')
     out.write('##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">\n')
     out.write('##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n')
+    out.write('##FORMAT=<ID=FT,Number=1,Type=String,Description="Sample filter">\n')
     out.write("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO",
                          "FORMAT", *sample_names]) + "\n")  # fmt: skip
     for r in records:
@@ -156,7 +158,7 @@ def vcf(
         filters = ";".join(r.filters) if r.filters else "."
         cells = [_sample(s) for s in r.samples]
         out.write("\t".join([r.chrom, str(r.pos), ".", r.ref, r.alt, qual, filters, info,
-                             "GT:DP:GQ:AD", *cells]) + "\n")  # fmt: skip
+                             "GT:DP:GQ:AD:FT", *cells]) + "\n")  # fmt: skip
     return out.getvalue().encode()
 
 
@@ -199,7 +201,8 @@ def _sample(s: VcfSample) -> str:
     ad = "." if s.ad_ref is None and s.ad_alt is None else (
         f"{'.' if s.ad_ref is None else s.ad_ref},{'.' if s.ad_alt is None else s.ad_alt}"
     )  # fmt: skip
-    return ":".join([s.gt or "./.", _n(s.dp), _n(s.gq), ad])
+    ft = s.ft if s.ft and re.fullmatch(r"[^\s:,=]+", s.ft) else "."
+    return ":".join([s.gt or "./.", _n(s.dp), _n(s.gq), ad, ft])
 
 
 def _n(value: int | None) -> str:

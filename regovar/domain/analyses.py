@@ -98,6 +98,7 @@ class Prepared:
     family: inheritance.Family
     sample_ids: tuple[int, ...]
     placements: dict[int, Placement]
+    project_imports: tuple[int, ...]  # the project's finished imports (in-house by project)
 
 
 async def readable_analysis(uow: UnitOfWork, principal: Principal, analysis_id: int) -> Analysis:
@@ -119,6 +120,7 @@ async def prepare(uow: UnitOfWork, principal: Principal, analysis_id: int) -> Pr
         inheritance.Family(members, assembly),
         tuple(m.sample_id for m, _ in pairs),
         {s.id: Placement(s.import_id, s.column) for _, s in pairs},
+        tuple(await uow.imports.done_ids(analysis.project_id)),
     )
 
 
@@ -143,7 +145,9 @@ async def choose_filter(
     if saved is not None:
         used = await saved_version(uow, prepared.analysis, *saved)
         document = used.document
-    tree, mode = filter_json.parse(document, prepared.family, prepared.analysis.id)
+    tree, mode = filter_json.parse(
+        document, prepared.family, prepared.analysis.id, prepared.project_imports
+    )
     return ChosenFilter(document, tree, mode, used)
 
 

@@ -125,7 +125,7 @@ def _table(
                "worst_impact", "consequences"]  # fmt: skip
     for name in names:
         columns += [f"{name}.gt", f"{name}.zygosity", f"{name}.dp", f"{name}.gq",
-                    f"{name}.ad_ref", f"{name}.ad_alt", f"{name}.vaf"]  # fmt: skip
+                    f"{name}.ad_ref", f"{name}.ad_alt", f"{name}.vaf", f"{name}.filter"]
     table = []
     for r in rows:
         line: list[Any] = [
@@ -136,7 +136,8 @@ def _table(
         for sid in order:
             v = r.samples[sid]
             zyg = vf.ZYGOSITY_NAMES.get(v["zyg"]) if v["zyg"] is not None else None
-            line += [v["gt"], zyg, v["dp"], v["gq"], v["ad_ref"], v["ad_alt"], _real(v["vaf"])]
+            line += [v["gt"], zyg, v["dp"], v["gq"], v["ad_ref"], v["ad_alt"], _real(v["vaf"]),
+                     v.get("ft")]  # fmt: skip
         table.append(line)
     return columns, table
 
@@ -147,7 +148,8 @@ def _vcf_records(
     records = []
     for r in rows:
         samples = [
-            files.VcfSample(names[sid], v["gt"], v["dp"], v["gq"], v["ad_ref"], v["ad_alt"])
+            files.VcfSample(names[sid], v["gt"], v["dp"], v["gq"], v["ad_ref"], v["ad_alt"],
+                            v.get("ft"))
             for sid, v in ((sid, r.samples[sid]) for sid in order)
         ]
         impact = _IMPACTS.get(r.worst_impact) if r.worst_impact is not None else None

@@ -12,6 +12,8 @@ A NODE is one of (``SAMPLE`` is a role of the analysis, ``"proband"``, ``"mother
     {"genotype": {"sample": SAMPLE, "is": ZYG}}
     {"sample_value": {"sample": SAMPLE, "field": "dp"|"gq"|"vaf"|"ad_ref"|"ad_alt",
                       "op": OP, "value": NUMBER}}
+    {"sample_filter": {"sample": SAMPLE, "pass": true, "missing_is_pass": false,
+                       "any_of": [...]}}   (the call's own FILTER, FORMAT FT)
     {"affected": {"quantifier": "any"|"all", "is": ZYG}}   (and "unaffected")
     {"region": "CHROM[:START-END]"}  or  {"regions": ["1:100-200", ...]}  (any of them)
     {"bed": "chr1\t55505479\t55505737\n..."}  (the text of a BED file: any of its regions)
@@ -24,7 +26,8 @@ A NODE is one of (``SAMPLE`` is a role of the analysis, ``"proband"``, ``"mother
     {"filter": {"pass": true, "missing_is_pass": false, "any_of": ["LowQual"]}}
     {"info": {"name": "gnomAD_AF", "op": OP|"exists", "value": ...}}
     {"selected": true}    {"tagged": "candidate"}    {"classified": ["pathogenic", ...]}
-    {"in_house": {"op": "le", "value": 2}}   (carriers among the database's other samples)
+    {"in_house": {"op": "le", "value": 2, "scope": "database"|"project"}}
+                        (carriers among the database's, or the project's, other samples)
     {"hgvs": "c.512C>T"}    {"annotation": {"name": "gnomADe_AF", "op": "lt", "value": 0.01}}
 
 OP is one of eq, ne, lt, le, gt, ge. An inheritance mode is a condition of the top level (the
@@ -47,6 +50,7 @@ VERSION = 1
 ROLES = ("proband", "mother", "father")
 _REGION = re.compile(r"^([^:\s]+)(?::([\d,]+)?-([\d,]+)?)?$")
 _MAX_DEPTH = 32
+_HGNC_ID = re.compile(r"^HGNC:\d{1,7}$", re.IGNORECASE)
 
 
 class FilterError(InvalidInput):
@@ -55,7 +59,10 @@ class FilterError(InvalidInput):
 
 
 def parse(
-    document: Any, family: inheritance.Family, analysis_id: int = 0
+    document: Any,
+    family: inheritance.Family,
+    analysis_id: int = 0,
+    project_imports: tuple[int, ...] = (),
 ) -> tuple[vf.Node | None, str | None]:
     """The filter tree and the inheritance mode it uses (or None); ``analysis_id``: the
     analysis whose selection and tags the selected and tagged conditions read."""
@@ -73,14 +80,17 @@ def parse(
     node = document.get("filter")
     if node is None:
         return None, None
-    reader = _Reader(family, analysis_id)
+    reader = _Reader(family, analysis_id, project_imports)
     return reader.top(node, "filter"), reader.mode
 
 
 class _Reader:
-    def __init__(self, family: inheritance.Family, analysis_id: int) -> None:
+    def __init__(
+        self, family: inheritance.Family, analysis_id: int, project_imports: tuple[int, ...]
+    ) -> None:
         self.family = family
         self.analysis_id = analysis_id
+        self.project_imports = project_imports
         self.mode: str | None = None
         self.by_id = {m.sample_id: m for m in family.members}
 
@@ -182,6 +192,19 @@ class _Reader:
             _number(obj["value"], f"{path}.value"),
         )
 
+    def _sample_filter(self, body: Any, path: str) -> vf.Node:
+        obj = _object(body, path, required=("sample",),
+                      optional=("pass", "missing_is_pass", "any_of"))  # fmt: skip
+        for key in ("pass", "missing_is_pass"):
+            if key in obj and not isinstance(obj[key], bool):
+                raise FilterError(f"{path}.{key}", "true or false")
+        return vf.SampleFilter(
+            self._sample(obj["sample"], f"{path}.sample"),
+            pass_only=obj.get("pass", True),
+            missing_is_pass=obj.get("missing_is_pass", False),
+            any_of=tuple(_strings(obj.get("any_of", []), f"{path}.any_of")),
+        )
+
     def _members(self, which: str, body: Any, path: str) -> vf.Node:
         obj = _object(body, path, required=("quantifier", "is"))
         if obj["quantifier"] not in ("any", "all"):
@@ -274,11 +297,15 @@ class _Reader:
         return vf.AnnotationField(name, op, _number(value, f"{path}.value"))
 
     def _in_house(self, body: Any, path: str) -> vf.Node:
-        obj = _object(body, path, required=("op", "value"))
+        obj = _object(body, path, required=("op", "value"), optional=("scope",))
         value = obj["value"]
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
             raise FilterError(f"{path}.value", "a number of samples (0 or more)")
-        return vf.InHouse(_op(obj["op"], f"{path}.op"), value)
+        scope = obj.get("scope", "database")
+        if scope not in ("database", "project"):
+            raise FilterError(f"{path}.scope", "'database' (the default) or 'project'")
+        imports = self.project_imports if scope == "project" else None
+        return vf.InHouse(_op(obj["op"], f"{path}.op"), value, imports)
 
     def _selected(self, body: Any, path: str) -> vf.Node:
         if not isinstance(body, bool):
@@ -298,10 +325,15 @@ class _Reader:
         return vf.Classified(classes)
 
     def _genes(self, body: Any, path: str) -> vf.Node:
+        """Symbols, or HGNC ids (HGNC:1100), read from the transcripts' HGNC_ID field."""
         genes = tuple(_strings(body, path))
         if not genes:
             raise FilterError(path, "at least one gene")
-        return vf.Genes(genes)
+        ids = tuple(g.upper() for g in genes if _HGNC_ID.match(g))
+        symbols = tuple(g for g in genes if not _HGNC_ID.match(g))
+        parts: list[vf.Node] = [vf.Genes(symbols)] if symbols else []
+        parts += [vf.AnnotationField("HGNC_ID", "eq", i) for i in ids]
+        return parts[0] if len(parts) == 1 else vf.Or(tuple(parts))
 
     def _consequences(self, body: Any, path: str) -> vf.Node:
         terms = tuple(_strings(body, path))
@@ -350,6 +382,7 @@ class _Reader:
 _Reader._leaves = {
     "genotype": _Reader._genotype,
     "sample_value": _Reader._sample_value,
+    "sample_filter": _Reader._sample_filter,
     "affected": _Reader._affected,
     "unaffected": _Reader._unaffected,
     "region": _Reader._region,

@@ -61,7 +61,9 @@ class FilterManager:
             analysis = prepared.analysis
             await require_role(uow, principal, analysis.project_id, "editor")
             # validates the document against the analysis
-            tree, _ = filter_json.parse(command.document, prepared.family, analysis.id)
+            tree, _ = filter_json.parse(
+                command.document, prepared.family, analysis.id, prepared.project_imports
+            )
             count = None
             if not command.preset:
                 query = vf.VariantQuery(prepared.sample_ids, tree, limit=0)

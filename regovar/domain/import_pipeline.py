@@ -134,7 +134,7 @@ async def _stream(
     store = uow.variant_store
     chunks = reader.record_chunks(size)
     pool = ChunkPool(
-        ChunkWork(reader.chunk_parser(), store.encoder()),
+        ChunkWork(reader.chunk_parser(), store.encoder("FT" in reader.header.formats)),
         tuning.parser_processes(reader.total_bytes),
     )
     pending: deque[Awaitable[ChunkResult]] = deque()

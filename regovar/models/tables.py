@@ -48,6 +48,7 @@ calls = Table(
     Column("ad_alt", ARRAY(Integer)),
     Column("gq", ARRAY(Integer)),
     Column("vaf", ARRAY(REAL)),
+    Column("ft", ARRAY(Text)),  # per-sample FILTER (FORMAT FT) as written; NULL without FT
     # The file's annotations of this variant (NULL when it has none), the columns filters use;
     # the per-transcript entries are in call_transcripts.
     Column("genes", ARRAY(Text)),

@@ -68,6 +68,17 @@ class SampleValue:
 
 
 @dataclass(frozen=True)
+class SampleFilter:
+    """The sample's own FILTER (FORMAT FT): PASS (a missing FT only with ``missing_is_pass``),
+    or any of the named filters."""
+
+    sample_id: int
+    pass_only: bool = True
+    missing_is_pass: bool = False
+    any_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Region:
     chrom: str
     start: int | None = None
@@ -168,10 +179,12 @@ class AnnotationField:
 
 @dataclass(frozen=True)
 class InHouse:
-    """How many samples of the database, other than the queried ones, carry the variant."""
+    """How many samples of the database (or, with ``imports``, of these imports: a project's),
+    other than the queried ones, carry the variant."""
 
     op: str
     value: int
+    imports: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +242,7 @@ class Not:
 Node = (
     Genotype
     | SampleValue
+    | SampleFilter
     | Region
     | Genes
     | Consequences

@@ -34,6 +34,12 @@ class ImportRepository:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt.execution_options(populate_existing=True))
 
+    async def done_ids(self, project_id: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(Import.id).where(Import.project_id == project_id, Import.state == "done")
+        )
+        return sorted(rows)
+
     async def get_many(self, ids: list[int]) -> dict[int, Import]:
         rows = await self.session.scalars(select(Import).where(Import.id.in_(ids)))
         return {i.id: i for i in rows}

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
-from sqlalchemy.types import Text
+from sqlalchemy.types import SmallInteger, Text
 
 from regovar.models import Variant, call_transcripts, calls
 from regovar.models import variant_filter as vf
@@ -49,7 +49,7 @@ _OPS = {
     "ge": lambda a, b: a >= b,
 }
 _JSONPATH_OPS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-SAMPLE_COLUMNS = ("gt", "zyg", "ps", "dp", "gq", "ad_ref", "ad_alt", "vaf")
+SAMPLE_COLUMNS = ("gt", "zyg", "ps", "dp", "gq", "ad_ref", "ad_alt", "vaf", "ft")
 _CHROMOSOME_RANK = {"X": 23, "Y": 24, "MT": 25}
 _HET = vf.ZYGOSITY_CODES["het"]  # het, and het with another ALT
 _NON_CARRIER = vf.ZYGOSITY_CODES["non_carrier"]
@@ -161,6 +161,8 @@ class _Compiler:
             return and_(true(), *tests)
         if isinstance(node, vf.VariantKey):
             return self.locus.c.vkey == node.key
+        if isinstance(node, vf.SampleFilter):
+            return self._sample_filter(node)
         if isinstance(node, vf.Hgvs):
             return self._transcript_has(
                 lambda e: or_(
@@ -171,7 +173,7 @@ class _Compiler:
         if isinstance(node, vf.AnnotationField):
             return self._transcript_has(lambda e: self._field_test(e, node))
         if isinstance(node, vf.InHouse):
-            return _OPS[node.op](self._in_house(), node.value)
+            return _OPS[node.op](self._in_house(node.imports), node.value)
         if isinstance(node, vf.Selected):
             chosen = self.locus.c.vkey.in_(latest_of(node.analysis_id, ("select", "unselect")))
             return chosen if node.selected else not_(chosen)
@@ -204,15 +206,43 @@ class _Compiler:
         number = case((raw.op("~")(_NUMBER), cast(raw, Float)), else_=None)
         return func.coalesce(_OPS[node.op](number, float(node.value)), false())
 
-    def _in_house(self) -> ColumnElement[Any]:
-        """Carriers in the whole database (the catalogue's count) minus the queried samples'."""
-        v = Variant.__table__.c
-        everywhere = select(v.carriers).where(v.vkey == self.locus.c.vkey).scalar_subquery()
+    def _in_house(self, imports: tuple[int, ...] | None) -> ColumnElement[Any]:
+        """Carriers in the whole database (the catalogue's count), or in these imports (their
+        partitions, probed by key), minus the queried samples'."""
+        if imports is None:
+            v = Variant.__table__.c
+            everywhere = select(v.carriers).where(v.vkey == self.locus.c.vkey).scalar_subquery()
+        else:
+            c = calls.alias(f"{self.prefix}ih")
+            # carriers of a row: how many array positions hold each carrier code
+            per_row = sum(
+                (func.cardinality(func.array_positions(c.c.zyg, literal(code, SmallInteger)))
+                 for code in _CARRIER),
+                literal(0),
+            )  # fmt: skip
+            everywhere = (
+                select(func.sum(per_row))
+                .where(c.c.import_id.in_(imports or (-1,)), c.c.vkey == self.locus.c.vkey)
+                .scalar_subquery()
+            )
         ours = [
             case((self.sample_value(sid, "zyg").in_(_CARRIER), 1), else_=0)
             for sid in self.placements
         ]
         return func.coalesce(everywhere, 0) - sum(ours, literal(0))
+
+    def _sample_filter(self, node: vf.SampleFilter) -> ColumnElement[bool]:
+        ft = self.sample_value(node.sample_id, "ft")
+        tests: list[ColumnElement[bool]] = []
+        if node.pass_only:
+            tests.append(ft == "PASS")
+            if node.missing_is_pass:
+                tests.append(ft.is_(None))
+        if node.any_of:
+            names = cast(list(node.any_of), ARRAY(Text))
+            split = func.string_to_array(ft, ";", type_=ARRAY(Text))
+            tests.append(split.overlap(names))
+        return func.coalesce(or_(false(), *tests), false())
 
     def _variant_type(self, node: vf.VariantType) -> ColumnElement[bool]:
         v = self.locus

@@ -44,7 +44,7 @@ def variant_key(assembly: int, chrom: str, pos: int, ref: str, alt: str, end: in
 CALL_COLUMNS = [
     "import_id", "vkey", "line", "alt_index", "chrom_rank", "chrom", "pos", "end_pos", "ref",
     "alt", "qual", "filters", "info", "ac", "an", "gt", "zyg", "ps", "dp", "ad_ref", "ad_alt",
-    "gq", "vaf", "genes", "consequences", "worst_consequence", "worst_impact",
+    "gq", "vaf", "genes", "consequences", "worst_consequence", "worst_impact", "ft",
 ]  # fmt: skip
 TRANSCRIPT_COLUMNS = ["import_id", "vkey", "line", "alt_index", "transcripts"]
 
@@ -69,8 +69,9 @@ class BatchEncoder:
     """Builds the COPY payloads of one import: pure CPU work, picklable, so that it can run in a
     thread or in a parser process while the database ingests the previous batch."""
 
-    def __init__(self, import_id: int, assembly: int) -> None:
+    def __init__(self, import_id: int, assembly: int, sample_filters: bool = False) -> None:
         self.import_id, self.assembly = import_id, assembly
+        self.sample_filters = sample_filters  # the file declares FORMAT FT
 
     def encode(self, rows: list[CallRow], summaries: list[tuple[Any, ...]]) -> Batch:
         """COPY payloads of a batch; pure CPU work, safe to run in another thread.
@@ -83,7 +84,8 @@ class BatchEncoder:
         prefix = f"{self.import_id}\t"
         for r, summary in zip(rows, summaries, strict=True):
             key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
-            calls.append(_call_line(self.import_id, key, r, summary, counts))
+            ft = r.format_values.get("FT") if self.sample_filters else None
+            calls.append(_call_line(self.import_id, key, r, summary, counts, ft))
             if summary[0] is not None:
                 transcripts.append(
                     f"{prefix}{key}\t{r.line}\t{r.alt_index}\t{ct.json(_transcripts(r))}\n"
@@ -117,9 +119,10 @@ class VariantStore:
             f"CREATE TABLE {self.transcripts} (LIKE call_transcripts INCLUDING DEFAULTS)"
         )
 
-    def encoder(self) -> BatchEncoder:
-        """The encoder of this import's COPY payloads (after :meth:`begin`)."""
-        return BatchEncoder(self.import_id, self.assembly)
+    def encoder(self, sample_filters: bool = False) -> BatchEncoder:
+        """The encoder of this import's COPY payloads (after :meth:`begin`); with
+        ``sample_filters``, the calls' FORMAT FT are stored."""
+        return BatchEncoder(self.import_id, self.assembly, sample_filters)
 
     async def send(self, batch: Batch) -> None:
         conn = await self._driver()
@@ -188,7 +191,12 @@ class RowOutOfRange(ValueError):
 
 
 def _call_line(
-    import_id: int, key: str, r: CallRow, summary: tuple[Any, ...], counts: list[int]
+    import_id: int,
+    key: str,
+    r: CallRow,
+    summary: tuple[Any, ...],
+    counts: list[int],
+    ft: list[Any] | None = None,
 ) -> str:
     """One COPY line; values the columns cannot hold are refused (positions) or set to NULL
     and counted in ``counts`` = [integers beyond int32, non-finite QUAL]. ``summary`` gives
@@ -210,7 +218,14 @@ def _call_line(
         ct.texts(r.gt), ct.numbers(r.zyg),
         ints[4][0] if any(v is not None for v in ps) else ct.NULL, ints[0][0],
         ints[1][0], ints[2][0], ints[3][0], ct.numbers(r.vaf), *_annotation_fields(r, summary),
+        _sample_filters(ft),
     )) + "\n"  # fmt: skip
+
+
+def _sample_filters(ft: list[Any] | None) -> str:
+    if ft is None or all(v is None for v in ft):
+        return ct.NULL
+    return ct.texts([None if v is None else str(v) for v in ft])
 
 
 _NO_ANNOTATION = (ct.NULL,) * 4

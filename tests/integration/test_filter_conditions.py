@@ -68,6 +68,9 @@ async def test_hgvs_and_vep_fields_of_any_transcript(container):
         ({"hgvs": "c.1580G>A"}, 0),
         ({"annotation": {"name": "HGNC_ID", "op": "eq", "value": "HGNC:3603"}}, 1),
         ({"annotation": {"name": "gene", "op": "eq", "value": "FBN1"}}, 1),
+        ({"genes": ["HGNC:3603"]}, 1),  # FBN1 by its HGNC id
+        ({"genes": ["hgnc:1100", "FBN1"]}, 1),
+        ({"genes": ["HGNC:1100"]}, 0),
         ({"annotation": {"name": "STRAND", "op": "lt", "value": 0}}, 1),
         ({"annotation": {"name": "STRAND", "op": "gt", "value": 0}}, 0),
         ({"annotation": {"name": "CANONICAL", "op": "eq", "value": "YES"}}, 1),
@@ -76,3 +79,25 @@ async def test_hgvs_and_vep_fields_of_any_transcript(container):
     ]
     for node, count in cases:
         assert len(await _keys(container, analysis_id, node)) == count, node
+
+
+TRUVARI = SHARED / "truvari__hg002_comp.vcf.gz"
+
+
+@pytest.mark.skipif(not TRUVARI.exists(), reason="../shared/data is absent")
+async def test_the_calls_own_filter(container):
+    """truvari's HG002 comparison: FORMAT FT is PASS on 157,012 records and FAIL on 36,035."""
+    analysis_id = await _analysis(container, TRUVARI, proband="HG002")
+
+    async def total(node):
+        result = await container.analyses.results(
+            SYSTEM, analysis_id, {"version": 1, "filter": node}, limit=1
+        )
+        return result.page.total, result.page.items
+
+    everything, _ = await total(None)
+    passed, items = await total({"sample_filter": {"sample": "proband"}})
+    failed, _ = await total({"sample_filter": {"sample": "proband", "pass": False,
+                                               "any_of": ["FAIL"]}})  # fmt: skip
+    assert passed + failed == everything and failed > 30_000 and passed > 150_000
+    assert items[0].samples[next(iter(items[0].samples))]["ft"] == "PASS"

@@ -42,8 +42,9 @@ async def test_counts_other_samples_across_projects_and_updates_with_imports(
                                tuple(MemberSpec(samples[n].id) for n in "PMF"))
     )
 
-    async def positions(op: str, value: int) -> set[int]:
-        document = {"version": 1, "filter": {"in_house": {"op": op, "value": value}}}
+    async def positions(op: str, value: int, scope: str = "database") -> set[int]:
+        document = {"version": 1, "filter": {"in_house": {"op": op, "value": value,
+                                                          "scope": scope}}}  # fmt: skip
         result = await container.analyses.results(SYSTEM, view.analysis.id, document)
         return {r.pos for r in result.page.items}
 
@@ -54,3 +55,11 @@ async def test_counts_other_samples_across_projects_and_updates_with_imports(
     assert await positions("eq", 0) == {private}
     assert await positions("eq", 2) == {shared}  # X1 and X2; the missing X3 is not a carrier
     assert await positions("le", 1) == {private}
+    # by project: the other project's samples do not count; a second file of this one does
+    assert await positions("eq", 0, "project") == {shared, private}
+    cousin = _vcf(import_dir, ["C1"], [(private, ["1/1"])])
+    project = await container.projects.get(SYSTEM, job.project_id)
+    await import_file(container, cousin, project=project)
+    assert await positions("eq", 0, "project") == {shared}
+    assert await positions("eq", 1, "project") == {private}
+    assert await positions("eq", 1) == {private}  # the database: C1, and X1 X2 for the other

@@ -90,6 +90,7 @@ class Call:
     ad_alt: int | None
     vaf: float | None
     phase_set: int | None
+    filter: str | None = strawberry.field(description="The call's own FILTER (FORMAT FT)")
 
 
 @strawberry.type
@@ -142,6 +143,7 @@ class VariantRecord:
                     ad_alt=v["ad_alt"],
                     vaf=real(v["vaf"]),
                     phase_set=v["ps"],
+                    filter=v.get("ft"),
                 )
                 for sid, v in r.samples.items()
             ],
