@@ -25,7 +25,7 @@ from regovar.domain.analyses import (
 )
 from regovar.domain.filters import SaveFilter
 from regovar.domain.inheritance import MODES
-from regovar.domain.interpretation import CLASSES, TAGS, Note
+from regovar.domain.interpretation import CLASSES, TAGS, Interpretation, Note
 
 app = typer.Typer(help="Analyses: a proband or a family, filtered.", no_args_is_help=True)
 MAX_FILTER_BYTES = 4 << 20
@@ -78,22 +78,27 @@ def update(
     name: str | None = typer.Option(None, help="A new name."),
     description: str | None = typer.Option(None, help="A new description."),
     status: str | None = typer.Option(None, help=f"One of {', '.join(STATUSES)}."),
-    role: list[str] = typer.Option([], help="SAMPLE_ID=ROLE, repeatable."),
-    sex: list[str] = typer.Option([], help="SAMPLE_ID=unknown|male|female, repeatable."),
+    role: list[str] = typer.Option([], help="SAMPLE=ROLE (name or id), repeatable."),
+    sex: list[str] = typer.Option([], help="SAMPLE=unknown|male|female, repeatable."),
     affected: list[str] = typer.Option(
-        [], help="SAMPLE_ID=unknown|unaffected|affected, repeatable."
+        [], help="SAMPLE=unknown|unaffected|affected, repeatable."
     ),
 ) -> None:
     """Rename an analysis, change its status, or set its samples' roles, sex and status."""
 
     async def work(c: Container) -> None:
         specs: dict[int, dict[str, str]] = {}
+        current = await c.analyses.get(principal(), analysis)
+        by_name = {m.sample: m.sample_id for m in current.members}
         for option, values in (("role", role), ("sex", sex), ("affected", affected)):
             for item in values:
-                sid, equals, value = item.partition("=")
-                if not sid.isdigit() or int(sid) > MAX_ID or not equals or not value:
-                    raise fail("INVALID_INPUT", f"--{option} {item!r}: expected SAMPLE_ID=VALUE")
-                specs.setdefault(int(sid), {})[option] = value
+                sample, equals, value = item.partition("=")
+                sid = by_name.get(sample) or (int(sample) if sample.isdigit()
+                                              and int(sample) <= MAX_ID else None)  # fmt: skip
+                if sid is None or not equals or not value:
+                    raise fail("INVALID_INPUT", f"--{option} {item!r}: expected SAMPLE=VALUE, "
+                                                "SAMPLE a sample name or id of the analysis")
+                specs.setdefault(sid, {})[option] = value
         members = tuple(MemberSpec(sid, **fields) for sid, fields in specs.items())
         view = await c.analyses.update(
             principal(), UpdateAnalysis(analysis, name, description, status, members)
@@ -184,17 +189,23 @@ def run_(
             return
         names = {m.sample_id: m.sample for m in view.members}
         full = format != "table"
+        keys = [r.variant_key for r in result.page.items]
+        states = {i.variant_key: i for i in (
+            await c.interpretation.of_variants(principal(), analysis, keys) if keys else []
+        )}  # fmt: skip
         rows = [({"variant_key": r.variant_key} if full else {}) | _row(r, names, full=full)
-                for r in result.page.items]  # fmt: skip
+                | _state(states.get(r.variant_key)) for r in result.page.items]  # fmt: skip
         if format == "json":
             typer.echo(json.dumps({
                 "total": result.page.total, "mode": result.mode,
                 "filter_id": result.filter_id, "filter_version": result.filter_version,
-                "items": rows,
+                "notes": result.notes, "items": rows,
             }, indent=2, default=str))  # fmt: skip
             return
         if format == "table" and result.mode:
             typer.echo(f"mode: {result.mode}")
+        for note in result.notes:
+            typer.echo(f"note: {note}", err=True)
         if format == "table" and result.filter_id:
             typer.echo(f"filter {result.filter_id} version {result.filter_version}")
         if not rows and format == "tsv":
@@ -347,6 +358,16 @@ def export(
         typer.echo(f"{made.rows:,} variants written to {out} ({format})")
 
     run(container(with_broker=False), work)
+
+
+def _state(i: Interpretation | None) -> dict[str, Any]:
+    """The interpretation columns of a result row."""
+    c = i.classification if i else None
+    return {
+        "selected": "yes" if i and i.selected else "",
+        "tags": ",".join(i.tags) if i else "",
+        "class": (f"{c.value} ({','.join(c.criteria)})" if c.criteria else c.value) if c else "",
+    }
 
 
 def _write_whole(out: Path, data: bytes) -> None:

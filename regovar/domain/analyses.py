@@ -82,6 +82,7 @@ class AnalysisResults:
     genes: list[tuple[str, int]] = field(default_factory=list)  # variants per gene
     filter_id: int | None = None  # the saved filter and version that produced the result
     filter_version: int | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should know of the result
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Prepared:
     sample_ids: tuple[int, ...]
     placements: dict[int, Placement]
     project_imports: tuple[int, ...]  # the project's finished imports (in-house by project)
+    names: dict[int, str] = field(default_factory=dict)  # sample id -> sample name
 
 
 async def readable_analysis(uow: UnitOfWork, principal: Principal, analysis_id: int) -> Analysis:
@@ -121,6 +123,7 @@ async def prepare(uow: UnitOfWork, principal: Principal, analysis_id: int) -> Pr
         tuple(m.sample_id for m, _ in pairs),
         {s.id: Placement(s.import_id, s.column) for _, s in pairs},
         tuple(await uow.imports.done_ids(analysis.project_id)),
+        {s.id: s.name for _, s in pairs},
     )
 
 
@@ -302,6 +305,7 @@ class AnalysisManager:
             prepared.analysis.id, label, page, genes,
             filter_id=used.filter_id if used else None,
             filter_version=used.version if used else None,
+            notes=_notes(mode, prepared),
         )  # fmt: skip
 
     async def variant(
@@ -424,6 +428,22 @@ async def _set_members(
         raise InvalidInput("an analysis needs a proband", field="samples")
     await uow.analyses.flush()
     return changed
+
+
+_STATUS_MODES = ("autosomal_dominant", "autosomal_recessive", "x_linked_recessive",
+                 "x_linked_dominant", "mitochondrial")  # fmt: skip
+
+
+def _notes(mode: str | None, prepared: Prepared) -> list[str]:
+    """Modes that read affected statuses: say whose status is unknown (not constrained)."""
+    if mode not in _STATUS_MODES:
+        return []
+    unknown = [m for m in prepared.family.members if m.affected == 0 and m.role != "proband"]
+    if not unknown:
+        return []
+    who = ", ".join(f"{prepared.names.get(m.sample_id, m.sample_id)} ({m.role})" for m in unknown)
+    return [f"{who}: affected status unknown, so not constrained by the mode; set it with "
+            "`regovar analyses update` (GraphQL updateAnalysis)"]  # fmt: skip
 
 
 def _code(value: str, codes: dict[str, int], name: str) -> int:

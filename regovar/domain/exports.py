@@ -19,6 +19,7 @@ from regovar.domain.analyses import choose_filter, prepare
 from regovar.domain.errors import InvalidInput
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, check_query, run_query
+from regovar.repositories.notes import NoteState
 from regovar.repositories.uow import UnitOfWorkFactory
 
 FORMATS = {
@@ -77,6 +78,10 @@ class ExportManager:
                 if len(page.items) < _PAGE:
                     break
             names = {m.sample_id: s for m, s in await _members(uow, analysis_id)}
+            states: dict[bytes, NoteState] = {}
+            keys = [bytes.fromhex(r.variant_key) for r in rows]
+            for start in range(0, len(keys), _PAGE):
+                states |= await uow.notes.states(analysis_id, keys[start : start + _PAGE])
             import_ids = list(dict.fromkeys(p.import_id for p in prepared.placements.values()))
             headers = [i.header for i in (await uow.imports.get_many(import_ids)).values()]
         analysis, family = prepared.analysis, prepared.family
@@ -104,7 +109,7 @@ class ExportManager:
             data = files.vcf(meta, family.assembly, _contigs(rows), sample_names, records,
                              info_defs, filter_defs)  # fmt: skip
         else:
-            columns, table = _table(rows, order, sample_names)
+            columns, table = _table(rows, order, sample_names, states)
             data = (files.tsv if fmt == "tsv" else files.xlsx)(meta, columns, table)
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", analysis.name).strip("_") or "analysis"
         return Export(f"{stem}-{analysis.id}.{fmt}", FORMATS[fmt], data, len(rows))
@@ -119,19 +124,24 @@ async def _members(uow: Any, analysis_id: int) -> list[tuple[Any, str]]:
 
 
 def _table(
-    rows: list[VariantRow], order: list[int], names: list[str]
+    rows: list[VariantRow], order: list[int], names: list[str], states: dict[bytes, NoteState]
 ) -> tuple[list[str], list[list[Any]]]:
-    columns = ["chrom", "pos", "ref", "alt", "qual", "filter", "genes", "worst_consequence",
-               "worst_impact", "consequences"]  # fmt: skip
+    columns = ["variant_key", "chrom", "pos", "ref", "alt", "qual", "filter", "genes",
+               "consequence", "impact", "consequences", "selected", "tags", "class",
+               "criteria"]  # fmt: skip
     for name in names:
         columns += [f"{name}.gt", f"{name}.zygosity", f"{name}.dp", f"{name}.gq",
                     f"{name}.ad_ref", f"{name}.ad_alt", f"{name}.vaf", f"{name}.filter"]
     table = []
+    empty = NoteState()
     for r in rows:
+        state = states.get(bytes.fromhex(r.variant_key), empty)
+        c = state.classification
         line: list[Any] = [
-            r.chrom, r.pos, r.ref, r.alt, _real(r.qual), ";".join(r.filters or []) or ".",
-            r.genes or [], r.worst_consequence, _IMPACTS.get(r.worst_impact or -1),
-            r.consequences or [],
+            r.variant_key, r.chrom, r.pos, r.ref, r.alt, _real(r.qual),
+            ";".join(r.filters or []) or ".", r.genes or [], r.worst_consequence, _impact(r),
+            r.consequences or [], "yes" if state.selected else "", state.tags,
+            c.value if c else None, list(c.criteria) if c else [],
         ]  # fmt: skip
         for sid in order:
             v = r.samples[sid]
@@ -140,6 +150,10 @@ def _table(
                      v.get("ft")]  # fmt: skip
         table.append(line)
     return columns, table
+
+
+def _impact(r: VariantRow) -> str | None:
+    return _IMPACTS.get(r.worst_impact) if r.worst_impact is not None else None
 
 
 def _vcf_records(
@@ -152,10 +166,9 @@ def _vcf_records(
                             v.get("ft"))
             for sid, v in ((sid, r.samples[sid]) for sid in order)
         ]
-        impact = _IMPACTS.get(r.worst_impact) if r.worst_impact is not None else None
         records.append(files.VcfRecord(
             r.chrom, r.pos, r.ref, r.alt, r.qual, r.filters, r.info, r.genes,
-            r.worst_consequence, impact, samples,
+            r.worst_consequence, _impact(r), samples,
         ))  # fmt: skip
     return records
 

@@ -31,8 +31,17 @@ TAGS = ("candidate", "causal", "artefact", "incidental", "carrier", "to_confirm"
 # ACMG/AMP 2015 criteria, optionally with a strength (PM2_Supporting, PS3_Moderate, PVS1_Strong)
 _CRITERION = re.compile(
     r"^(PVS1|PS[1-4]|PM[1-6]|PP[1-5]|BA1|BS[1-4]|BP[1-7])"
-    r"(_(VeryStrong|Strong|Moderate|Supporting|Standalone))?$"
+    r"(_(VeryStrong|Strong|Moderate|Supporting|Standalone))?$",
+    re.IGNORECASE,
 )
+_STRENGTHS = {s.lower(): s for s in ("VeryStrong", "Strong", "Moderate", "Supporting",
+                                      "Standalone")}  # fmt: skip
+
+
+def _criterion(text: str) -> str:
+    """PM2_supporting -> PM2_Supporting: criteria are compared as written in the guidelines."""
+    code, _, strength = text.partition("_")
+    return code.upper() + (f"_{_STRENGTHS[strength.lower()]}" if strength else "")
 _CUSTOM_TAG = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 MAX_TEXT = 10_000
 MAX_KEYS = 1_000
@@ -169,13 +178,14 @@ def _checked(note: Note) -> tuple[str, list[str], str]:
     elif note.kind == "classify":
         if value not in CLASSES:
             raise InvalidInput(f"unknown class {value!r}; expected one of {CLASSES}", field="value")
-        criteria = list(dict.fromkeys(c.strip() for c in note.criteria if c.strip()))
-        bad = [c for c in criteria if not _CRITERION.match(c)]
+        given = [c.strip() for c in note.criteria if c.strip()]
+        bad = [c for c in given if not _CRITERION.match(c)]
         if bad:
             raise InvalidInput(
                 f"unknown ACMG criterion {bad[0]!r} (e.g. PVS1, PM2_Supporting, BA1)",
                 field="criteria",
             )
+        criteria = list(dict.fromkeys(_criterion(c) for c in given))
     elif value:
         raise InvalidInput(f"a {note.kind} note has no value; give the reason", field="value")
     return value, criteria, reason

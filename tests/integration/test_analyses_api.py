@@ -171,6 +171,14 @@ def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, t
     as_json = json.loads(regovar("analyses", "run", analysis_id, "--mode",
                                  "compound_heterozygous", "--format", "json").stdout)  # fmt: skip
     assert as_json["mode"] == "compound_heterozygous:trio" and as_json["total"] > 0
+    assert {"selected", "tags", "class"} <= set(as_json["items"][0])
+    dominant = regovar("analyses", "run", analysis_id, "--mode", "autosomal_dominant")
+    assert "HG004 (mother), HG003 (father): affected status unknown" in dominant.stderr
+    updated = regovar("analyses", "update", analysis_id, "--affected", "HG004=unaffected",
+                      "--affected", "HG003=unaffected")  # fmt: skip
+    assert updated.returncode == 0, updated.stderr
+    again = regovar("analyses", "run", analysis_id, "--mode", "autosomal_dominant")
+    assert "affected status unknown" not in again.stderr
     empty_role = regovar("analyses", "create", "x", "--project", str(project.id), "-s", "HG002=")
     assert empty_role.returncode != 0 and "give a role" in empty_role.stderr
     huge = regovar("analyses", "show", "99999999999999999999")

@@ -65,11 +65,16 @@ async def test_tsv_has_its_header_and_the_result_rows(container, analysis):
     assert meta["software"] == f"Regovar {__version__}" and meta["variants"] == str(made.rows)
     table = [line.split("\t") for line in lines if not line.startswith("## ")]
     header, body = table[0], table[1:]
-    assert header[:4] == ["chrom", "pos", "ref", "alt"] and "HG002.zygosity" in header
+    assert header[:5] == ["variant_key", "chrom", "pos", "ref", "alt"]
+    assert "HG002.zygosity" in header
     assert len(body) == made.rows == result.page.total
     zyg = header.index("HG004.zygosity")
+    impacts = {row[header.index("impact")] for row in body}
+    assert impacts <= {"", "MODIFIER", "LOW", "MODERATE", "HIGH"} and "MODIFIER" in impacts
     for row, r in zip(body, result.page.items, strict=True):
-        assert (row[0], int(row[1]), row[2], row[3]) == (r.chrom, r.pos, r.ref, r.alt)
+        assert (row[0], row[1], int(row[2]), row[3], row[4]) == (
+            r.variant_key, r.chrom, r.pos, r.ref, r.alt
+        )
         assert row[zyg] in ("hom_ref", "hemi_ref", "other_alt")
 
 
@@ -78,8 +83,8 @@ async def test_xlsx_opens_with_the_same_rows(container, analysis):
     made = await container.exports.export(SYSTEM, view.analysis.id, "xlsx", DE_NOVO)
     book = load_workbook(io.BytesIO(made.data), read_only=True)
     rows = list(book["variants"].iter_rows(values_only=True))
-    assert rows[0][:4] == ("chrom", "pos", "ref", "alt")
-    assert [(r[0], r[1], r[2], r[3]) for r in rows[1:]] == [
+    assert rows[0][1:5] == ("chrom", "pos", "ref", "alt")
+    assert [(r[1], r[2], r[3], r[4]) for r in rows[1:]] == [
         (r.chrom, r.pos, r.ref, r.alt) for r in result.page.items
     ]
     about = dict(book["about"].iter_rows(values_only=True))

@@ -52,7 +52,7 @@ async def test_notes_add_up_and_the_history_keeps_every_step(container, trio):
     await add(SYSTEM, Note(analysis_id, (c,), "untag", "candidate"))
     await add(SYSTEM, Note(analysis_id, (a,), "comment", "confirm by Sanger"))
     await add(SYSTEM, Note(analysis_id, (a,), "classify", "likely_pathogenic",
-                           ("PS2", "PM2_Supporting"), "de novo, absent from gnomAD"))  # fmt: skip
+                           ("ps2", "PM2_supporting"), "de novo, absent from gnomAD"))  # fmt: skip
 
     states = {
         i.variant_key: i
@@ -81,6 +81,11 @@ async def test_notes_add_up_and_the_history_keeps_every_step(container, trio):
         SYSTEM, analysis_id, "tsv", {"version": 1, "filter": {"selected": True}}
     )
     assert made.rows == 1
+    lines = [line.split("\t") for line in made.data.decode().splitlines() if line[:2] != "##"]
+    row = dict(zip(lines[0], lines[1], strict=True))
+    assert (row["variant_key"], row["selected"], row["tags"], row["class"], row["criteria"]) == (
+        a, "yes", "candidate", "likely_pathogenic", "PS2,PM2_Supporting"
+    )
 
 
 async def test_classifications_show_in_other_analyses_without_their_reason(container, trio):

@@ -80,6 +80,9 @@ class AnalysisResult:
         description="The saved filter that produced the result (with filterVersion)"
     )
     filter_version: int | None
+    notes: list[str] = strawberry.field(
+        description="What to know of the result, e.g. members whose affected status is unknown"
+    )
 
     @classmethod
     def from_results(cls, r: AnalysisResults) -> AnalysisResult:
@@ -93,6 +96,7 @@ class AnalysisResult:
             genes=[GeneCount(gene=g, variants=n) for g, n in r.genes],
             filter_id=strawberry.ID(str(r.filter_id)) if r.filter_id else None,
             filter_version=r.filter_version,
+            notes=r.notes,
         )
 
 
