@@ -436,7 +436,7 @@ def filters(
         rows = [
             {"id": v.filter.id, "name": v.filter.name,
              "kind": "preset" if v.filter.analysis_id is None else "analysis",
-             "version": v.version.version, "variants": v.version.variant_count,
+             "version": v.version.version, "variants": v.count,
              "saved": v.version.created_at.isoformat(timespec="seconds")}
             for v in views
         ]  # fmt: skip

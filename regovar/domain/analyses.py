@@ -14,7 +14,7 @@ from regovar.domain import filter_json, inheritance
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
-from regovar.domain.common import Page, check_page, storable
+from regovar.domain.common import Page, check_page, storable, storable_json
 from regovar.domain.errors import Conflict, InvalidInput, NotFound
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, check_query, run_query
@@ -57,6 +57,7 @@ class UpdateAnalysis:
     description: str | None = None
     status: str | None = None  # open, in_review, closed
     members: tuple[MemberSpec, ...] = ()  # new role, sex or affected status of some samples
+    settings: dict[str, Any] | None = None  # the analysis's own settings (a JSON object)
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,15 @@ class AnalysisManager:
                     raise InvalidInput(f"unknown status {command.status!r}; expected one of "
                                        f"{STATUSES}", field="status")  # fmt: skip
                 analysis.status = changes["status"] = command.status
+            if command.settings is not None:
+                if not isinstance(command.settings, dict) or len(repr(command.settings)) > 65_536:
+                    raise InvalidInput("settings are a JSON object of at most 64 KiB",
+                                       field="settings")  # fmt: skip
+                if not storable_json(command.settings):
+                    raise InvalidInput("settings hold a NUL or an invalid character",
+                                       field="settings")  # fmt: skip
+                analysis.settings = command.settings
+                changes["settings"] = True
             if command.members:
                 changes["members"] = await _set_members(uow, analysis.id, command.members)
             await uow.analyses.touch(analysis, principal.user_id)

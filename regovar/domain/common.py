@@ -31,3 +31,19 @@ def storable(text: str, *, control: bool = False) -> bool:
         if code == 0 or 0xD800 <= code <= 0xDFFF or (not control and (code < 32 or code == 127)):
             return False
     return True
+
+
+def storable_json(value: object) -> bool:
+    """Every text (keys included) of a JSON value is storable."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not storable(item, control=True):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True

@@ -40,6 +40,7 @@ class FilterView:
     filter: SavedFilter
     version: FilterVersion
     created: bool  # False: the document was that of the latest version; nothing was added
+    count: int | None = None  # variants kept in the analysis it is listed for (None: unknown)
 
 
 class FilterManager:
@@ -87,7 +88,7 @@ class FilterManager:
                 await uow.filters.lock(saved.id)
                 latest = await uow.filters.latest(saved.id)
             if latest is not None and latest.document == command.document:
-                return FilterView(saved, latest, created=False)
+                return FilterView(saved, latest, created=False, count=latest.variant_count)
             version = await uow.filters.add_version(
                 FilterVersion(
                     filter_id=saved.id,
@@ -101,11 +102,33 @@ class FilterManager:
                          project_id=analysis.project_id, analysis_id=owner, name=name,
                          version=version.version, variants=count)  # fmt: skip
             await uow.commit()
-            return FilterView(saved, version, created=True)
+            return FilterView(saved, version, created=True, count=count)
 
     async def of_analysis(self, principal: Principal, analysis_id: int) -> list[FilterView]:
-        """The analysis's own filters, then its project's presets; each at its latest version."""
+        """The analysis's own filters, then its project's presets; each at its latest version,
+        with how many variants it keeps (a preset's counted now, in this analysis)."""
         async with self.uow() as uow:
             prepared = await prepare(uow, principal, analysis_id)
             pairs = await uow.filters.of_analysis(prepared.analysis.project_id, analysis_id)
-            return [FilterView(f, v, created=False) for f, v in pairs]
+            views = []
+            for f, v in pairs:
+                count = v.variant_count
+                if f.analysis_id is None:
+                    count = await _count(uow, prepared, v.document)
+                views.append(FilterView(f, v, created=False, count=count))
+            return views
+
+
+async def _count(uow: Any, prepared: Any, document: Any) -> int | None:
+    """What a preset keeps in this analysis; None when it does not apply to it (a mode that
+    needs parents the analysis lacks, say)."""
+    try:
+        tree, _ = filter_json.parse(
+            document, prepared.family, prepared.analysis.id, prepared.project_imports
+        )
+        query = vf.VariantQuery(prepared.sample_ids, tree, limit=0)
+        check_query(query, 0)
+        page, _ = await run_query(uow, query, prepared.placements)
+    except InvalidInput:
+        return None
+    return page.total

@@ -238,6 +238,8 @@ async def test_saved_filters_are_versioned_and_results_name_their_version(client
     )
     listed = await container.filters.of_analysis(SYSTEM, other.analysis.id)
     assert [(v.filter.name, v.filter.analysis_id) for v in listed] == [("rare", None)]
+    there = await container.analyses.results(SYSTEM, other.analysis.id, stricter, limit=0)
+    assert listed[0].count == there.page.total  # a preset's count, in the analysis listing it
     foreign = await gql(client, BY_SAVED, a=str(other.analysis.id), s={"id": first["id"]})
     assert foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     bad = await gql(client, SAVE, a=a, n="bad", f={"version": 1, "filter": {"impact": "X"}},
@@ -264,6 +266,12 @@ async def test_update_status_names_and_roles(container, trio):
     assert updated.analysis.status == "in_review" and updated.analysis.name.startswith("renamed")
     assert {m.sample: m.affected for m in updated.members}["HG003"] == "affected"
     assert updated.analysis.updated_at >= view.analysis.updated_at
+    configured = await container.analyses.update(
+        SYSTEM, UpdateAnalysis(a, settings={"panel": "cardio", "min_dp": 10})
+    )
+    assert configured.analysis.settings == {"panel": "cardio", "min_dp": 10}
+    with pytest.raises(InvalidInput, match="invalid character"):
+        await container.analyses.update(SYSTEM, UpdateAnalysis(a, settings={"x": "\x00"}))
     with pytest.raises(InvalidInput, match="unknown status"):
         await container.analyses.update(SYSTEM, UpdateAnalysis(a, status="done-ish"))
     with pytest.raises(InvalidInput, match="at most one mother"):

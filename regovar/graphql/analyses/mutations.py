@@ -38,6 +38,9 @@ class UpdateAnalysisInput:
     samples: list[AnalysisMemberInput] = strawberry.field(
         default_factory=list, description="New role, sex or affected status of some samples"
     )
+    settings: JSON | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="The analysis's settings: a JSON object, replaced whole"
+    )
 
 
 @strawberry.type
@@ -56,6 +59,7 @@ class AnalysisMutations:
                     MemberSpec(parse_id(m.sample_id, "sampleId"), m.role, m.sex, m.affected)
                     for m in input.samples
                 ),
+                input.settings,
             ),
         )
         return Analysis.from_view(view)

@@ -26,6 +26,7 @@ class Analysis:
     name: str
     description: str
     status: str
+    settings: JSON  # type: ignore[valid-type]
     created_by: strawberry.ID | None
     updated_by: strawberry.ID | None
     created_at: datetime
@@ -41,6 +42,7 @@ class Analysis:
             name=a.name,
             description=a.description,
             status=a.status,
+            settings=a.settings,
             created_by=strawberry.ID(str(a.created_by)) if a.created_by else None,
             updated_by=strawberry.ID(str(a.updated_by)) if a.updated_by else None,
             created_at=a.created_at,
@@ -109,7 +111,8 @@ class SavedFilter:
     version: int
     document: JSON  # type: ignore[valid-type]
     variant_count: int | None = strawberry.field(
-        description="Variants it kept in its analysis when this version was saved"
+        description="Variants it keeps: an analysis filter's when this version was saved, a "
+        "preset's now in the analysis it is listed for (null where it does not apply)"
     )
     created: bool = strawberry.field(
         description="saveFilter: false when the document was that of the latest version"
@@ -125,7 +128,7 @@ class SavedFilter:
             preset=v.filter.analysis_id is None,
             version=v.version.version,
             document=v.version.document,
-            variant_count=v.version.variant_count,
+            variant_count=v.count if v.count is not None else v.version.variant_count,
             created=v.created,
             saved_at=v.version.created_at,
         )
