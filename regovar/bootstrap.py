@@ -23,6 +23,7 @@ from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
 from regovar.domain.interpretation import InterpretationManager
 from regovar.domain.members import MemberManager
+from regovar.domain.monitoring import MonitoringManager
 from regovar.domain.projects import ProjectManager
 from regovar.domain.users import AuthPolicy, UserManager
 from regovar.domain.variants import VariantManager
@@ -41,6 +42,7 @@ class Container:
     filters: FilterManager
     exports: ExportManager
     interpretation: InterpretationManager
+    monitoring: MonitoringManager
     users: UserManager
     members: MemberManager
     audit: AuditManager
@@ -107,6 +109,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         filters=FilterManager(uow),
         exports=ExportManager(uow),
         interpretation=InterpretationManager(uow),
+        monitoring=MonitoringManager(uow, settings),
         users=UserManager(
             uow,
             AuthPolicy(

@@ -44,6 +44,12 @@ class Settings:
     sign_in_max_failures: int = 5  # failed sign-ins per account before a pause
     sign_in_window_minutes: int = 15  # the pause, and the window failures are counted in
     worker_heartbeat_ttl: int = 60  # s without heartbeat before a worker's messages are requeued
+    # Health thresholds (regovar status, GraphQL serverStatus): crossing one is critical
+    monitor_disk_min_free_percent: int = 10  # data, archive and database folders
+    monitor_memory_min_free_percent: int = 10
+    monitor_load_max_percent: int = 200  # load average per core, in percent
+    monitor_queue_max_age_minutes: int = 30  # oldest message waiting in the queue
+    monitor_failed_jobs_max: int = 0  # failed imports in the last 24 hours
     log_level: str = "INFO"
 
     @property
@@ -73,7 +79,8 @@ class SettingsError(ValueError):
 _INTEGERS = (
     "http_port", "max_page_size", "max_request_kb", "import_batch_rows", "import_processes",
     "import_parallel_min_mb", "worker_heartbeat_ttl", "session_hours", "sign_in_max_failures",
-    "sign_in_window_minutes",
+    "sign_in_window_minutes", "monitor_disk_min_free_percent", "monitor_memory_min_free_percent",
+    "monitor_load_max_percent", "monitor_queue_max_age_minutes", "monitor_failed_jobs_max",
 )  # fmt: skip
 
 

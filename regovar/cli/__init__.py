@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from regovar.cli import analyses, base, db, imports, projects, server, users, variants
+from regovar.cli import analyses, base, db, imports, projects, server, status, users, variants
 
 app = typer.Typer(
     help="Regovar: variant-analysis server for genetics laboratories.",
@@ -41,6 +41,7 @@ app.command("import")(imports.import_file)
 app.command("variants")(variants.variants)
 app.add_typer(analyses.app, name="analyses")
 app.command("serve")(server.serve)
+app.command("status")(status.status)
 app.command("worker")(server.worker)
 app.command("demo")(server.demo)
 

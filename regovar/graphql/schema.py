@@ -19,6 +19,7 @@ from regovar.graphql.errors import DomainErrors
 from regovar.graphql.imports.mutations import ImportMutations
 from regovar.graphql.imports.queries import ImportQueries
 from regovar.graphql.interpretation.schema import InterpretationMutations, InterpretationQueries
+from regovar.graphql.monitoring.schema import MonitoringQueries
 from regovar.graphql.projects.mutations import ProjectMutations
 from regovar.graphql.projects.queries import ProjectQueries
 from regovar.graphql.samples.queries import SampleQueries
@@ -40,6 +41,7 @@ class Query(
     VariantQueries,
     AnalysisQueries,
     InterpretationQueries,
+    MonitoringQueries,
 ):
     @strawberry.field(description="Always true: the server answers (open to anyone).")
     def health(self) -> bool:

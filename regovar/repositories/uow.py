@@ -15,6 +15,7 @@ from regovar.repositories.analyses import AnalysisRepository, FilterRepository
 from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
+from regovar.repositories.monitoring import MonitoringRepository
 from regovar.repositories.notes import NoteRepository
 from regovar.repositories.projects import ProjectRepository
 from regovar.repositories.samples import SampleRepository
@@ -54,6 +55,7 @@ class UnitOfWork:
         self.analyses = AnalysisRepository(s)
         self.filters = FilterRepository(s)
         self.notes = NoteRepository(s)
+        self.monitoring = MonitoringRepository(s)
         return self
 
     async def __aexit__(

@@ -191,6 +191,7 @@ CROSS_PROJECT = {
     "createAnalysis": 'input: {{projectId: "{project}", name: "x", samples: [{{sampleId: '
     '"{first_sample}"}}]}}',
     "analysisFilters": 'analysisId: "{analysis}"',
+    "serverStatus": "",
     "updateAnalysis": 'input: {{analysisId: "{analysis}", status: "closed"}}',
     "variantHistory": 'analysisId: "{analysis}", variantKey: "00112233445566778899aabbccddeeff"',
     "variantInterpretations": 'analysisId: "{analysis}", variantKeys: '

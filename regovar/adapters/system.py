@@ -1,0 +1,49 @@
+"""What the operating system says of the machine: free disk, memory and load."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Disk:
+    path: str
+    total_bytes: int
+    free_bytes: int
+
+    @property
+    def free_percent(self) -> float:
+        return 100.0 * self.free_bytes / self.total_bytes if self.total_bytes else 0.0
+
+
+def disk(path: Path) -> Disk | None:
+    """The file system holding ``path`` (its nearest existing parent); None if unreadable."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        usage = shutil.disk_usage(probe)
+    except OSError:
+        return None
+    return Disk(str(path), usage.total, usage.free)
+
+
+def memory() -> tuple[int, int] | None:
+    """(total, available) bytes, from /proc/meminfo; None where there is none."""
+    try:
+        with open("/proc/meminfo") as fh:
+            values = {line.split(":")[0]: line.split()[1] for line in fh if ":" in line}
+        return int(values["MemTotal"]) * 1024, int(values["MemAvailable"]) * 1024
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def load_percent() -> float | None:
+    """The 5-minute load average per core, in percent (100: every core busy)."""
+    try:
+        return 100.0 * os.getloadavg()[1] / (os.cpu_count() or 1)
+    except OSError:
+        return None

@@ -1,0 +1,35 @@
+"""`regovar status`: the server's health checks, for people and for outside monitors."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from regovar.bootstrap import Container
+from regovar.cli.base import container, principal, run
+from regovar.cli.output import print_table
+
+
+def status(format: str = typer.Option("table", help="table, tsv or json")) -> None:
+    """Free disk, database, queue, workers, failed imports, memory and load, against the
+    thresholds of the settings. Exit status 2 when a check is critical."""
+
+    async def work(c: Container) -> str:
+        found = await c.monitoring.status(principal())
+        rows = [
+            {"check": k.name, "state": k.state, "value": k.value, "unit": k.unit,
+             "threshold": k.threshold, "detail": k.detail}
+            for k in found.checks
+        ]  # fmt: skip
+        if format == "json":
+            typer.echo(json.dumps({"state": found.state, "at": found.at.isoformat(),
+                                   "checks": rows}, indent=2))  # fmt: skip
+        else:
+            print_table(rows, format)
+            if format == "table":
+                typer.echo(f"server: {found.state}")
+        return found.state
+
+    if run(container(with_broker=False), work) == "critical":
+        raise typer.Exit(2)

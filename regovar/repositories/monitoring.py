@@ -1,0 +1,60 @@
+"""What the database says of the server's health: reachability, size, queue, workers, jobs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class QueueState:
+    waiting: int
+    oldest: datetime | None
+    workers_alive: int
+
+
+class MonitoringRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ping_ms(self) -> float:
+        start = time.perf_counter()
+        await self.session.execute(text("SELECT 1"))
+        return (time.perf_counter() - start) * 1000
+
+    async def database_bytes(self) -> int:
+        return int(await self.session.scalar(text("SELECT pg_database_size(current_database())")))
+
+    async def data_directory(self) -> str | None:
+        """Where the server keeps its files, when this role may know (a superuser or
+        pg_read_all_settings member, as the embedded server's owner is)."""
+        try:
+            async with self.session.begin_nested():
+                return str(await self.session.scalar(text("SHOW data_directory")))
+        except Exception:
+            return None
+
+    async def queue(self, heartbeat_ttl_s: int) -> QueueState | None:
+        """The PostgreSQL broker's queue (None when the broker is another service)."""
+        exists = await self.session.scalar(text("SELECT to_regclass('dramatiq.queue')"))
+        if exists is None:
+            return None
+        row = (await self.session.execute(text(
+            "SELECT count(*), min(mtime) FROM dramatiq.queue WHERE state = 'queued'"
+        ))).one()  # fmt: skip
+        alive = await self.session.scalar(
+            text("SELECT count(*) FROM dramatiq.worker "
+                 "WHERE heartbeat_at > now() - make_interval(secs => :ttl)"),
+            {"ttl": heartbeat_ttl_s},
+        )  # fmt: skip
+        return QueueState(int(row[0]), row[1], int(alive or 0))
+
+    async def failed_imports(self, hours: int) -> int:
+        return int(await self.session.scalar(text(
+            "SELECT count(*) FROM imports WHERE state = 'failed' "
+            "AND coalesce(finished_at, started_at, created_at) > now() - make_interval(hours => :h)"
+        ), {"h": hours}) or 0)  # fmt: skip
