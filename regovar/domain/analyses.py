@@ -14,7 +14,13 @@ from regovar.domain import filter_json, inheritance
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
-from regovar.domain.common import Page, check_page, storable, storable_json
+from regovar.domain.common import (
+    Page,
+    check_page,
+    checked_description,
+    checked_name,
+    storable_json,
+)
 from regovar.domain.errors import Conflict, InvalidInput, NotFound
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, check_query, run_query
@@ -181,12 +187,8 @@ class AnalysisManager:
 
     async def create(self, principal: Principal, command: CreateAnalysis) -> AnalysisView:
         require_user(principal)
-        name = command.name.strip()
-        if not name or len(name) > 200 or not storable(name):
-            raise InvalidInput("an analysis name has 1 to 200 printable characters", field="name")
-        if len(command.description) > 10_000 or not storable(command.description, control=True):
-            raise InvalidInput("a description has at most 10,000 valid characters",
-                               field="description")  # fmt: skip
+        name = checked_name(command.name, "an analysis")
+        description = checked_description(command.description)
         if not command.samples:
             raise InvalidInput("an analysis needs at least one sample", field="samples")
         if len(command.samples) > vf.MAX_SAMPLES:
@@ -200,7 +202,7 @@ class AnalysisManager:
                 Analysis(
                     project_id=command.project_id,
                     name=name,
-                    description=command.description.strip(),
+                    description=description,
                     created_by=principal.user_id,
                     updated_by=principal.user_id,
                 ),
@@ -221,19 +223,13 @@ class AnalysisManager:
             await require_role(uow, principal, analysis.project_id, "editor")
             changes: dict[str, Any] = {}
             if command.name is not None:
-                name = command.name.strip()
-                if not name or len(name) > 200 or not storable(name):
-                    raise InvalidInput("an analysis name has 1 to 200 printable characters",
-                                       field="name")  # fmt: skip
+                name = checked_name(command.name, "an analysis")
                 other = await uow.analyses.by_name(analysis.project_id, name)
                 if other is not None and other.id != analysis.id:
                     raise Conflict(f"the project has an analysis named {name!r}", field="name")
                 analysis.name = changes["name"] = name
             if command.description is not None:
-                text = command.description.strip()
-                if len(text) > 10_000 or not storable(text, control=True):
-                    raise InvalidInput("a description has at most 10,000 valid characters",
-                                       field="description")  # fmt: skip
+                text = checked_description(command.description)
                 analysis.description = changes["description"] = text
             if command.status is not None:
                 if command.status not in STATUSES:

@@ -47,3 +47,20 @@ def storable_json(value: object) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return True
+
+
+def checked_name(text: str, what: str) -> str:
+    """A name of 1 to 200 printable characters, stripped (``what``: "an analysis", ...)."""
+    name = text.strip()
+    if not name or len(name) > 200 or not storable(name):
+        raise InvalidInput(f"{what} name has 1 to 200 printable characters", field="name")
+    return name
+
+
+def checked_description(text: str) -> str:
+    """Free text of at most 10,000 storable characters, stripped."""
+    if len(text) > 10_000 or not storable(text, control=True):
+        raise InvalidInput(
+            "a description has at most 10,000 valid characters", field="description"
+        )
+    return text.strip()

@@ -16,7 +16,7 @@ from regovar.domain import variant_filter as vf
 from regovar.domain.access import require_role, require_user
 from regovar.domain.analyses import prepare
 from regovar.domain.audit import record
-from regovar.domain.common import storable
+from regovar.domain.common import checked_description, checked_name
 from regovar.domain.errors import InvalidInput
 from regovar.domain.principal import Principal
 from regovar.domain.variants import check_query, run_query
@@ -49,12 +49,8 @@ class FilterManager:
 
     async def save(self, principal: Principal, command: SaveFilter) -> FilterView:
         require_user(principal)
-        name = command.name.strip()
-        if not name or len(name) > 200 or not storable(name):
-            raise InvalidInput("a filter name has 1 to 200 printable characters", field="name")
-        if len(command.description) > 10_000 or not storable(command.description, control=True):
-            raise InvalidInput("a description has at most 10,000 valid characters",
-                               field="description")  # fmt: skip
+        name = checked_name(command.name, "a filter")
+        description = checked_description(command.description)
         if len(repr(command.document)) > MAX_DOCUMENT_BYTES:
             raise InvalidInput("a filter document has at most 256 KiB", field="filter")
         async with self.uow() as uow:
@@ -79,7 +75,7 @@ class FilterManager:
                         project_id=analysis.project_id,
                         analysis_id=owner,
                         name=name,
-                        description=command.description.strip(),
+                        description=description,
                         created_by=principal.user_id,
                     )
                 )
