@@ -125,7 +125,7 @@ def list_(
         rows = [
             {"id": a.id, "project": a.project_id, "name": a.name, "status": a.status,
              "updated": a.updated_at.isoformat(timespec="seconds")}
-            for a in page.items
+            for a in (v.analysis for v in page.items)
         ]  # fmt: skip
         print_table(rows, format, total=page.total)
 

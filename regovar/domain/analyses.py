@@ -255,7 +255,7 @@ class AnalysisManager:
 
     async def page(
         self, principal: Principal, project_id: int | None, offset: int = 0, limit: int = 100
-    ) -> Page[Analysis]:
+    ) -> Page[AnalysisView]:
         require_user(principal)
         check_page(offset, limit, self.max_page_size)
         async with self.uow() as uow:
@@ -263,7 +263,9 @@ class AnalysisManager:
                 await require_role(uow, principal, project_id, "viewer")
             visible = await visible_projects(uow, principal)
             items, total = await uow.analyses.page(project_id, offset, limit, visible)
-            return Page(items, total, offset, limit)
+            members = await uow.analyses.member_samples_of([a.id for a in items])
+            views = [_view_of(a, members.get(a.id, [])) for a in items]
+            return Page(views, total, offset, limit)
 
     async def get(self, principal: Principal, analysis_id: int) -> AnalysisView:
         async with self.uow() as uow:
@@ -339,16 +341,7 @@ class AnalysisManager:
         return await readable_analysis(uow, principal, analysis_id)
 
     async def _view(self, uow: UnitOfWork, analysis: Analysis) -> AnalysisView:
-        pairs = await uow.analyses.member_samples(analysis.id)
-        sex = {v: k for k, v in _SEX.items()}
-        affected = {v: k for k, v in _AFFECTED.items()}
-        return AnalysisView(
-            analysis,
-            [
-                MemberView(m.sample_id, s.name, m.role, sex[m.sex], affected[m.affected])
-                for m, s in pairs
-            ],
-        )
+        return _view_of(analysis, await uow.analyses.member_samples(analysis.id))
 
     async def _members(
         self, uow: UnitOfWork, principal: Principal, command: CreateAnalysis
@@ -406,6 +399,16 @@ class AnalysisManager:
         if not any(m.role == "proband" for m in members):
             raise InvalidInput("an analysis needs a proband", field="samples")
         return members
+
+
+def _view_of(analysis: Analysis, pairs: list[tuple[AnalysisSample, Sample]]) -> AnalysisView:
+    sex = {v: k for k, v in _SEX.items()}
+    affected = {v: k for k, v in _AFFECTED.items()}
+    return AnalysisView(
+        analysis,
+        [MemberView(m.sample_id, s.name, m.role, sex[m.sex], affected[m.affected])
+         for m, s in pairs],
+    )  # fmt: skip
 
 
 async def _set_members(

@@ -77,7 +77,7 @@ class ExportManager:
                 rows += page.items
                 if len(page.items) < _PAGE:
                     break
-            names = {m.sample_id: s for m, s in await _members(uow, analysis_id)}
+            names = prepared.names
             states: dict[bytes, NoteState] = {}
             keys = [bytes.fromhex(r.variant_key) for r in rows]
             for start in range(0, len(keys), _PAGE):
@@ -117,10 +117,6 @@ class ExportManager:
 
 _SEX = {0: "sex unknown", 1: "male", 2: "female"}
 _AFFECTED = {0: "status unknown", 1: "unaffected", 2: "affected"}
-
-
-async def _members(uow: Any, analysis_id: int) -> list[tuple[Any, str]]:
-    return [(m, s.name) for m, s in await uow.analyses.member_samples(analysis_id)]
 
 
 def _table(

@@ -193,17 +193,9 @@ class _Reader:
         )
 
     def _sample_filter(self, body: Any, path: str) -> vf.Node:
-        obj = _object(body, path, required=("sample",),
-                      optional=("pass", "missing_is_pass", "any_of"))  # fmt: skip
-        for key in ("pass", "missing_is_pass"):
-            if key in obj and not isinstance(obj[key], bool):
-                raise FilterError(f"{path}.{key}", "true or false")
-        return vf.SampleFilter(
-            self._sample(obj["sample"], f"{path}.sample"),
-            pass_only=obj.get("pass", True),
-            missing_is_pass=obj.get("missing_is_pass", False),
-            any_of=tuple(_strings(obj.get("any_of", []), f"{path}.any_of")),
-        )
+        obj = _object(body, path, required=("sample",), optional=_FILTER_KEYS)
+        sample = self._sample(obj["sample"], f"{path}.sample")
+        return vf.SampleFilter(sample, *_filter_flags(obj, path))
 
     def _members(self, which: str, body: Any, path: str) -> vf.Node:
         obj = _object(body, path, required=("quantifier", "is"))
@@ -351,15 +343,7 @@ class _Reader:
         return vf.Qual(_op(obj["op"], f"{path}.op"), _number(obj["value"], f"{path}.value"))
 
     def _filter(self, body: Any, path: str) -> vf.Node:
-        obj = _object(body, path, optional=("pass", "missing_is_pass", "any_of"))
-        for key in ("pass", "missing_is_pass"):
-            if key in obj and not isinstance(obj[key], bool):
-                raise FilterError(f"{path}.{key}", "true or false")
-        return vf.Filters(
-            pass_only=obj.get("pass", True),
-            missing_is_pass=obj.get("missing_is_pass", False),
-            any_of=tuple(_strings(obj.get("any_of", []), f"{path}.any_of")),
-        )
+        return vf.Filters(*_filter_flags(_object(body, path, optional=_FILTER_KEYS), path))
 
     def _info(self, body: Any, path: str) -> vf.Node:
         obj = _object(body, path, required=("name", "op"), optional=("value",))
@@ -419,6 +403,19 @@ def contig_name(name: str, assembly: str) -> str:
     if upper in ("M", "MT"):
         return "MT" if assembly == "GRCh37" else "chrM"
     return name
+
+
+_FILTER_KEYS = ("pass", "missing_is_pass", "any_of")
+
+
+def _filter_flags(obj: dict[str, Any], path: str) -> tuple[bool, bool, tuple[str, ...]]:
+    """(PASS only, a missing FILTER counts as PASS, any of these names) of a FILTER condition,
+    the record's or a sample's."""
+    for key in ("pass", "missing_is_pass"):
+        if key in obj and not isinstance(obj[key], bool):
+            raise FilterError(f"{path}.{key}", "true or false")
+    names = tuple(_strings(obj.get("any_of", []), f"{path}.any_of"))
+    return obj.get("pass", True), obj.get("missing_is_pass", False), names
 
 
 def _check_texts(node: Any) -> None:

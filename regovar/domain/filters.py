@@ -14,14 +14,14 @@ from typing import Any
 from regovar.domain import filter_json
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import require_role, require_user
-from regovar.domain.analyses import prepare
+from regovar.domain.analyses import Prepared, prepare
 from regovar.domain.audit import record
 from regovar.domain.common import checked_description, checked_name
 from regovar.domain.errors import InvalidInput
 from regovar.domain.principal import Principal
 from regovar.domain.variants import check_query, run_query
 from regovar.models import FilterVersion, SavedFilter
-from regovar.repositories.uow import UnitOfWorkFactory
+from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 
@@ -115,7 +115,7 @@ class FilterManager:
             return views
 
 
-async def _count(uow: Any, prepared: Any, document: Any) -> int | None:
+async def _count(uow: UnitOfWork, prepared: Prepared, document: Any) -> int | None:
     """What a preset keeps in this analysis; None when it does not apply to it (a mode that
     needs parents the analysis lacks, say)."""
     try:

@@ -38,13 +38,22 @@ class AnalysisRepository:
         return list(rows)
 
     async def member_samples(self, analysis_id: int) -> list[tuple[AnalysisSample, Sample]]:
+        return (await self.member_samples_of([analysis_id])).get(analysis_id, [])
+
+    async def member_samples_of(
+        self, analysis_ids: list[int]
+    ) -> dict[int, list[tuple[AnalysisSample, Sample]]]:
+        """The samples of several analyses in one query, each in its analysis's order."""
         rows = await self.session.execute(
             select(AnalysisSample, Sample)
             .join(Sample, Sample.id == AnalysisSample.sample_id)
-            .where(AnalysisSample.analysis_id == analysis_id)
-            .order_by(AnalysisSample.position)
+            .where(AnalysisSample.analysis_id.in_(analysis_ids))
+            .order_by(AnalysisSample.analysis_id, AnalysisSample.position)
         )
-        return [(m, s) for m, s in rows.all()]
+        grouped: dict[int, list[tuple[AnalysisSample, Sample]]] = {}
+        for m, sample in rows.all():
+            grouped.setdefault(m.analysis_id, []).append((m, sample))
+        return grouped
 
     async def page(
         self, project_id: int | None, offset: int, limit: int, only_projects: list[int] | None

@@ -232,16 +232,8 @@ class _Compiler:
         return func.coalesce(everywhere, 0) - sum(ours, literal(0))
 
     def _sample_filter(self, node: vf.SampleFilter) -> ColumnElement[bool]:
-        ft = self.sample_value(node.sample_id, "ft")
-        tests: list[ColumnElement[bool]] = []
-        if node.pass_only:
-            tests.append(ft == "PASS")
-            if node.missing_is_pass:
-                tests.append(ft.is_(None))
-        if node.any_of:
-            names = cast(list(node.any_of), ARRAY(Text))
-            split = func.string_to_array(ft, ";", type_=ARRAY(Text))
-            tests.append(split.overlap(names))
+        ft = self.sample_value(node.sample_id, "ft")  # as written: "PASS", "q10;s50"
+        tests = _filter_tests(func.string_to_array(ft, ";", type_=ARRAY(Text)), node)
         return func.coalesce(or_(false(), *tests), false())
 
     def _variant_type(self, node: vf.VariantType) -> ColumnElement[bool]:
@@ -354,14 +346,7 @@ class _Compiler:
         return self.record_column("worst_impact") >= _IMPACT[node.impact]
 
     def _filters(self, node: vf.Filters) -> ColumnElement[bool]:
-        filters = self.record_column("filters")
-        tests: list[ColumnElement[bool]] = []
-        if node.pass_only:
-            tests.append(filters == cast(["PASS"], ARRAY(Text)))
-            if node.missing_is_pass:
-                tests.append(filters.is_(None))
-        if node.any_of:
-            tests.append(filters.overlap(cast(list(node.any_of), ARRAY(Text))))
+        tests = _filter_tests(self.record_column("filters"), node)
         if not tests:  # neither PASS nor named filters asked: no condition on FILTER
             return true()
         return or_(false(), *tests)
@@ -391,6 +376,18 @@ class _Compiler:
         return func.coalesce(
             case((kind_of == kind, scalar), (kind_of == "array", in_list), else_=false()), false()
         )
+
+
+def _filter_tests(names: Any, node: vf.Filters | vf.SampleFilter) -> list[ColumnElement[bool]]:
+    """The tests of a FILTER condition on an array of filter names (NULL: missing)."""
+    tests: list[ColumnElement[bool]] = []
+    if node.pass_only:
+        tests.append(names == cast(["PASS"], ARRAY(Text)))
+        if node.missing_is_pass:
+            tests.append(names.is_(None))
+    if node.any_of:
+        tests.append(names.overlap(cast(list(node.any_of), ARRAY(Text))))
+    return tests
 
 
 def _json_type(value: Any) -> Any:

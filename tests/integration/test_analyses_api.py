@@ -68,6 +68,12 @@ async def test_create_and_run_over_graphql(client, container, trio):
     assert [(m["sample"], m["role"]) for m in analysis["members"]] == [
         ("HG002", "proband"), ("HG004", "mother"), ("HG003", "father"),
     ]  # fmt: skip
+    listed = await gql(client, "query($p: ID) { analyses(projectId: $p) { total items { id "
+                       "members { sample role } } } }", p=str(project.id))  # fmt: skip
+    mine = [a for a in listed["data"]["analyses"]["items"] if a["id"] == analysis["id"]]
+    assert [(m["sample"], m["role"]) for m in mine[0]["members"]] == [
+        (m["sample"], m["role"]) for m in analysis["members"]
+    ]
     body = await gql(client, RESULTS, a=analysis["id"], f=COMPOUND)
     result = body["data"]["analysisResults"]
     assert result["mode"] == "compound_heterozygous:trio"

@@ -11,7 +11,7 @@ from regovar.graphql.analyses.types import (
     ExportFile,
     SavedFilter,
 )
-from regovar.graphql.pages import Page
+from regovar.graphql.pages import Page, page_of
 from regovar.graphql.scalars import JSON, optional_id, parse_id
 from regovar.graphql.variants.inputs import SortInput, sort_keys
 from regovar.graphql.variants.types import VariantRecord
@@ -31,13 +31,7 @@ class AnalysisQueries:
         page = await ctx.container.analyses.page(
             ctx.principal, optional_id(project_id, "projectId"), offset, limit
         )
-        views = [await ctx.container.analyses.get(ctx.principal, a.id) for a in page.items]
-        return Page(
-            total=page.total,
-            offset=page.offset,
-            limit=page.limit,
-            items=[Analysis.from_view(v) for v in views],
-        )
+        return page_of(page, Analysis.from_view)
 
     @strawberry.field
     async def analysis(self, info: strawberry.Info, id: strawberry.ID) -> Analysis:
