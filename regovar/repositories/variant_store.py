@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from regovar.adapters.vcf.lazy import sample_filters
 from regovar.adapters.vcf.model import CallRow
 from regovar.repositories import copy_text as ct
 
@@ -84,7 +85,7 @@ class BatchEncoder:
         prefix = f"{self.import_id}\t"
         for r, summary in zip(rows, summaries, strict=True):
             key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
-            ft = r.format_values.get("FT") if self.sample_filters else None
+            ft = sample_filters(r) if self.sample_filters else None
             calls.append(_call_line(self.import_id, key, r, summary, counts, ft))
             if summary[0] is not None:
                 transcripts.append(

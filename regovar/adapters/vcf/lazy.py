@@ -61,6 +61,19 @@ def _format_values(ctx: RecordContext, alt_index: int) -> dict[str, list[object]
     return format_values(parser.samples, plan, tokens, alt_index, len(ctx[4]) + 1)
 
 
+def sample_filters(row: CallRow) -> list[str | None] | None:
+    """Each sample's FORMAT FT as written ("PASS", "q10;s50"; None when "." or absent), read
+    straight from the record's tokens: not the typing of every other FORMAT key."""
+    if not isinstance(row, LazyCallRow):
+        values = row.format_values.get("FT")
+        return None if values is None else [None if v is None else str(v) for v in values]
+    ctx = object.__getattribute__(row, "_ctx")
+    plan, tokens = ctx[6], ctx[7]
+    if plan is None or tokens is None or plan.ft == ABSENT:
+        return None
+    return [None if t in (".", "") else t for t in tokens[plan.ft :: plan.n_keys]]
+
+
 _COMPUTE = {"info": _info, "annotations": _annotations, "format_values": _format_values}
 
 

@@ -119,6 +119,7 @@ class FormatPlan:
         self.gt, self.ad, self.dp, self.gq, self.ps, self.ro, self.ao, self.bcsq = (
             pos.get(k, ABSENT) for k in ("GT", "AD", "DP", "GQ", "PS", "RO", "AO", "BCSQ")
         )
+        self.ft = pos.get("FT", ABSENT)
         self.extras = [
             (i, FieldPlan(k, formats.get(k)))
             for i, k in enumerate(keys)
