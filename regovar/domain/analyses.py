@@ -329,7 +329,7 @@ class AnalysisManager:
             raise InvalidInput("a variant key is 32 hexadecimal digits", field="variantKey")
         async with self.uow() as uow:
             prepared = await prepare(uow, principal, analysis_id)
-            query = vf.VariantQuery(prepared.sample_ids, vf.VariantKey(key), limit=1)
+            query = vf.VariantQuery(prepared.sample_ids, vf.VariantKey((key,)), limit=1)
             page, _ = await run_query(uow, query, prepared.placements)
             if not page.items:
                 raise NotFound(f"variant {variant_key} is not in the analysis", id=variant_key)

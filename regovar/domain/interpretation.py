@@ -94,7 +94,7 @@ class InterpretationManager:
             analysis = prepared.analysis
             await require_role(uow, principal, analysis.project_id, "editor")
             query = vf.VariantQuery(
-                prepared.sample_ids, vf.Or(tuple(vf.VariantKey(k) for k in keys)),
+                prepared.sample_ids, vf.VariantKey(tuple(keys)),
                 limit=len(keys),
             )  # fmt: skip
             page, _ = await run_query(uow, query, prepared.placements)

@@ -155,9 +155,9 @@ class Alleles:
 
 @dataclass(frozen=True)
 class VariantKey:
-    """One variant, by its stored key (16 bytes)."""
+    """Any of these variants, by their stored keys (16 bytes each)."""
 
-    key: bytes
+    keys: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ class _Compiler:
             tests += [v.c.alt == node.alt] if node.alt else []
             return and_(true(), *tests)
         if isinstance(node, vf.VariantKey):
-            return self.locus.c.vkey == node.key
+            return self.locus.c.vkey.in_(list(node.keys))
         if isinstance(node, vf.SampleFilter):
             return self._sample_filter(node)
         if isinstance(node, vf.Hgvs):
