@@ -12,21 +12,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from regovar.adapters.broker import JobQueue, make_broker
 from regovar.adapters.directory import Directory, DirectoryConfig
+from regovar.adapters.mail import Mailer, SmtpConfig
 from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.config import Settings
+from regovar.cron import Cron, parse_cron
 from regovar.db import make_engine
 from regovar.domain.analyses import AnalysisManager
 from regovar.domain.audit import AuditManager
+from regovar.domain.batches import BatchManager, standard_batches
 from regovar.domain.exports import ExportManager
 from regovar.domain.filters import FilterManager
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
 from regovar.domain.interpretation import InterpretationManager
+from regovar.domain.mail import MailManager
 from regovar.domain.members import MemberManager
 from regovar.domain.monitoring import MonitoringManager
 from regovar.domain.projects import ProjectManager
 from regovar.domain.users import AuthPolicy, UserManager
 from regovar.domain.variants import VariantManager
+from regovar.repositories.jobs import LeaderLock
 from regovar.repositories.uow import UnitOfWork
 
 
@@ -43,6 +48,8 @@ class Container:
     exports: ExportManager
     interpretation: InterpretationManager
     monitoring: MonitoringManager
+    mail: MailManager
+    batches: BatchManager
     users: UserManager
     members: MemberManager
     audit: AuditManager
@@ -87,6 +94,16 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         broker = make_broker(settings.broker_url, url, heartbeat_ttl=settings.worker_heartbeat_ttl)
         queue = JobQueue(broker)
     variants = VariantManager(uow, settings.max_page_size)
+    monitoring = MonitoringManager(uow, settings)
+    mail = MailManager(uow, _mailer(settings), settings, settings.max_page_size)
+    batches = BatchManager(
+        uow,
+        standard_batches(monitoring, mail),
+        schedules(settings),
+        dispatch=queue.run_batch if queue else None,
+        leader_lock=lambda: LeaderLock(engine),
+        max_page_size=settings.max_page_size,
+    )
     return Container(
         settings=settings,
         database_url=url,
@@ -109,7 +126,9 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         filters=FilterManager(uow),
         exports=ExportManager(uow),
         interpretation=InterpretationManager(uow),
-        monitoring=MonitoringManager(uow, settings),
+        monitoring=monitoring,
+        mail=mail,
+        batches=batches,
         users=UserManager(
             uow,
             AuthPolicy(
@@ -124,6 +143,28 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         audit=AuditManager(uow, settings.max_page_size),
         queue=queue,
         embedded=embedded,
+    )
+
+
+def schedules(settings: Settings) -> dict[str, Cron | None]:
+    """The cron schedule of each batch (None: run by hand only)."""
+    raw = {"monitor": settings.schedule_monitor, "mail": settings.schedule_mail}
+    return {kind: parse_cron(text) if text.strip() else None for kind, text in raw.items()}
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    if not settings.smtp_host:
+        return None
+    return Mailer(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            timeout_s=settings.smtp_timeout_s,
+            sender=settings.mail_from,
+        )
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ASSEMBLIES = ("GRCh37", "GRCh38")
+SMTP_SECURITY = ("none", "starttls", "tls")
 
 
 def _default_data_dir() -> Path:
@@ -49,7 +50,22 @@ class Settings:
     monitor_memory_min_free_percent: int = 10
     monitor_load_max_percent: int = 200  # load average per core, in percent
     monitor_queue_max_age_minutes: int = 30  # oldest message waiting in the queue
-    monitor_failed_jobs_max: int = 0  # failed imports in the last 24 hours
+    monitor_failed_jobs_max: int = 0  # failed imports and batch runs in the last 24 hours
+    monitor_mail_max_age_minutes: int = 60  # oldest email still waiting in the outbox
+    # Batch schedules, in cron syntax (minute hour day-of-month month day-of-week, server's
+    # local time zone); an empty one switches the batch off (it still runs by hand)
+    schedule_monitor: str = "*/5 * * * *"  # health checks; alert emails on changes
+    schedule_mail: str = "* * * * *"  # sends the outbox (retries with backoff)
+    # Email (alerts, data-ready notices): no smtp_host keeps messages in the outbox
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none, starttls or tls (SMTP over TLS, port 465)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_s: int = 30
+    mail_from: str = "regovar@localhost"
+    alert_emails: tuple[str, ...] = ()  # besides the administrators who have an email address
+    public_url: str = ""  # how users reach this server, for links in emails
     log_level: str = "INFO"
 
     @property
@@ -81,6 +97,7 @@ _INTEGERS = (
     "import_parallel_min_mb", "worker_heartbeat_ttl", "session_hours", "sign_in_max_failures",
     "sign_in_window_minutes", "monitor_disk_min_free_percent", "monitor_memory_min_free_percent",
     "monitor_load_max_percent", "monitor_queue_max_age_minutes", "monitor_failed_jobs_max",
+    "monitor_mail_max_age_minutes", "smtp_port", "smtp_timeout_s",
 )  # fmt: skip
 
 
@@ -90,6 +107,9 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))
+    if name == "alert_emails":
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        return tuple(str(o).strip() for o in items if str(o).strip())
     if name in ("cors_origins", "trusted_proxies"):
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return tuple(str(o).strip().rstrip("/") for o in items if str(o).strip())
@@ -98,10 +118,23 @@ def _coerce(name: str, raw: Any) -> Any:
             return int(raw)
         except ValueError as exc:
             raise SettingsError(f"REGOVAR_{name.upper()} must be an integer, got {raw!r}") from exc
+    if name == "smtp_security" and raw not in SMTP_SECURITY:
+        raise SettingsError(f"REGOVAR_SMTP_SECURITY must be one of {SMTP_SECURITY}, got {raw!r}")
+    if name.startswith("schedule_"):
+        from regovar.cron import CronError, parse_cron
+
+        if not str(raw).strip():
+            return ""  # by hand only
+        try:
+            parse_cron(str(raw))
+        except CronError as exc:
+            raise SettingsError(f"REGOVAR_{name.upper()}: {exc}") from exc
+        return str(raw).strip()
     if name == "default_assembly" and raw not in ASSEMBLIES:
         raise SettingsError(f"REGOVAR_DEFAULT_ASSEMBLY must be one of {ASSEMBLIES}, got {raw!r}")
     optional = ("database_url", "broker_url", "ldap_url", "ldap_user_dn", "ldap_base_dn",
-                "ldap_bind_dn", "ldap_bind_password")  # fmt: skip
+                "ldap_bind_dn", "ldap_bind_password", "smtp_host", "smtp_user",
+                "smtp_password")  # fmt: skip
     return raw or None if name in optional else raw
 
 

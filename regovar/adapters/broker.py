@@ -66,3 +66,6 @@ class JobQueue:
 
     def run_import(self, import_id: int) -> None:
         self.send("run_import", "imports", import_id)
+
+    def run_batch(self, job_id: int) -> None:
+        self.send("run_batch", "default", job_id)

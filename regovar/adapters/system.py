@@ -47,3 +47,9 @@ def load_percent() -> float | None:
         return 100.0 * os.getloadavg()[1] / (os.cpu_count() or 1)
     except OSError:
         return None
+
+
+def hostname() -> str:
+    import socket
+
+    return socket.gethostname()

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from regovar.cli import analyses, base, db, imports, projects, server, status, users, variants
+from regovar.cli import (
+    analyses,
+    base,
+    batches,
+    db,
+    imports,
+    projects,
+    server,
+    status,
+    users,
+    variants,
+)
 
 app = typer.Typer(
     help="Regovar: variant-analysis server for genetics laboratories.",
@@ -43,6 +54,9 @@ app.add_typer(analyses.app, name="analyses")
 app.command("serve")(server.serve)
 app.command("status")(status.status)
 app.command("worker")(server.worker)
+app.command("scheduler")(batches.scheduler)
+app.add_typer(batches.jobs_app, name="jobs")
+app.add_typer(batches.mail_app, name="mail")
 app.command("demo")(server.demo)
 
 

@@ -78,3 +78,15 @@ class DirectoryUnavailable(RegovarError):
     """The configured directory (LDAP) did not answer: sign-in is not possible right now."""
 
     code = "DIRECTORY_UNAVAILABLE"
+
+
+class JobBusy(RegovarError):
+    """Another worker is running this batch job; the message will be redelivered."""
+
+    code = "JOB_BUSY"
+
+
+class MailUnavailable(RegovarError):
+    """No SMTP server is configured, or it refused or did not answer."""
+
+    code = "MAIL_UNAVAILABLE"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from regovar.adapters import system
 from regovar.config import Settings
+from regovar.domain import mail
 from regovar.domain.access import require_admin
 from regovar.domain.principal import Principal
 from regovar.repositories.uow import UnitOfWorkFactory
@@ -38,6 +39,19 @@ class ServerStatus:
     state: str  # critical if any check is, else ok
     checks: list[Check]
     at: datetime
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One watch: the status, the checks that crossed their threshold or came back since the
+    last watch, and the alert message queued for them (None when nothing changed or there is
+    nobody to tell)."""
+
+    status: ServerStatus
+    raised: list[Check]
+    recovered: list[Check]
+    mail_id: int | None
+    recipients: list[str]
 
 
 class MonitoringManager:
@@ -65,6 +79,47 @@ class MonitoringManager:
         )  # fmt: skip
         state = CRITICAL if any(c.state == CRITICAL for c in checks) else OK
         return ServerStatus(state, checks, datetime.now(UTC))
+
+    async def alive(self) -> bool:
+        """The public answer of ``/health``: the database answers. Says nothing else."""
+        try:
+            async with self.uow() as uow:
+                await uow.monitoring.ping_ms()
+        except Exception:
+            return False
+        return True
+
+    async def watch(self, principal: Principal) -> Watch:
+        """The monitor batch: checks the server and alerts the administrators (and the
+        addresses of ``alert_emails``) once when a check turns critical and once when it is
+        back to ok; a check that stays critical sends nothing more, and an unknown one keeps
+        its last state."""
+        status = await self.status(principal)
+        raised: list[Check] = []
+        recovered: list[Check] = []
+        async with self.uow() as uow:
+            before = await uow.monitoring.alert_states()
+            for check in status.checks:
+                if check.state == UNKNOWN:
+                    continue
+                last = before.get(check.name)
+                was = last.state if last is not None else OK
+                if check.state == CRITICAL and was != CRITICAL:
+                    raised.append(check)
+                elif check.state == OK and was == CRITICAL:
+                    recovered.append(check)
+                changed = last is None or last.state != check.state
+                await uow.monitoring.set_alert_state(check.name, check.state, check.value,
+                                                     check.detail, changed)  # fmt: skip
+            recipients: list[str] = []
+            mail_id = None
+            if raised or recovered:
+                recipients = await uow.users.admin_emails() + list(self.settings.alert_emails)
+                mail_id = await mail.queue(uow, _alert_key(status, raised, recovered), "alert",
+                                           recipients, _alert_subject(raised, recovered),
+                                           _alert_body(status, raised, recovered))  # fmt: skip
+            await uow.commit()
+        return Watch(status, raised, recovered, mail_id, recipients)
 
     async def _database_folder(self) -> Path | None:
         try:
@@ -99,21 +154,28 @@ class MonitoringManager:
                 size = await uow.monitoring.database_bytes()
                 queue = await uow.monitoring.queue(s.worker_heartbeat_ttl)
                 failed = await uow.monitoring.failed_imports(24)
+                failed += await uow.jobs.failed_since(24)
+                mail_waiting, mail_oldest = await uow.outbox.waiting()
         except Exception as exc:
             return [Check("database", CRITICAL, None, "", "reachable",
                           f"unreachable: {type(exc).__name__}")]  # fmt: skip
         checks = [
             Check("database", OK, round(ping, 1), "ms", "reachable"),
             Check("database size", OK, round(size / 2**30, 3), "GiB", ""),
-            _max("failed imports (24 h)", failed, "", s.monitor_failed_jobs_max),
+            _max("failed jobs (24 h)", failed, "imports and batches", s.monitor_failed_jobs_max),
         ]
+        if not s.smtp_host:
+            checks.append(Check("mail waiting", UNKNOWN, mail_waiting, "messages", "",
+                                "no SMTP server configured (REGOVAR_SMTP_HOST)"))
+        else:
+            age = _minutes_since(mail_oldest)
+            checks.append(_max("mail oldest waiting", round(age, 1), "min",
+                               s.monitor_mail_max_age_minutes, f"{mail_waiting} waiting"))
         if queue is None:
             checks.append(Check("queue", UNKNOWN, None, "", "",
                                 "the broker is not PostgreSQL: see its own monitoring"))
         else:
-            age = 0.0
-            if queue.oldest is not None:
-                age = (datetime.now(UTC) - queue.oldest).total_seconds() / 60
+            age = _minutes_since(queue.oldest)
             checks.append(Check("queue waiting", OK, queue.waiting, "messages", ""))
             checks.append(_max("queue oldest message", round(age, 1), "min",
                                s.monitor_queue_max_age_minutes))
@@ -122,6 +184,44 @@ class MonitoringManager:
             checks.append(Check("workers alive", OK if workers_ok else CRITICAL,
                                 queue.workers_alive, "", "> 0 when messages wait"))
         return checks
+
+
+def _alert_key(status: ServerStatus, raised: list[Check], recovered: list[Check]) -> str:
+    changes = ",".join(sorted([f"{c.name}=critical" for c in raised]
+                              + [f"{c.name}=ok" for c in recovered]))  # fmt: skip
+    return f"alert:{status.at.isoformat()}:{changes}"
+
+
+def _alert_subject(raised: list[Check], recovered: list[Check]) -> str:
+    host = system.hostname()
+    if raised and not recovered and len(raised) == 1:
+        return f"[Regovar] ALERT on {host}: {raised[0].name}"
+    if recovered and not raised and len(recovered) == 1:
+        return f"[Regovar] recovered on {host}: {recovered[0].name}"
+    parts = [f"{len(raised)} alert{'s' * (len(raised) != 1)}"] if raised else []
+    parts += [f"{len(recovered)} recovered"] if recovered else []
+    return f"[Regovar] {' and '.join(parts)} on {host}"
+
+
+def _describe(check: Check) -> str:
+    value = "unmeasured" if check.value is None else f"{check.value:g} {check.unit}".strip()
+    bound = f" (threshold {check.threshold})" if check.threshold else ""
+    return f"{value}{bound}{' - ' + check.detail if check.detail else ''}"
+
+
+def _alert_body(status: ServerStatus, raised: list[Check], recovered: list[Check]) -> mail.Body:
+    rows = [(f"CRITICAL: {c.name}", _describe(c)) for c in raised]
+    rows += [(f"ok again: {c.name}", _describe(c)) for c in recovered]
+    still = [c.name for c in status.checks if c.state == CRITICAL and c not in raised]
+    paragraphs = [f"Health checks of {system.hostname()} at {status.at:%Y-%m-%d %H:%M:%S %Z}."]
+    if still:
+        paragraphs.append("Still critical (already reported): " + ", ".join(still) + ".")
+    paragraphs.append("`regovar status` on the server shows every check.")
+    return mail.compose("Regovar server health", paragraphs, rows)
+
+
+def _minutes_since(at: datetime | None) -> float:
+    return 0.0 if at is None else max((datetime.now(UTC) - at).total_seconds() / 60, 0.0)
 
 
 def _min(name: str, value: float, unit: str, minimum: float, detail: str = "") -> Check:

@@ -82,7 +82,11 @@ def create_app(container: Container) -> Starlette:
     graphql = RegovarGraphQL(container)
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        # For outside monitors, without signing in: up or not, nothing more (no versions,
+        # paths or thresholds). Administrators read the details in serverStatus.
+        if await container.monitoring.alive():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable"}, status_code=503)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

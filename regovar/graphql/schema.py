@@ -19,6 +19,7 @@ from regovar.graphql.errors import DomainErrors
 from regovar.graphql.imports.mutations import ImportMutations
 from regovar.graphql.imports.queries import ImportQueries
 from regovar.graphql.interpretation.schema import InterpretationMutations, InterpretationQueries
+from regovar.graphql.monitoring.batches import BatchMutations, BatchQueries
 from regovar.graphql.monitoring.schema import MonitoringQueries
 from regovar.graphql.projects.mutations import ProjectMutations
 from regovar.graphql.projects.queries import ProjectQueries
@@ -42,6 +43,7 @@ class Query(
     AnalysisQueries,
     InterpretationQueries,
     MonitoringQueries,
+    BatchQueries,
 ):
     @strawberry.field(description="Always true: the server answers (open to anyone).")
     def health(self) -> bool:
@@ -50,7 +52,12 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    UserMutations, ProjectMutations, ImportMutations, AnalysisMutations, InterpretationMutations
+    UserMutations,
+    ProjectMutations,
+    ImportMutations,
+    AnalysisMutations,
+    InterpretationMutations,
+    BatchMutations,
 ):
     pass
 

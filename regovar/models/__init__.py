@@ -1,6 +1,7 @@
 """SQLAlchemy entities. Relationships are lazy="raise": load what you need explicitly."""
 
 from regovar.models.entities import (
+    AlertState,
     Analysis,
     AnalysisSample,
     AnnotationRelease,
@@ -9,6 +10,8 @@ from regovar.models.entities import (
     File,
     FilterVersion,
     Import,
+    Job,
+    OutgoingMail,
     Project,
     ProjectMember,
     Sample,
@@ -23,6 +26,7 @@ from regovar.models.entities import (
 from regovar.models.tables import call_transcripts, calls
 
 __all__ = [
+    "AlertState",
     "Analysis",
     "AnalysisSample",
     "AnnotationRelease",
@@ -31,6 +35,8 @@ __all__ = [
     "File",
     "FilterVersion",
     "Import",
+    "Job",
+    "OutgoingMail",
     "Project",
     "ProjectMember",
     "Sample",

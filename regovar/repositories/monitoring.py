@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from regovar.models import AlertState
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,22 @@ class MonitoringRepository:
             "SELECT count(*) FROM imports WHERE state = 'failed' "
             "AND coalesce(finished_at, started_at, created_at) > now() - make_interval(hours => :h)"
         ), {"h": hours}) or 0)  # fmt: skip
+
+    async def alert_states(self) -> dict[str, AlertState]:
+        """The state each check had at the last watch, locked until the transaction ends (two
+        watches at once would both see a change and both alert)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('regovar.alerts'))")
+        )
+        rows = await self.session.scalars(select(AlertState))
+        return {r.check_name: r for r in rows}
+
+    async def set_alert_state(self, name: str, state: str, value: float | None, detail: str,
+                              changed: bool) -> None:  # fmt: skip
+        now = datetime.now(UTC)
+        values = {"state": state, "value": value, "detail": detail, "updated_at": now}
+        stmt = insert(AlertState).values(check_name=name, since=now, **values)
+        update_values = values | ({"since": now} if changed else {})
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["check_name"], set_=update_values)
+        )

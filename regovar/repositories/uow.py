@@ -15,6 +15,8 @@ from regovar.repositories.analyses import AnalysisRepository, FilterRepository
 from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
+from regovar.repositories.jobs import JobRepository
+from regovar.repositories.mail import OutboxRepository
 from regovar.repositories.monitoring import MonitoringRepository
 from regovar.repositories.notes import NoteRepository
 from regovar.repositories.projects import ProjectRepository
@@ -56,6 +58,8 @@ class UnitOfWork:
         self.filters = FilterRepository(s)
         self.notes = NoteRepository(s)
         self.monitoring = MonitoringRepository(s)
+        self.jobs = JobRepository(s)
+        self.outbox = OutboxRepository(s)
         return self
 
     async def __aexit__(

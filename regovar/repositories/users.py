@@ -55,6 +55,14 @@ class UserRepository:
         total = await self.session.scalar(select(func.count()).select_from(User))
         return list(rows), int(total or 0)
 
+    async def admin_emails(self) -> list[str]:
+        """Addresses of the active administrators who gave one."""
+        rows = await self.session.scalars(
+            select(User.email).where(User.is_admin, User.is_active, User.email != "")
+            .order_by(User.email)
+        )  # fmt: skip
+        return list(dict.fromkeys(rows))
+
     async def count_admins(self) -> int:
         stmt = select(func.count()).select_from(User).where(User.is_admin, User.is_active)
         return int(await self.session.scalar(stmt) or 0)

@@ -8,17 +8,18 @@ from typing import Any
 import dramatiq
 
 from regovar.bootstrap import Container
-from regovar.domain.errors import ImportBusy, RegovarError
+from regovar.domain.errors import ImportBusy, JobBusy, RegovarError
 from regovar.domain.principal import SYSTEM
 
 log = logging.getLogger("regovar.tasks")
 IMPORT_TIME_LIMIT_MS = 12 * 3600 * 1000
+BATCH_TIME_LIMIT_MS = 24 * 3600 * 1000
 MAX_RETRIES = 5
 
 
 def _retry_when(retries: int, exc: Exception) -> bool:
     """Domain errors are final (the job row says why); crashes and busy imports are retried."""
-    if isinstance(exc, RegovarError) and not isinstance(exc, ImportBusy):
+    if isinstance(exc, RegovarError) and not isinstance(exc, ImportBusy | JobBusy):
         return False
     return retries < MAX_RETRIES
 
@@ -48,4 +49,18 @@ def register(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
         max_backoff=60_000,
         time_limit=IMPORT_TIME_LIMIT_MS,
     )(run_import)
-    return {"run_import": actor}
+    async def run_batch(job_id: int) -> None:
+        job = await container.batches.run(SYSTEM, job_id)  # JobBusy: retried later
+        if job.state == "failed":
+            log.warning("batch job %d (%s) failed: %s", job_id, job.kind, job.error_code)
+
+    batch = dramatiq.actor(
+        actor_name="run_batch",
+        queue_name="default",
+        broker=broker,
+        retry_when=_retry_when,
+        min_backoff=2_000,
+        max_backoff=60_000,
+        time_limit=BATCH_TIME_LIMIT_MS,
+    )(run_batch)
+    return {"run_import": actor, "run_batch": batch}

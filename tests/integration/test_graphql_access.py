@@ -192,6 +192,11 @@ CROSS_PROJECT = {
     '"{first_sample}"}}]}}',
     "analysisFilters": 'analysisId: "{analysis}"',
     "serverStatus": "",
+    "batches": "",
+    "jobs": "",
+    "job": 'id: "1"',
+    "mails": "",
+    "runBatch": 'kind: "monitor"',
     "updateAnalysis": 'input: {{analysisId: "{analysis}", status: "closed"}}',
     "variantHistory": 'analysisId: "{analysis}", variantKey: "00112233445566778899aabbccddeeff"',
     "variantInterpretations": 'analysisId: "{analysis}", variantKeys: '

@@ -26,7 +26,7 @@ def _by_name(status) -> dict:
 async def test_a_healthy_server_and_who_may_ask(container):
     status = await container.monitoring.status(SYSTEM)
     checks = _by_name(status)
-    assert {"database", "database size", "failed imports (24 h)", "queue waiting",
+    assert {"database", "database size", "failed jobs (24 h)", "queue waiting",
             "queue oldest message", "workers alive", "memory free", "cpu load",
             "disk free: data folder"} <= set(checks)  # fmt: skip
     assert checks["database"].state == "ok" and checks["database"].value < 1000
@@ -66,8 +66,8 @@ async def test_thresholds_crossed_make_checks_critical(database_url, import_dir,
     checks = _by_name(status)
     assert status.state == "critical"
     assert checks["disk free: data folder"].state == "critical"
-    assert checks["failed imports (24 h)"].state == "critical"
-    assert checks["failed imports (24 h)"].value >= 1
+    assert checks["failed jobs (24 h)"].state == "critical"
+    assert checks["failed jobs (24 h)"].value >= 1
     assert checks["queue oldest message"].state == "critical"
     assert checks["queue oldest message"].value >= 119
     assert checks["workers alive"].state == "critical"

@@ -1,0 +1,162 @@
+"""Batches by hand: `regovar jobs list|show|run`, `regovar mail list|test`, and the
+`regovar scheduler` that fires them on their schedules."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from typing import Any
+
+import typer
+
+from regovar.bootstrap import Container
+from regovar.cli.base import MAX_ID, container, fail, principal, run, settings
+from regovar.cli.output import print_table
+from regovar.models import Job
+
+jobs_app = typer.Typer(help="Batch runs: list them, see one, run a batch by hand.",
+                       no_args_is_help=True)  # fmt: skip
+mail_app = typer.Typer(help="The email outbox, and a test message for the SMTP settings.",
+                       no_args_is_help=True)  # fmt: skip
+
+
+def _row(job: Job) -> dict[str, Any]:
+    took = None
+    if job.started_at and job.finished_at:
+        took = round((job.finished_at - job.started_at).total_seconds(), 2)
+    return {
+        "id": job.id, "kind": job.kind, "trigger": job.trigger, "state": job.state,
+        "requested_by": job.requested_by,
+        "scheduled_for": job.scheduled_for.isoformat(timespec="minutes")
+        if job.scheduled_for else None,
+        "started_at": job.started_at.isoformat(timespec="seconds") if job.started_at else None,
+        "seconds": took,
+        "counts": ", ".join(f"{k}={v}" for k, v in job.counts.items() if v is not None),
+        "error": f"{job.error_code}: {job.error_message}" if job.error_code else None,
+    }  # fmt: skip
+
+
+@jobs_app.command("list")
+def list_jobs(
+    kind: str | None = typer.Option(None, help="Only this batch (monitor, mail)."),
+    state: str | None = typer.Option(None, help="queued, running, done or failed."),
+    limit: int = typer.Option(20, min=0, max=1000),
+    offset: int = typer.Option(0, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """Batch runs, newest first, with their counts and errors."""
+
+    async def work(c: Container) -> None:
+        page = await c.batches.page(principal(), kind, state, offset, limit)
+        print_table([_row(j) for j in page.items], format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+@jobs_app.command("show")
+def show_job(job_id: int = typer.Argument(..., min=1, max=MAX_ID)) -> None:
+    """One batch run, with its report."""
+
+    async def work(c: Container) -> None:
+        job = await c.batches.get(principal(), job_id)
+        typer.echo(json.dumps(_row(job) | {"counts": job.counts, "options": job.options,
+                                           "report": job.report}, indent=2))  # fmt: skip
+
+    run(container(with_broker=False), work)
+
+
+@jobs_app.command("run")
+def run_job(
+    kind: str = typer.Argument(..., help="The batch: monitor or mail."),
+    queue: bool = typer.Option(False, help="Send it to a worker instead of running it here."),
+) -> None:
+    """Run a batch now, as the scheduler would; prints its job row. Exit status 1 when the run
+    failed."""
+
+    async def work(c: Container) -> Job:
+        job = await c.batches.request(principal(), kind, queue=queue)
+        if queue:
+            typer.echo(f"job {job.id} queued for a worker")
+            return job
+        job = await c.batches.run(principal(), job.id)
+        print_table([_row(job)], "table")
+        if job.report:
+            typer.echo(job.report)
+        return job
+
+    done = run(container(with_broker=queue), work)
+    if done.state == "failed":
+        raise typer.Exit(1)
+
+
+@mail_app.command("list")
+def list_mail(
+    state: str | None = typer.Option(None, help="pending or sent."),
+    limit: int = typer.Option(20, min=0, max=1000),
+    offset: int = typer.Option(0, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """Messages of the outbox, newest first: waiting ones with their last error."""
+
+    async def work(c: Container) -> None:
+        page = await c.mail.page(principal(), state, offset, limit)
+        rows = [
+            {"id": m.id, "kind": m.kind, "state": m.state, "to": ", ".join(m.recipients),
+             "subject": m.subject, "created_at": m.created_at.isoformat(timespec="seconds"),
+             "attempts": m.attempts,
+             "sent_at": m.sent_at.isoformat(timespec="seconds") if m.sent_at else None,
+             "last_error": m.last_error if m.state == "pending" else None}
+            for m in page.items
+        ]  # fmt: skip
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+@mail_app.command("test")
+def test_mail(address: str = typer.Argument(..., help="Where to send the test message.")) -> None:
+    """Send a test message now (not through the outbox), to check the SMTP settings."""
+    if "@" not in address or any(ch.isspace() for ch in address):
+        raise fail("INVALID_INPUT", f"{address!r} is not an email address")
+
+    async def work(c: Container) -> None:
+        refused = await c.mail.send_test(principal(), address)
+        if refused:
+            raise fail("MAIL_UNAVAILABLE", f"the server refused {', '.join(refused)}")
+        typer.echo(f"test message accepted by the SMTP server for {address}")
+
+    run(container(with_broker=False), work)
+
+
+def scheduler(
+    run_here: bool = typer.Option(
+        False, help="Run the batches in this process instead of sending them to workers."
+    ),
+    every: float = typer.Option(15.0, min=1.0, help="Seconds between two looks at the clock."),
+) -> None:
+    """Fire the batches on their schedules (REGOVAR_SCHEDULE_*). Only one scheduler is active
+    at a time; another one waits on standby and takes over if the first stops."""
+    from regovar.tasks.scheduler import run_scheduler
+
+    config = settings()
+    c = container(with_broker=not run_here, config=config)
+    for kind, cron in sorted((b.kind, c.batches.schedule_of(b.kind)) for b in c.batches.kinds()):
+        typer.echo(f"{kind:8} {cron.text if cron else 'by hand only'}")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await run_scheduler(c, stop, every_s=every, run_here=run_here,
+                                on_state=lambda s: typer.echo(f"scheduler {s}"))  # fmt: skip
+        finally:
+            await c.aclose()
+
+    try:
+        asyncio.run(main())
+    finally:
+        c.close_broker()
+        c.stop_embedded()

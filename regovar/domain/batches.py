@@ -1,0 +1,225 @@
+"""Batches: the scheduled jobs of the server (health watch, mail delivery...).
+
+A batch only calls manager methods that a person can call by hand, with the system principal.
+Each run is a job row (state, counts, report, error, timings) whoever started it: the scheduler
+for one tick of the batch's cron schedule, or an administrator from the CLI or GraphQL. A tick
+is fired once, even by two schedulers (a unique index on kind and tick), and a job is run by one
+worker at a time (a lock held for the run); a crash leaves the job ``running``, and the
+redelivered message runs it again.
+
+After downtime, only the latest missed tick of each batch is fired (once), not every one.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from regovar.cron import Cron
+from regovar.domain.access import require_admin
+from regovar.domain.common import Page, check_page
+from regovar.domain.errors import InvalidInput, JobBusy, NotFound, RegovarError
+from regovar.domain.mail import MailManager
+from regovar.domain.monitoring import MonitoringManager
+from regovar.domain.principal import Principal
+from regovar.models import Job
+from regovar.repositories.jobs import LeaderLock
+from regovar.repositories.uow import UnitOfWorkFactory
+
+log = logging.getLogger("regovar.batches")
+STATES = ("queued", "running", "done", "failed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a batch run did: counts a user checks, and a short report."""
+
+    counts: dict[str, Any] = field(default_factory=dict)
+    report: str = ""
+    failed: RegovarError | None = None  # done its work, but something went wrong (reported)
+
+
+Runner = Callable[[Principal, dict[str, Any]], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Batch:
+    kind: str
+    description: str
+    run: Runner
+    options: tuple[str, ...] = ()  # option names accepted by hand
+
+
+class BatchManager:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        batches: dict[str, Batch],
+        schedules: dict[str, Cron | None],
+        *,
+        dispatch: Callable[[int], None] | None,
+        leader_lock: Callable[[], LeaderLock],
+        max_page_size: int,
+    ) -> None:
+        self.uow, self.batches, self.schedules = uow, batches, schedules
+        self.dispatch = dispatch
+        self.leader_lock = leader_lock
+        self.max_page_size = max_page_size
+
+    def kinds(self) -> list[Batch]:
+        return list(self.batches.values())
+
+    def schedule_of(self, kind: str) -> Cron | None:
+        return self.schedules.get(kind)
+
+    async def request(self, principal: Principal, kind: str, options: dict[str, Any] | None = None,
+                      *, queue: bool) -> Job:  # fmt: skip
+        """A run by hand: a job row, queued for a worker or to be run by the caller."""
+        require_admin(principal)
+        batch = self._batch(kind)
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(batch.options))
+        if unknown:
+            raise InvalidInput(f"batch {kind} takes no option {', '.join(unknown)}")
+        if queue and self.dispatch is None:
+            raise InvalidInput("no broker configured: run the batch in place")
+        async with self.uow() as uow:
+            job = await uow.jobs.add(kind, "manual", principal.origin or principal.login, options)
+            if queue and self.dispatch is not None:
+                uow.after_commit(functools.partial(self.dispatch, job.id))
+            await uow.commit()
+        return job
+
+    async def run(self, principal: Principal, job_id: int) -> Job:
+        """Runs a job; idempotent: a finished job is returned as it is."""
+        require_admin(principal)
+        async with self.uow() as holder:
+            if not await holder.jobs.try_lock(job_id):
+                raise JobBusy(f"job {job_id} is being run by another worker", id=job_id)
+            job = await holder.jobs.get(job_id)
+            if job is None:
+                raise NotFound(f"job {job_id} not found", id=job_id)
+            if job.state in ("done", "failed"):
+                return job
+            batch = self._batch(job.kind)
+            async with self.uow() as uow:
+                await uow.jobs.mark(job_id, state="running", started_at=datetime.now(UTC),
+                                    attempts=job.attempts + 1, error_code=None,
+                                    error_message=None)  # fmt: skip
+                await uow.commit()
+            try:
+                outcome = await batch.run(principal, dict(job.options))
+            except RegovarError as exc:
+                outcome = Outcome(failed=exc)
+            except Exception as exc:
+                log.exception("batch job %d (%s) crashed", job_id, job.kind)
+                outcome = Outcome(failed=RegovarError(f"{type(exc).__name__}: {exc}"[:500]))
+            async with self.uow() as uow:
+                failure = outcome.failed
+                await uow.jobs.mark(
+                    job_id, state="failed" if failure else "done", counts=outcome.counts,
+                    report=outcome.report, error_code=failure.code if failure else None,
+                    error_message=failure.message if failure else None,
+                )  # fmt: skip
+                await uow.commit()
+                done = await uow.jobs.get(job_id)
+        assert done is not None
+        return done
+
+    async def fire_due(self, principal: Principal, now: datetime | None = None) -> list[int]:
+        """The scheduler's tick: a job for each batch whose schedule came due since it was
+        last fired, dispatched to the workers (or returned for the caller to run)."""
+        require_admin(principal)
+        now = now or datetime.now().astimezone()
+        fired: list[int] = []
+        for kind, cron in self.schedules.items():
+            if cron is None or kind not in self.batches:
+                continue
+            tick = cron.latest(now)
+            if tick is None:
+                continue
+            async with self.uow() as uow:
+                last = await uow.jobs.last_tick(kind)
+                if last is not None and last >= tick:
+                    continue
+                job_id = await uow.jobs.add_tick(kind, tick)
+                if job_id is not None and self.dispatch is not None:
+                    uow.after_commit(functools.partial(self.dispatch, job_id))
+                await uow.commit()
+            if job_id is not None:
+                log.info("fired %s for %s (job %d)", kind, tick.isoformat(), job_id)
+                fired.append(job_id)
+        return fired
+
+    async def page(self, principal: Principal, kind: str | None = None,
+                   state: str | None = None, offset: int = 0,
+                   limit: int = 50) -> Page[Job]:  # fmt: skip
+        require_admin(principal)
+        check_page(offset, limit, self.max_page_size)
+        if kind is not None:
+            self._batch(kind)
+        if state is not None and state not in STATES:
+            raise InvalidInput(f"unknown job state {state!r}: one of {', '.join(STATES)}")
+        async with self.uow() as uow:
+            items, total = await uow.jobs.page(kind, state, offset, limit)
+        return Page(items, total, offset, limit)
+
+    async def get(self, principal: Principal, job_id: int) -> Job:
+        require_admin(principal)
+        async with self.uow() as uow:
+            job = await uow.jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"job {job_id} not found", id=job_id)
+        return job
+
+    def _batch(self, kind: str) -> Batch:
+        batch = self.batches.get(kind)
+        if batch is None:
+            known = ", ".join(sorted(self.batches))
+            raise InvalidInput(f"unknown batch {kind!r}: one of {known}")
+        return batch
+
+
+def standard_batches(monitoring: MonitoringManager, mail: MailManager) -> dict[str, Batch]:
+    """The server's batches, each a call of a manager method a person can also make."""
+
+    async def monitor(principal: Principal, options: dict[str, Any]) -> Outcome:
+        watch = await monitoring.watch(principal)
+        checks = watch.status.checks
+        counts: dict[str, Any] = {
+            "checks": len(checks),
+            "critical": sum(c.state == "critical" for c in checks),
+            "unknown": sum(c.state == "unknown" for c in checks),
+            "raised": len(watch.raised),
+            "recovered": len(watch.recovered),
+            "alert_mail": watch.mail_id,
+        }
+        lines = [f"server {watch.status.state}"]
+        lines += [f"ALERT {c.name}" for c in watch.raised]
+        lines += [f"recovered {c.name}" for c in watch.recovered]
+        if (watch.raised or watch.recovered) and not watch.recipients:
+            lines.append("nobody to alert: no administrator has an email address and "
+                         "REGOVAR_ALERT_EMAILS is empty")  # fmt: skip
+        if watch.mail_id is not None and mail.configured:
+            sent = await mail.deliver(principal)  # the alert now, not at the next mail run
+            counts["mail_sent"] = sent.sent
+            if sent.error:
+                lines.append(f"mail: {sent.error}")
+        return Outcome(counts, "\n".join(lines))
+
+    async def deliver(principal: Principal, options: dict[str, Any]) -> Outcome:
+        done = await mail.deliver(principal)
+        counts = {"sent": done.sent, "failed": done.failed, "waiting": done.waiting}
+        report = f"sent {done.sent}, {done.waiting} waiting"
+        if done.error:
+            report += f"; {done.error}"
+        return Outcome(counts, report)
+
+    return {
+        "monitor": Batch("monitor", "health checks; alert emails when a check changes", monitor),
+        "mail": Batch("mail", "sends the emails of the outbox (retries with backoff)", deliver),
+    }

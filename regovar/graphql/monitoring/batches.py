@@ -1,0 +1,117 @@
+"""Batches for administrators: their schedules, their runs (jobs), a run by hand, the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from regovar.graphql.pages import Page, page_of
+from regovar.graphql.scalars import JSON, parse_id
+from regovar.models import Job as JobRow
+from regovar.models import OutgoingMail
+
+
+@strawberry.type(description="A batch of the server, with its schedule.")
+class BatchKind:
+    kind: str
+    description: str
+    schedule: str | None = strawberry.field(description="cron schedule; null: by hand only")
+
+
+@strawberry.type(description="One run of a batch.")
+class Job:
+    id: strawberry.ID
+    kind: str
+    trigger: str = strawberry.field(description="schedule or manual")
+    scheduled_for: datetime | None = strawberry.field(description="the tick, when scheduled")
+    requested_by: str
+    state: str = strawberry.field(description="queued, running, done or failed")
+    counts: JSON  # type: ignore[valid-type]
+    report: str
+    error_code: str | None
+    error_message: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, j: JobRow) -> Job:
+        return cls(id=strawberry.ID(str(j.id)), kind=j.kind, trigger=j.trigger,
+                   scheduled_for=j.scheduled_for, requested_by=j.requested_by, state=j.state,
+                   counts=j.counts, report=j.report,
+                   error_code=j.error_code, error_message=j.error_message, attempts=j.attempts,
+                   created_at=j.created_at, started_at=j.started_at,
+                   finished_at=j.finished_at)  # fmt: skip
+
+
+@strawberry.type(description="A message of the outbox.")
+class Mail:
+    id: strawberry.ID
+    kind: str
+    state: str = strawberry.field(description="pending or sent")
+    recipients: list[str]
+    subject: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+    @classmethod
+    def from_row(cls, m: OutgoingMail) -> Mail:
+        return cls(id=strawberry.ID(str(m.id)), kind=m.kind, state=m.state,
+                   recipients=list(m.recipients), subject=m.subject, attempts=m.attempts,
+                   last_error=m.last_error,
+                   created_at=m.created_at, sent_at=m.sent_at)  # fmt: skip
+
+
+@strawberry.type
+class BatchQueries:
+    @strawberry.field(description="The server's batches and their schedules (administrators).")
+    async def batches(self, info: strawberry.Info) -> list[BatchKind]:
+        ctx = info.context
+        manager = ctx.container.batches
+        await manager.page(ctx.principal, limit=0)  # administrators only
+        return [
+            BatchKind(kind=b.kind, description=b.description,
+                      schedule=(c.text if (c := manager.schedule_of(b.kind)) else None))
+            for b in manager.kinds()
+        ]  # fmt: skip
+
+    @strawberry.field(description="Batch runs, newest first (administrators).")
+    async def jobs(
+        self, info: strawberry.Info, kind: str | None = None, state: str | None = None,
+        offset: int = 0, limit: int = 50,
+    ) -> Page[Job]:  # fmt: skip
+        ctx = info.context
+        page = await ctx.container.batches.page(ctx.principal, kind, state, offset, limit)
+        return page_of(page, Job.from_row)
+
+    @strawberry.field(description="One batch run (administrators).")
+    async def job(self, info: strawberry.Info, id: strawberry.ID) -> Job:
+        ctx = info.context
+        return Job.from_row(await ctx.container.batches.get(ctx.principal, parse_id(id)))
+
+    @strawberry.field(description="Messages of the email outbox, newest first (administrators).")
+    async def mails(self, info: strawberry.Info, state: str | None = None, offset: int = 0,
+                    limit: int = 50) -> Page[Mail]:  # fmt: skip
+        ctx = info.context
+        return page_of(await ctx.container.mail.page(ctx.principal, state, offset, limit),
+                       Mail.from_row)  # fmt: skip
+
+
+@strawberry.type
+class BatchMutations:
+    @strawberry.mutation(
+        description="Runs a batch now (administrators): sent to a worker, or run in the "
+        "server when it has no broker; answers its job row."
+    )
+    async def run_batch(self, info: strawberry.Info, kind: str) -> Job:
+        ctx = info.context
+        manager = ctx.container.batches
+        queue = manager.dispatch is not None
+        job = await manager.request(ctx.principal, kind, queue=queue)
+        if not queue:
+            job = await manager.run(ctx.principal, job.id)
+        return Job.from_row(job)

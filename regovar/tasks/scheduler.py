@@ -1,0 +1,65 @@
+"""The scheduler: fires the batches on their cron schedules, one active scheduler at a time.
+
+It only creates job rows (one per tick, see BatchManager.fire_due) and sends them to the
+workers; with ``run_here`` it runs them itself, one after the other (a single-server setup
+without a worker). A second scheduler waits on standby and takes over when the first stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from regovar.bootstrap import Container
+from regovar.domain.principal import SYSTEM
+
+log = logging.getLogger("regovar.scheduler")
+
+
+async def run_scheduler(
+    container: Container,
+    stop: asyncio.Event,
+    *,
+    every_s: float = 15.0,
+    run_here: bool = False,
+    on_state: Callable[[str], None] | None = None,
+) -> None:
+    batches = container.batches
+    lock = batches.leader_lock()
+    leading = False
+
+    def tell(state: str) -> None:
+        log.info("scheduler %s", state)
+        if on_state:
+            on_state(state)
+
+    tell("standby")
+    try:
+        while not stop.is_set():
+            try:
+                if not leading:
+                    leading = await lock.try_acquire()
+                    if leading:
+                        tell("active")
+                elif not await lock.still_held():
+                    leading = False
+                    tell("standby")  # the database connection was lost: take it again
+                if leading:
+                    fired = await batches.fire_due(SYSTEM)
+                    if run_here:
+                        for job_id in fired:
+                            if stop.is_set():
+                                break
+                            await batches.run(SYSTEM, job_id)
+            except Exception:
+                log.exception("scheduler tick failed; trying again in %.0f s", every_s)
+                if leading:
+                    await lock.release()
+                    leading = False
+                    tell("standby")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every_s)
+    finally:
+        await lock.release()
