@@ -24,6 +24,7 @@ from regovar.domain.exports import ExportManager
 from regovar.domain.filters import FilterManager
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.imports import ImportManager
+from regovar.domain.inbox import InboxManager
 from regovar.domain.interpretation import InterpretationManager
 from regovar.domain.mail import MailManager
 from regovar.domain.members import MemberManager
@@ -49,6 +50,7 @@ class Container:
     interpretation: InterpretationManager
     monitoring: MonitoringManager
     mail: MailManager
+    inbox: InboxManager
     batches: BatchManager
     users: UserManager
     members: MemberManager
@@ -96,9 +98,22 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
     variants = VariantManager(uow, settings.max_page_size)
     monitoring = MonitoringManager(uow, settings)
     mail = MailManager(uow, _mailer(settings), settings, settings.max_page_size)
+    imports = ImportManager(
+        uow,
+        import_dirs=settings.effective_import_dirs,
+        default_assembly=settings.default_assembly,
+        tuning=ImportTuning(
+            batch_rows=settings.import_batch_rows,
+            processes=settings.import_processes,
+            parallel_min_bytes=settings.import_parallel_min_mb << 20,
+        ),
+        max_page_size=settings.max_page_size,
+        dispatch=queue.run_import if queue else None,
+    )
+    inbox = InboxManager(uow, imports, settings, settings.max_page_size)
     batches = BatchManager(
         uow,
-        standard_batches(monitoring, mail),
+        standard_batches(monitoring, mail, inbox),
         schedules(settings),
         dispatch=queue.run_batch if queue else None,
         leader_lock=lambda: LeaderLock(engine),
@@ -109,18 +124,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         database_url=url,
         engine=engine,
         projects=ProjectManager(uow, settings.max_page_size),
-        imports=ImportManager(
-            uow,
-            import_dirs=settings.effective_import_dirs,
-            default_assembly=settings.default_assembly,
-            tuning=ImportTuning(
-                batch_rows=settings.import_batch_rows,
-                processes=settings.import_processes,
-                parallel_min_bytes=settings.import_parallel_min_mb << 20,
-            ),
-            max_page_size=settings.max_page_size,
-            dispatch=queue.run_import if queue else None,
-        ),
+        imports=imports,
         variants=variants,
         analyses=AnalysisManager(uow, settings.max_page_size),
         filters=FilterManager(uow),
@@ -128,6 +132,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         interpretation=InterpretationManager(uow),
         monitoring=monitoring,
         mail=mail,
+        inbox=inbox,
         batches=batches,
         users=UserManager(
             uow,
@@ -148,7 +153,8 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
 
 def schedules(settings: Settings) -> dict[str, Cron | None]:
     """The cron schedule of each batch (None: run by hand only)."""
-    raw = {"monitor": settings.schedule_monitor, "mail": settings.schedule_mail}
+    raw = {"monitor": settings.schedule_monitor, "mail": settings.schedule_mail,
+           "inbox": settings.schedule_inbox}  # fmt: skip
     return {kind: parse_cron(text) if text.strip() else None for kind, text in raw.items()}
 
 

@@ -18,6 +18,15 @@ def _default_data_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Inbox:
+    """A drop folder of sequencer runs, and the project its runs go to (None: the project
+    named by each run's manifest)."""
+
+    path: Path
+    project: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable. ``database_url=None`` means: run a private PostgreSQL."""
 
@@ -56,6 +65,13 @@ class Settings:
     # local time zone); an empty one switches the batch off (it still runs by hand)
     schedule_monitor: str = "*/5 * * * *"  # health checks; alert emails on changes
     schedule_mail: str = "* * * * *"  # sends the outbox (retries with backoff)
+    schedule_inbox: str = "*/2 * * * *"  # imports the complete runs of the drop folders
+    # Drop folders: each sub-folder is a run, taken once complete: a marker file is there and
+    # its files did not change for inbox_settle_seconds
+    inboxes: tuple[Inbox, ...] = ()  # REGOVAR_INBOXES=/srv/runs/exomes=exomes:/srv/runs/all
+    inbox_markers: tuple[str, ...] = ("regovar-run.json", "CopyComplete.txt")
+    inbox_settle_seconds: int = 60
+    notify_emails: tuple[str, ...] = ()  # told of every run, besides subscribed members
     # Email (alerts, data-ready notices): no smtp_host keeps messages in the outbox
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -70,8 +86,10 @@ class Settings:
 
     @property
     def effective_import_dirs(self) -> tuple[Path, ...]:
-        """Server-side imports are confined to these folders (the drop folder by default)."""
-        return self.import_dirs or (self.data_dir / "incoming",)
+        """Server-side imports are confined to these folders (the drop folder by default),
+        and the inboxes."""
+        folders = self.import_dirs or (self.data_dir / "incoming",)
+        return folders + tuple(i.path for i in self.inboxes if i.path not in folders)
 
     def __repr__(self) -> str:  # never print credentials
         url = _redact(self.database_url)
@@ -97,7 +115,7 @@ _INTEGERS = (
     "import_parallel_min_mb", "worker_heartbeat_ttl", "session_hours", "sign_in_max_failures",
     "sign_in_window_minutes", "monitor_disk_min_free_percent", "monitor_memory_min_free_percent",
     "monitor_load_max_percent", "monitor_queue_max_age_minutes", "monitor_failed_jobs_max",
-    "monitor_mail_max_age_minutes", "smtp_port", "smtp_timeout_s",
+    "monitor_mail_max_age_minutes", "smtp_port", "smtp_timeout_s", "inbox_settle_seconds",
 )  # fmt: skip
 
 
@@ -107,7 +125,16 @@ def _coerce(name: str, raw: Any) -> Any:
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))
-    if name == "alert_emails":
+    if name == "inboxes":
+        return tuple(_inbox(item) for item in (
+            raw if isinstance(raw, list) else str(raw).split(os.pathsep)) if item)  # fmt: skip
+    if name == "inbox_markers":
+        items = raw if isinstance(raw, list) else str(raw).split(",")
+        markers = tuple(str(m).strip() for m in items if str(m).strip())
+        if not markers or any("/" in m for m in markers):
+            raise SettingsError("REGOVAR_INBOX_MARKERS: file names, separated by commas")
+        return markers
+    if name in ("alert_emails", "notify_emails"):
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return tuple(str(o).strip() for o in items if str(o).strip())
     if name in ("cors_origins", "trusted_proxies"):
@@ -136,6 +163,17 @@ def _coerce(name: str, raw: Any) -> Any:
                 "ldap_bind_dn", "ldap_bind_password", "smtp_host", "smtp_user",
                 "smtp_password")  # fmt: skip
     return raw or None if name in optional else raw
+
+
+def _inbox(item: Any) -> Inbox:
+    """``/path`` or ``/path=project``; in the TOML file also {path = ..., project = ...}."""
+    if isinstance(item, dict):
+        path, project = item.get("path"), item.get("project")
+    else:
+        path, _, project = str(item).partition("=")
+    if not path or not Path(str(path)).expanduser().is_absolute():
+        raise SettingsError(f"REGOVAR_INBOXES: {item!r} is not an absolute folder path")
+    return Inbox(Path(str(path)).expanduser(), str(project).strip() or None if project else None)
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:

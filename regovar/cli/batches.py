@@ -17,6 +17,8 @@ from regovar.models import Job
 
 jobs_app = typer.Typer(help="Batch runs: list them, see one, run a batch by hand.",
                        no_args_is_help=True)  # fmt: skip
+inbox_app = typer.Typer(help="Runs found in the drop folders (REGOVAR_INBOXES).",
+                        no_args_is_help=True)  # fmt: skip
 mail_app = typer.Typer(help="The email outbox, and a test message for the SMTP settings.",
                        no_args_is_help=True)  # fmt: skip
 
@@ -39,7 +41,7 @@ def _row(job: Job) -> dict[str, Any]:
 
 @jobs_app.command("list")
 def list_jobs(
-    kind: str | None = typer.Option(None, help="Only this batch (monitor, mail)."),
+    kind: str | None = typer.Option(None, help="Only this batch (monitor, mail, inbox)."),
     state: str | None = typer.Option(None, help="queued, running, done or failed."),
     limit: int = typer.Option(20, min=0, max=1000),
     offset: int = typer.Option(0, min=0),
@@ -68,7 +70,7 @@ def show_job(job_id: int = typer.Argument(..., min=1, max=MAX_ID)) -> None:
 
 @jobs_app.command("run")
 def run_job(
-    kind: str = typer.Argument(..., help="The batch: monitor or mail."),
+    kind: str = typer.Argument(..., help="The batch: monitor, mail or inbox."),
     queue: bool = typer.Option(False, help="Send it to a worker instead of running it here."),
 ) -> None:
     """Run a batch now, as the scheduler would; prints its job row. Exit status 1 when the run
@@ -88,6 +90,36 @@ def run_job(
     done = run(container(with_broker=queue), work)
     if done.state == "failed":
         raise typer.Exit(1)
+
+
+@inbox_app.command("list")
+def list_runs(
+    state: str | None = typer.Option(None, help="settling, importing, done, failed, duplicate."),
+    limit: int = typer.Option(20, min=0, max=1000),
+    offset: int = typer.Option(0, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """Runs of the drop folders, newest first, with their imports or why they failed."""
+
+    async def work(c: Container) -> None:
+        page = await c.inbox.page(principal(), state, offset, limit)
+        rows = [
+            {"id": r.id, "run": r.run_id, "folder": f"{r.inbox}/{r.folder}", "state": r.state,
+             "files": len(r.files), "imports": r.import_ids,
+             "seen_at": r.seen_at.isoformat(timespec="seconds"),
+             "finished_at": r.finished_at.isoformat(timespec="seconds") if r.finished_at else None,
+             "reason": r.error_message}
+            for r in page.items
+        ]  # fmt: skip
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+@inbox_app.command("scan")
+def scan_inbox() -> None:
+    """Look at the drop folders now and import the complete runs (the inbox batch)."""
+    run_job("inbox", queue=False)
 
 
 @mail_app.command("list")

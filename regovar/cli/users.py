@@ -117,7 +117,12 @@ def members(project: str, format: str = typer.Option("table", help="table, tsv o
     async def work(c: Container) -> None:
         found = await c.projects.find(principal(), project)
         rows = [
-            {"login": m.user.login, "role": m.member.role, "email": m.user.email}
+            {
+                "login": m.user.login,
+                "role": m.member.role,
+                "email": m.user.email,
+                "notify": m.member.notify,
+            }
             for m in await c.members.list(principal(), found.id)
         ]
         print_table(rows, format, total=len(rows))
@@ -136,6 +141,23 @@ def add_member(
         found = await c.projects.find(principal(), project)
         member = await c.members.set(principal(), found.id, login, role)
         typer.echo(f"{member.user.login} is {member.member.role} of {found.name}")
+
+    run(container(with_broker=False), work)
+
+
+def notify(
+    project: str,
+    on: bool = typer.Option(True, "--on/--off", help="Start or stop the emails."),
+    user: str | None = typer.Option(None, help="Another member (owners; default: yourself)."),
+) -> None:
+    """Email a member when a run of the project is imported or fails."""
+
+    async def work(c: Container) -> None:
+        found = await c.projects.find(principal(), project)
+        member = await c.members.subscribe(principal(), found.id, on, user)
+        state = "will be" if member.member.notify else "will not be"
+        where = member.user.email or "no email address: set one with `regovar users update`"
+        typer.echo(f"{member.user.login} {state} emailed about runs of {found.name} ({where})")
 
     run(container(with_broker=False), work)
 

@@ -23,6 +23,7 @@ from regovar.cron import Cron
 from regovar.domain.access import require_admin
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import InvalidInput, JobBusy, NotFound, RegovarError
+from regovar.domain.inbox import InboxManager
 from regovar.domain.mail import MailManager
 from regovar.domain.monitoring import MonitoringManager
 from regovar.domain.principal import Principal
@@ -184,8 +185,17 @@ class BatchManager:
         return batch
 
 
-def standard_batches(monitoring: MonitoringManager, mail: MailManager) -> dict[str, Batch]:
+def standard_batches(monitoring: MonitoringManager, mail: MailManager,
+                     inbox: InboxManager) -> dict[str, Batch]:  # fmt: skip
     """The server's batches, each a call of a manager method a person can also make."""
+
+    async def send_now(principal: Principal, counts: dict[str, Any], lines: list[str]) -> None:
+        """What a batch just queued goes out now, not at the next mail run."""
+        if mail.configured:
+            sent = await mail.deliver(principal)
+            counts["mail_sent"] = sent.sent
+            if sent.error:
+                lines.append(f"mail: {sent.error}")
 
     async def monitor(principal: Principal, options: dict[str, Any]) -> Outcome:
         watch = await monitoring.watch(principal)
@@ -204,12 +214,21 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager) -> dict[s
         if (watch.raised or watch.recovered) and not watch.recipients:
             lines.append("nobody to alert: no administrator has an email address and "
                          "REGOVAR_ALERT_EMAILS is empty")  # fmt: skip
-        if watch.mail_id is not None and mail.configured:
-            sent = await mail.deliver(principal)  # the alert now, not at the next mail run
-            counts["mail_sent"] = sent.sent
-            if sent.error:
-                lines.append(f"mail: {sent.error}")
+        if watch.mail_id is not None:
+            await send_now(principal, counts, lines)
         return Outcome(counts, "\n".join(lines))
+
+    async def scan(principal: Principal, options: dict[str, Any]) -> Outcome:
+        report = await inbox.scan(principal)
+        counts: dict[str, Any] = report.counts()
+        lines = list(report.lines)
+        if report.imported or report.failed:
+            await send_now(principal, counts, lines)
+        failed = None
+        if report.failed:
+            failed = RegovarError(f"{report.failed} run(s) failed: see the report and "
+                                  "`regovar inbox list`")  # fmt: skip
+        return Outcome(counts, "\n".join(lines), failed)
 
     async def deliver(principal: Principal, options: dict[str, Any]) -> Outcome:
         done = await mail.deliver(principal)
@@ -222,4 +241,5 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager) -> dict[s
     return {
         "monitor": Batch("monitor", "health checks; alert emails when a check changes", monitor),
         "mail": Batch("mail", "sends the emails of the outbox (retries with backoff)", deliver),
+        "inbox": Batch("inbox", "imports the complete runs of the drop folders", scan),
     }

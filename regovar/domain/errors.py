@@ -90,3 +90,10 @@ class MailUnavailable(RegovarError):
     """No SMTP server is configured, or it refused or did not answer."""
 
     code = "MAIL_UNAVAILABLE"
+
+
+class RunRejected(RegovarError):
+    """A run folder of a drop folder cannot be imported as it is (its manifest, its files or
+    its project); it is left in place with this reason."""
+
+    code = "RUN_REJECTED"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from regovar.adapters.runs import sha256_of
 from regovar.domain import import_pipeline
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
@@ -84,7 +84,7 @@ class ImportManager:
                 "assembly must be GRCh37 or GRCh38 (or hg19, b37, hg38)", field="assembly"
             )
         command = dataclasses.replace(command, assembly=assembly)
-        vcf_sha, ped_sha = _sha256(vcf), (_sha256(ped) if ped else None)
+        vcf_sha, ped_sha = sha256_of(vcf), (sha256_of(ped) if ped else None)
         async with self.uow() as uow:
             await require_role(uow, principal, command.project_id, "editor")
             # Two requests for the same bytes at once: the second waits, then finds the first.
@@ -268,10 +268,3 @@ async def _in_hand(uow: UnitOfWork, job: Import, queue: bool) -> bool:
         return queue  # in place (the CLI), a queued job is simply run now
     return await uow.imports.is_being_loaded(job.id)  # running: alive, or left by a dead process
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from regovar.domain.access import check_role_name, require_role
 from regovar.domain.audit import record
-from regovar.domain.errors import Conflict, NotFound
+from regovar.domain.errors import Conflict, InvalidInput, NotFound
 from regovar.domain.principal import Principal
 from regovar.models import ProjectMember, User
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
@@ -49,6 +49,31 @@ class MemberManager:
             await uow.commit()
             found = await uow.members.of_project(project_id)
             return next(Member(m, u) for m, u in found if u.id == user.id)
+
+    async def subscribe(self, principal: Principal, project_id: int, notify: bool,
+                        login: str | None = None) -> Member:  # fmt: skip
+        """A member asks (or stops asking) for an email when a run of the project is imported
+        or fails. For another member (``login``): owners and administrators."""
+        async with self.uow() as uow:
+            await require_role(uow, principal, project_id, "viewer")
+            if login is None or login == principal.login:
+                if principal.user_id is None:
+                    raise InvalidInput("the server itself has no email: name a member (--user)")
+                user_id = principal.user_id
+            else:
+                await require_role(uow, principal, project_id, "owner")
+                user = await uow.users.by_login(login)
+                if user is None:
+                    raise NotFound(f"user {login!r} not found", login=login)
+                user_id = user.id
+            if not await uow.members.set_notify(project_id, user_id, notify):
+                raise NotFound(f"{login or principal.login!r} is not a member of project "
+                               f"{project_id}", login=login or principal.login)  # fmt: skip
+            await record(uow, principal, "project.notify", "project", project_id,
+                         project_id=project_id, user_id=user_id, notify=notify)  # fmt: skip
+            await uow.commit()
+            found = await uow.members.of_project(project_id)
+            return next(Member(m, u) for m, u in found if u.id == user_id)
 
     async def remove(self, principal: Principal, project_id: int, login: str) -> None:
         async with self.uow() as uow:

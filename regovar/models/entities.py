@@ -201,6 +201,8 @@ class ProjectMember(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     role: Mapped[str] = mapped_column(String(10))  # owner, editor, viewer
+    # Emailed when a run of the project is imported (or fails)
+    notify: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime] = _now()
 
 
@@ -365,3 +367,31 @@ class AlertState(Base):
     detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     since: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+
+
+class InboxRun(Base):
+    """A run folder found in a drop folder. ``settling`` while its files may still change
+    (``snapshot``: their sizes and times at ``seen_at``); then ``importing``, ``done`` or
+    ``failed`` (left in place, with the reason), or ``duplicate`` (the same run id and files
+    as a run already taken). ``run_key`` (run id and the files' SHA-256) makes each run
+    imported once."""
+
+    __tablename__ = "inbox_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inbox: Mapped[str] = mapped_column(Text)
+    folder: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(String(10), default="settling", server_default="settling")
+    run_key: Mapped[str | None] = mapped_column(Text, unique=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
+    import_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list,
+                                                  server_default="{}")  # fmt: skip
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    seen_at: Mapped[datetime] = _now()
+    created_at: Mapped[datetime] = _now()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ from regovar.repositories.analyses import AnalysisRepository, FilterRepository
 from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
+from regovar.repositories.inbox import InboxRepository
 from regovar.repositories.jobs import JobRepository
 from regovar.repositories.mail import OutboxRepository
 from regovar.repositories.monitoring import MonitoringRepository
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.monitoring = MonitoringRepository(s)
         self.jobs = JobRepository(s)
         self.outbox = OutboxRepository(s)
+        self.inbox = InboxRepository(s)
         return self
 
     async def __aexit__(

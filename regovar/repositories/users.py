@@ -170,6 +170,26 @@ class MemberRepository:
         )
         return [(m, u) for m, u in rows]
 
+    async def set_notify(self, project_id: int, user_id: int, notify: bool) -> bool:
+        result = await self.session.execute(
+            update(ProjectMember)
+            .where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+            .values(notify=notify)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def notify_emails(self, project_id: int) -> list[str]:
+        """Addresses of the active members who asked to hear of the project's new data."""
+        rows = await self.session.scalars(
+            select(User.email)
+            .join(ProjectMember, ProjectMember.user_id == User.id)
+            .where(ProjectMember.project_id == project_id, ProjectMember.notify,
+                   User.is_active, User.email != "")
+            .order_by(User.email)
+        )  # fmt: skip
+        return list(dict.fromkeys(rows))
+
     async def count_owners(self, project_id: int) -> int:
         stmt = select(func.count()).where(
             ProjectMember.project_id == project_id, ProjectMember.role == "owner"

@@ -197,6 +197,8 @@ CROSS_PROJECT = {
     "job": 'id: "1"',
     "mails": "",
     "runBatch": 'kind: "monitor"',
+    "inboxRuns": "",
+    "setProjectNotifications": 'projectId: "{project}", notify: true',
     "updateAnalysis": 'input: {{analysisId: "{analysis}", status: "closed"}}',
     "variantHistory": 'analysisId: "{analysis}", variantKey: "00112233445566778899aabbccddeeff"',
     "variantInterpretations": 'analysisId: "{analysis}", variantKeys: '

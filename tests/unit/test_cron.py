@@ -70,6 +70,6 @@ def test_bad_schedules_say_what_is_wrong(text, problem):
 def test_a_bad_schedule_in_the_settings_names_the_variable():
     from regovar.config import SettingsError, load_settings
 
-    with pytest.raises(SettingsError, match="REGOVAR_SCHEDULE_MONITOR: .*minute 61"):
+    with pytest.raises(SettingsError, match=r"REGOVAR_SCHEDULE_MONITOR: .*minute 61"):
         load_settings(env={"REGOVAR_SCHEDULE_MONITOR": "61 * * * *"})
     assert load_settings(env={"REGOVAR_SCHEDULE_MAIL": ""}).schedule_mail == ""

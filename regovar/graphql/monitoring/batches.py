@@ -8,6 +8,7 @@ import strawberry
 
 from regovar.graphql.pages import Page, page_of
 from regovar.graphql.scalars import JSON, parse_id
+from regovar.models import InboxRun as InboxRunRow
 from regovar.models import Job as JobRow
 from regovar.models import OutgoingMail
 
@@ -66,6 +67,30 @@ class Mail:
                    created_at=m.created_at, sent_at=m.sent_at)  # fmt: skip
 
 
+@strawberry.type(description="A run folder of a drop folder.")
+class InboxRun:
+    id: strawberry.ID
+    run_id: str
+    folder: str
+    state: str = strawberry.field(description="settling, importing, done, failed or duplicate")
+    files: JSON = strawberry.field(description="name, size and sha256 of each file taken")  # type: ignore[valid-type]
+    project_id: strawberry.ID | None
+    import_ids: list[strawberry.ID]
+    error_code: str | None
+    error_message: str | None
+    seen_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_row(cls, r: InboxRunRow) -> InboxRun:
+        return cls(id=strawberry.ID(str(r.id)), run_id=r.run_id, folder=f"{r.inbox}/{r.folder}",
+                   state=r.state, files=r.files,
+                   project_id=strawberry.ID(str(r.project_id)) if r.project_id else None,
+                   import_ids=[strawberry.ID(str(i)) for i in r.import_ids],
+                   error_code=r.error_code, error_message=r.error_message, seen_at=r.seen_at,
+                   finished_at=r.finished_at)  # fmt: skip
+
+
 @strawberry.type
 class BatchQueries:
     @strawberry.field(description="The server's batches and their schedules (administrators).")
@@ -92,6 +117,13 @@ class BatchQueries:
     async def job(self, info: strawberry.Info, id: strawberry.ID) -> Job:
         ctx = info.context
         return Job.from_row(await ctx.container.batches.get(ctx.principal, parse_id(id)))
+
+    @strawberry.field(description="Runs of the drop folders, newest first (administrators).")
+    async def inbox_runs(self, info: strawberry.Info, state: str | None = None, offset: int = 0,
+                         limit: int = 50) -> Page[InboxRun]:  # fmt: skip
+        ctx = info.context
+        return page_of(await ctx.container.inbox.page(ctx.principal, state, offset, limit),
+                       InboxRun.from_row)  # fmt: skip
 
     @strawberry.field(description="Messages of the email outbox, newest first (administrators).")
     async def mails(self, info: strawberry.Info, state: str | None = None, offset: int = 0,

@@ -80,6 +80,20 @@ class UserMutations:
         )
         return ProjectMember.from_domain(member, ctx.principal)
 
+    @strawberry.mutation(
+        description="Ask (or stop asking) for an email when a run of the project is imported "
+        "or fails; for another member (login): owners."
+    )
+    async def set_project_notifications(
+        self, info: strawberry.Info, project_id: strawberry.ID, notify: bool,
+        login: str | None = None,
+    ) -> ProjectMember:  # fmt: skip
+        ctx = info.context
+        member = await ctx.container.members.subscribe(
+            ctx.principal, parse_id(project_id, "projectId"), notify, login
+        )
+        return ProjectMember.from_domain(member, ctx.principal)
+
     @strawberry.mutation(description="Remove a member from a project (owners).")
     async def remove_project_member(
         self, info: strawberry.Info, project_id: strawberry.ID, login: str

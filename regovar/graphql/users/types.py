@@ -82,11 +82,13 @@ class ProjectMember:
     user: User
     role: str
     since: datetime
+    notify: bool = strawberry.field(description="emailed when a run of the project is imported")
 
     @classmethod
     def from_domain(cls, m: Member, viewer: Principal) -> ProjectMember:
         return cls(
-            user=User.from_model(m.user, viewer), role=m.member.role, since=m.member.created_at
+            user=User.from_model(m.user, viewer), role=m.member.role, since=m.member.created_at,
+            notify=m.member.notify,
         )
 
 

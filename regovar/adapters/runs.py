@@ -1,0 +1,92 @@
+"""Run folders in a drop folder, as the file system shows them: their files with sizes and
+modification times (to see whether a copy is still going on), markers and manifest, and the
+SHA-256 of a file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "regovar-run.json"
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_FILES = 10_000
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    path: Path
+    marker: str | None  # the first completion marker found in it
+    files: dict[str, tuple[int, int]]  # relative path: (size, mtime in ns), hidden ones too
+
+    @property
+    def snapshot(self) -> dict[str, list[int]]:
+        return {name: [size, mtime] for name, (size, mtime) in sorted(self.files.items())}
+
+
+class ManifestError(ValueError):
+    pass
+
+
+def run_folders(inbox: Path, markers: tuple[str, ...]) -> list[RunFolder]:
+    """Each visible sub-folder of ``inbox`` is a run (sorted by name); an inbox that does not
+    exist (an unmounted share) has none."""
+    try:
+        entries = sorted(os.scandir(inbox), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+            continue
+        path = Path(entry.path)
+        marker = next((m for m in markers if (path / m).is_file()), None)
+        found.append(RunFolder(path, marker, _files(path) if marker else {}))
+    return found
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    files: dict[str, tuple[int, int]] = {}
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            full = Path(root) / name
+            try:
+                st = full.stat()
+            except FileNotFoundError:  # renamed away while we looked: the copy goes on
+                files[str(full.relative_to(folder))] = (-1, -1)
+                continue
+            files[str(full.relative_to(folder))] = (st.st_size, st.st_mtime_ns)
+            if len(files) > MAX_FILES:
+                return files
+    return files
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest's JSON object; ManifestError says what is wrong with it."""
+    try:
+        raw = path.read_bytes()[: MAX_MANIFEST_BYTES + 1]
+    except OSError as exc:
+        raise ManifestError(f"cannot read {path.name}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"{path.name} is larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path.name} is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{path.name}, line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(document, dict):
+        raise ManifestError(f"{path.name} must hold a JSON object")
+    return document
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
