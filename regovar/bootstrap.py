@@ -18,6 +18,7 @@ from regovar.config import Settings
 from regovar.cron import Cron, parse_cron
 from regovar.db import make_engine
 from regovar.domain.analyses import AnalysisManager
+from regovar.domain.archives import ArchiveManager
 from regovar.domain.audit import AuditManager
 from regovar.domain.batches import BatchManager, standard_batches
 from regovar.domain.exports import ExportManager
@@ -51,6 +52,7 @@ class Container:
     monitoring: MonitoringManager
     mail: MailManager
     inbox: InboxManager
+    archives: ArchiveManager
     batches: BatchManager
     users: UserManager
     members: MemberManager
@@ -111,9 +113,10 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         dispatch=queue.run_import if queue else None,
     )
     inbox = InboxManager(uow, imports, settings, settings.max_page_size)
+    archives = ArchiveManager(uow, settings, settings.max_page_size)
     batches = BatchManager(
         uow,
-        standard_batches(monitoring, mail, inbox),
+        standard_batches(monitoring, mail, inbox, archives),
         schedules(settings),
         dispatch=queue.run_batch if queue else None,
         leader_lock=lambda: LeaderLock(engine),
@@ -133,6 +136,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         monitoring=monitoring,
         mail=mail,
         inbox=inbox,
+        archives=archives,
         batches=batches,
         users=UserManager(
             uow,
@@ -154,7 +158,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
 def schedules(settings: Settings) -> dict[str, Cron | None]:
     """The cron schedule of each batch (None: run by hand only)."""
     raw = {"monitor": settings.schedule_monitor, "mail": settings.schedule_mail,
-           "inbox": settings.schedule_inbox}  # fmt: skip
+           "inbox": settings.schedule_inbox, "archive": settings.schedule_archive}  # fmt: skip
     return {kind: parse_cron(text) if text.strip() else None for kind, text in raw.items()}
 
 

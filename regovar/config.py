@@ -72,6 +72,11 @@ class Settings:
     inbox_markers: tuple[str, ...] = ("regovar-run.json", "CopyComplete.txt")
     inbox_settle_seconds: int = 60
     notify_emails: tuple[str, ...] = ()  # told of every run, besides subscribed members
+    # Archiving: projects nobody read or changed for archive_after_days go to bundles in
+    # archive_dir (default: the archive folder of the data directory), then leave the database
+    schedule_archive: str = "0 3 * * 6"  # Saturdays at 03:00
+    archive_dir: Path | None = None
+    archive_after_days: int = 180
     # Email (alerts, data-ready notices): no smtp_host keeps messages in the outbox
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -83,6 +88,10 @@ class Settings:
     alert_emails: tuple[str, ...] = ()  # besides the administrators who have an email address
     public_url: str = ""  # how users reach this server, for links in emails
     log_level: str = "INFO"
+
+    @property
+    def effective_archive_dir(self) -> Path:
+        return self.archive_dir or self.data_dir / "archive"
 
     @property
     def effective_import_dirs(self) -> tuple[Path, ...]:
@@ -116,12 +125,15 @@ _INTEGERS = (
     "sign_in_window_minutes", "monitor_disk_min_free_percent", "monitor_memory_min_free_percent",
     "monitor_load_max_percent", "monitor_queue_max_age_minutes", "monitor_failed_jobs_max",
     "monitor_mail_max_age_minutes", "smtp_port", "smtp_timeout_s", "inbox_settle_seconds",
+    "archive_after_days",
 )  # fmt: skip
 
 
 def _coerce(name: str, raw: Any) -> Any:
     if name == "data_dir":
         return Path(str(raw)).expanduser()
+    if name == "archive_dir":
+        return Path(str(raw)).expanduser() if str(raw) else None
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))

@@ -19,6 +19,8 @@ jobs_app = typer.Typer(help="Batch runs: list them, see one, run a batch by hand
                        no_args_is_help=True)  # fmt: skip
 inbox_app = typer.Typer(help="Runs found in the drop folders (REGOVAR_INBOXES).",
                         no_args_is_help=True)  # fmt: skip
+archive_app = typer.Typer(help="Archive bundles of unused projects: list, run, restore.",
+                          no_args_is_help=True)  # fmt: skip
 mail_app = typer.Typer(help="The email outbox, and a test message for the SMTP settings.",
                        no_args_is_help=True)  # fmt: skip
 
@@ -120,6 +122,67 @@ def list_runs(
 def scan_inbox() -> None:
     """Look at the drop folders now and import the complete runs (the inbox batch)."""
     run_job("inbox", queue=False)
+
+
+@archive_app.command("list")
+def list_archives(
+    limit: int = typer.Option(20, min=0, max=1000),
+    offset: int = typer.Option(0, min=0),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """Archive bundles, newest first."""
+
+    async def work(c: Container) -> None:
+        page = await c.archives.page(principal(), offset, limit)
+        rows = [
+            {"id": a.id, "project": a.project_name, "state": a.state,
+             "created_at": a.created_at.isoformat(timespec="seconds"),
+             "last_used_at": a.last_used_at.isoformat(timespec="seconds")
+             if a.last_used_at else None,
+             "bundle_mb": round(a.bytes / 2**20, 1), "freed_mb": round(a.freed_bytes / 2**20, 1),
+             "path": a.path,
+             "restored_at": a.restored_at.isoformat(timespec="seconds") if a.restored_at else None}
+            for a in page.items
+        ]  # fmt: skip
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+@archive_app.command("run")
+def run_archive(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be archived."),
+    days: int | None = typer.Option(None, min=0, max=100_000,
+                                    help="Unused for this many days (REGOVAR_ARCHIVE_AFTER_DAYS)."),
+    project: str | None = typer.Option(None, help="Archive this project now, however recent."),
+) -> None:
+    """Archive the projects nobody used for a long time (as the weekly batch does); prints the
+    report with the space freed."""
+    options: dict[str, Any] = {"dry_run": dry_run}
+    if days is not None:
+        options["days"] = days
+    if project is not None:
+        options["project"] = project
+
+    async def work(c: Container) -> Job:
+        job = await c.batches.request(principal(), "archive", options, queue=False)
+        job = await c.batches.run(principal(), job.id)
+        typer.echo(job.report or "nothing to archive")
+        return job
+
+    if run(container(with_broker=False), work).state == "failed":
+        raise typer.Exit(1)
+
+
+@archive_app.command("restore")
+def restore_archive(archive_id: int = typer.Argument(..., min=1, max=MAX_ID)) -> None:
+    """Put an archived project's data back, as it was."""
+
+    async def work(c: Container) -> None:
+        done = await c.archives.restore(principal(), archive_id)
+        typer.echo(f"project {done.project_name} restored from archive {done.id} ({done.path})")
+
+    run(container(with_broker=False), work)
 
 
 @mail_app.command("list")

@@ -44,9 +44,26 @@ def list_(
                 "name": p.name,
                 "description": p.description,
                 "created": p.created_at.isoformat(timespec="seconds"),
+                "last_used": p.last_used_at.isoformat(timespec="minutes"),
+                "protected": p.protected,
+                "archived": p.archived_at.isoformat(timespec="minutes") if p.archived_at else None,
             }
             for p in page.items
         ]
         print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+def protect(
+    project: str,
+    on: bool = typer.Option(True, "--on/--off", help="Protect, or stop protecting."),
+) -> None:
+    """A protected project is never archived for disuse (administrators)."""
+
+    async def work(c: Container) -> None:
+        found = await c.projects.find(principal(), project)
+        done = await c.projects.set_protected(principal(), found.id, on)
+        typer.echo(f"project {done.name} is {'protected' if done.protected else 'not protected'}")
 
     run(container(with_broker=False), work)

@@ -37,7 +37,10 @@ def sees_everything(principal: Principal) -> bool:
 
 
 async def require_role(uow: UnitOfWork, principal: Principal, project_id: int, need: str) -> None:
-    """The principal holds at least role ``need`` in the project (which must exist)."""
+    """The principal holds at least role ``need`` in the project (which must exist). A person
+    passing here uses the project: it is not archived for disuse (batches do not count)."""
+    if not principal.is_system:
+        uow.used(project_id)
     if sees_everything(principal):
         if await uow.projects.get(project_id) is None:
             raise NotFound(f"project {project_id} not found", id=project_id)
@@ -69,12 +72,16 @@ async def readable(
     project_of: Callable[[T], int] = lambda entity: entity.project_id,  # type: ignore[attr-defined]
 ) -> dict[int, T]:
     """Batch reads (DataLoaders): the entities of projects the principal may read. The others
-    are left out, as if they did not exist."""
+    are left out, as if they did not exist. A person reading them uses their projects."""
     visible = await visible_projects(uow, principal)
-    if visible is None:
-        return found
-    allowed = set(visible)
-    return {k: v for k, v in found.items() if project_of(v) in allowed}
+    kept = found
+    if visible is not None:
+        allowed = set(visible)
+        kept = {k: v for k, v in found.items() if project_of(v) in allowed}
+    if not principal.is_system:
+        for project_id in {project_of(v) for v in kept.values()}:
+            uow.used(project_id)
+    return kept
 
 
 def check_role_name(role: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from regovar.cron import Cron
 from regovar.domain.access import require_admin
+from regovar.domain.archives import ArchiveManager
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import InvalidInput, JobBusy, NotFound, RegovarError
 from regovar.domain.inbox import InboxManager
@@ -53,6 +54,7 @@ class Batch:
     description: str
     run: Runner
     options: tuple[str, ...] = ()  # option names accepted by hand
+    check: Callable[[dict[str, Any]], None] | None = None  # raises InvalidInput
 
 
 class BatchManager:
@@ -86,6 +88,8 @@ class BatchManager:
         unknown = sorted(set(options) - set(batch.options))
         if unknown:
             raise InvalidInput(f"batch {kind} takes no option {', '.join(unknown)}")
+        if batch.check is not None:
+            batch.check(options)
         if queue and self.dispatch is None:
             raise InvalidInput("no broker configured: run the batch in place")
         async with self.uow() as uow:
@@ -185,8 +189,8 @@ class BatchManager:
         return batch
 
 
-def standard_batches(monitoring: MonitoringManager, mail: MailManager,
-                     inbox: InboxManager) -> dict[str, Batch]:  # fmt: skip
+def standard_batches(monitoring: MonitoringManager, mail: MailManager, inbox: InboxManager,
+                     archives: ArchiveManager) -> dict[str, Batch]:  # fmt: skip
     """The server's batches, each a call of a manager method a person can also make."""
 
     async def send_now(principal: Principal, counts: dict[str, Any], lines: list[str]) -> None:
@@ -238,8 +242,43 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager,
             report += f"; {done.error}"
         return Outcome(counts, report)
 
+    async def archive(principal: Principal, options: dict[str, Any]) -> Outcome:
+        report = await archives.run(
+            principal, dry_run=bool(options.get("dry_run")), days=options.get("days"),
+            project=options.get("project"),
+        )  # fmt: skip
+        counts: dict[str, Any] = {
+            "candidates": len(report.candidates), "archived": len(report.archived),
+            "failed": len(report.failed), "freed_bytes": report.freed_bytes,
+        }  # fmt: skip
+        lines = [f"{'would archive' if report.dry_run else 'candidate'} {c.project.name} "
+                 f"(unused for {c.days_unused} days)" for c in report.candidates]  # fmt: skip
+        lines += [f"archived {a.project_name} as archive {a.id} in {a.path}: "
+                  f"{a.freed_bytes / 2**20:.1f} MiB freed" for a in report.archived]  # fmt: skip
+        lines += [f"FAILED {name}: {reason}" for name, reason in report.failed]
+        if not report.dry_run:
+            lines.append(f"space freed: {report.freed_bytes / 2**20:.1f} MiB")
+        failed = None
+        if report.failed:
+            failed = RegovarError(f"{len(report.failed)} project(s) could not be archived")
+        return Outcome(counts, "\n".join(lines), failed)
+
     return {
         "monitor": Batch("monitor", "health checks; alert emails when a check changes", monitor),
         "mail": Batch("mail", "sends the emails of the outbox (retries with backoff)", deliver),
         "inbox": Batch("inbox", "imports the complete runs of the drop folders", scan),
+        "archive": Batch("archive", "archives the projects unused for a long time", archive,
+                         options=("dry_run", "days", "project"), check=_archive_options),
     }
+
+
+def _archive_options(options: dict[str, Any]) -> None:
+    days = options.get("days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0
+                             or days > 100_000):  # fmt: skip
+        raise InvalidInput("days must be a whole number of days, 0 or more")
+    project = options.get("project")
+    if project is not None and (not isinstance(project, str) or not project.strip()):
+        raise InvalidInput("project must be a project name")
+    if not isinstance(options.get("dry_run", False), bool):
+        raise InvalidInput("dry_run must be true or false")

@@ -97,3 +97,15 @@ class RunRejected(RegovarError):
     its project); it is left in place with this reason."""
 
     code = "RUN_REJECTED"
+
+
+class ProjectArchived(RegovarError):
+    """The project's data is in an archive bundle: restore it first."""
+
+    code = "PROJECT_ARCHIVED"
+
+
+class ArchiveInvalid(RegovarError):
+    """An archive bundle is missing, changed or unreadable: nothing was changed."""
+
+    code = "ARCHIVE_INVALID"

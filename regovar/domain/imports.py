@@ -17,6 +17,7 @@ from regovar.domain.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    ProjectArchived,
     RegovarError,
 )
 from regovar.domain.import_parse import ImportTuning
@@ -87,6 +88,12 @@ class ImportManager:
         vcf_sha, ped_sha = sha256_of(vcf), (sha256_of(ped) if ped else None)
         async with self.uow() as uow:
             await require_role(uow, principal, command.project_id, "editor")
+            target = await uow.projects.get(command.project_id)
+            if target is not None and target.archived_at is not None:
+                raise ProjectArchived(
+                    f"project {target.name!r} is archived: restore it first "
+                    "(regovar archive list, regovar archive restore ID)", id=target.id
+                )
             # Two requests for the same bytes at once: the second waits, then finds the first.
             await uow.imports.lock_content(command.project_id, vcf_sha)
             previous = await uow.imports.same_content(command.project_id, vcf_sha, ped_sha)

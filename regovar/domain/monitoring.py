@@ -131,7 +131,7 @@ class MonitoringManager:
 
     def _disks(self, database_folder: Path | None) -> list[Check]:
         s = self.settings
-        folders = [("data folder", s.data_dir)]
+        folders = [("data folder", s.data_dir), ("archive folder", s.effective_archive_dir)]
         folders += [(f"import folder {p}", p) for p in s.effective_import_dirs]
         if database_folder is not None:
             folders.append(("database folder", database_folder))

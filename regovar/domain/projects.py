@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regovar.domain.access import readable, require_role, require_user, visible_projects
+from regovar.domain.access import (
+    readable,
+    require_admin,
+    require_role,
+    require_user,
+    visible_projects,
+)
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -56,6 +62,20 @@ class ProjectManager:
                 await uow.members.set(project.id, owner, "owner")
             await record(uow, principal, "project.create", "project", project.id,
                          project_id=project.id, name=name, owner_id=owner)  # fmt: skip
+            await uow.commit()
+            return project
+
+    async def set_protected(self, principal: Principal, project_id: int,
+                            protected: bool) -> Project:  # fmt: skip
+        """A protected project is never archived for disuse (administrators)."""
+        require_admin(principal)
+        async with self.uow() as uow:
+            project = await uow.projects.get(project_id)
+            if project is None:
+                raise NotFound(f"project {project_id} not found", id=project_id)
+            project.protected = protected
+            await record(uow, principal, "project.protect", "project", project_id,
+                         project_id=project_id, protected=protected)  # fmt: skip
             await uow.commit()
             return project
 

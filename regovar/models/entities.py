@@ -50,6 +50,9 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    last_used_at: Mapped[datetime] = _now()  # read or changed by a person (hourly precision)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Subject(Base):
@@ -395,3 +398,23 @@ class InboxRun(Base):
     created_at: Mapped[datetime] = _now()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Archive(Base):
+    """A project's data written to an archive bundle and removed from the database (until
+    restored)."""
+
+    __tablename__ = "archives"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    project_name: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="archived", server_default="archived")
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    freed_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = _now()
+    restored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

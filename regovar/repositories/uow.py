@@ -6,12 +6,15 @@ the commit succeeded (so a worker never sees a job row that was rolled back).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from regovar.repositories.analyses import AnalysisRepository, FilterRepository
+from regovar.repositories.archives import ArchiveRepository
 from regovar.repositories.audit import AuditRepository
 from regovar.repositories.files import FileRepository
 from regovar.repositories.imports import ImportRepository
@@ -33,12 +36,15 @@ from regovar.repositories.variant_query import VariantQueryRepository
 from regovar.repositories.variant_store import VariantStore
 
 AfterCommit = Callable[[], Awaitable[None] | None]
+USE_EVERY_S = 3600.0  # a project's last use is written at most this often per process
+_last_use: dict[tuple[int, int], float] = {}  # (database, project id): when it was written
 
 
 class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._after_commit: list[AfterCommit] = []
+        self._used: set[int] = set()
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
@@ -62,6 +68,7 @@ class UnitOfWork:
         self.jobs = JobRepository(s)
         self.outbox = OutboxRepository(s)
         self.inbox = InboxRepository(s)
+        self.archives = ArchiveRepository(s)
         return self
 
     async def __aexit__(
@@ -73,6 +80,30 @@ class UnitOfWork:
         # close() ends the transaction without expiring loaded objects, so read-only units of
         # work can hand their entities to the caller; anything not committed is discarded.
         await self.session.close()
+        if self._used:
+            await self._write_use()
+
+    def used(self, project_id: int) -> None:
+        """A person read or changed the project (written when this unit of work ends, in a
+        transaction of its own, so that read-only work records it too)."""
+        now, key = time.monotonic(), (id(self._sessions), project_id)
+        last = _last_use.get(key)
+        if last is None or now - last >= USE_EVERY_S:
+            _last_use[key] = now
+            self._used.add(project_id)
+
+    async def _write_use(self) -> None:
+        ids, self._used = sorted(self._used), set()
+        try:
+            async with self._sessions() as session:
+                await session.execute(
+                    text("UPDATE projects SET last_used_at = now() WHERE id = ANY(:ids)"),
+                    {"ids": ids},
+                )
+                await session.commit()
+        except Exception:  # a best-effort mark: never fail the work that used the project
+            for project_id in ids:
+                _last_use.pop((id(self._sessions), project_id), None)
 
     def after_commit(self, action: AfterCommit) -> None:
         self._after_commit.append(action)

@@ -138,6 +138,44 @@ class VariantStore:
                 format="text",
             )
 
+    async def send_csv(self, calls: Any, calls_columns: list[str], transcripts: Any | None,
+                       transcript_columns: list[str]) -> None:  # fmt: skip
+        """Loads rows written by :meth:`copy_out` (archive bundles), after :meth:`begin`."""
+        conn = await self._driver()
+        await conn.copy_to_table(self.table, source=calls, columns=calls_columns,
+                                 format="csv", header=True)  # fmt: skip
+        if transcripts is not None:
+            await conn.copy_to_table(self.transcripts, source=transcripts, format="csv",
+                                     columns=transcript_columns, header=True)  # fmt: skip
+
+    async def copy_out(self, import_id: int, calls: Any, transcripts: Any) -> tuple[int, int]:
+        """Writes one import's calls and transcripts as CSV with a header (archive bundles);
+        returns the row counts."""
+        conn, i = await self._driver(), int(import_id)
+        counts = []
+        for table, sink in ((f"calls_i{i}", calls), (f"transcripts_i{i}", transcripts)):
+            status = await conn.copy_from_query(
+                f"SELECT * FROM {table} ORDER BY vkey", output=sink, format="csv",
+                header=True,
+            )  # fmt: skip
+            counts.append(int(status.split()[-1]))
+        return counts[0], counts[1]
+
+    async def drop(self, import_id: int) -> int:
+        """Removes one import's calls and transcripts, and its carriers from the catalogue;
+        returns the bytes the tables took."""
+        conn, i = await self._driver(), int(import_id)
+        if await conn.fetchval(f"SELECT to_regclass('calls_i{i}')") is None:
+            return 0  # the import never loaded (failed)
+        size = int(await conn.fetchval(
+            f"SELECT coalesce(pg_total_relation_size(to_regclass('calls_i{i}')), 0) + "
+            f"coalesce(pg_total_relation_size(to_regclass('transcripts_i{i}')), 0)"
+        ))  # fmt: skip
+        await conn.execute(_REMOVE_CARRIERS.format(table=f"calls_i{i}"))
+        await conn.execute(f"DROP TABLE IF EXISTS calls_i{i}")
+        await conn.execute(f"DROP TABLE IF EXISTS transcripts_i{i}")
+        return size
+
     async def finish(self) -> LoadCounts:
         conn, table = await self._driver(), self.table
         await conn.execute(_FIND_DUPLICATES.format(table=table))
@@ -284,11 +322,11 @@ ALTER TABLE {table} ADD CONSTRAINT {table}_import
 # The catalogue counts the samples that carry each variant (in-house frequency): an import adds
 # its own carriers (het, hom-alt, hemizygous, 1/2 and ./1 calls of the ALT). It answers how
 # many variants were new (a row just inserted has xmax 0; an updated one does not).
+_CARRIERS = "(SELECT count(*) FROM unnest(zyg) z WHERE z IN (1, 2, 4, 5, 7))"
 _INSERT_VARIANTS = """
 WITH added AS (
     INSERT INTO variants AS v (vkey, assembly, chrom, chrom_rank, pos, end_pos, ref, alt, carriers)
-    SELECT vkey, {asm}, chrom, chrom_rank, pos, end_pos, ref, alt,
-           (SELECT count(*) FROM unnest(zyg) z WHERE z IN (1, 2, 4, 5, 7))
+    SELECT vkey, {asm}, chrom, chrom_rank, pos, end_pos, ref, alt, """ + _CARRIERS + """
     FROM {table} ORDER BY vkey
     ON CONFLICT (vkey) DO UPDATE SET carriers = v.carriers + EXCLUDED.carriers
     RETURNING (v.xmax = 0) AS new
@@ -296,3 +334,10 @@ WITH added AS (
 SELECT count(*) FILTER (WHERE new) FROM added
 """
 
+
+# An import leaves (archived): its carriers leave the catalogue's counts.
+_REMOVE_CARRIERS = """
+UPDATE variants v SET carriers = greatest(v.carriers - s.n, 0)
+FROM (SELECT vkey, """ + _CARRIERS + """ AS n FROM {table}) s
+WHERE v.vkey = s.vkey AND s.n > 0
+"""

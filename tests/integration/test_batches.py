@@ -208,19 +208,20 @@ async def test_a_tick_fires_once_even_with_two_schedulers(fresh_url, import_dir)
     one, two = _build(fresh_url, import_dir, None), _build(fresh_url, import_dir, None)
     at = datetime(2026, 12, 4, 10, 17, 30).astimezone()
     fired = await asyncio.gather(one.batches.fire_due(SYSTEM, at), two.batches.fire_due(SYSTEM, at))
-    assert sorted(len(f) for f in fired) in ([0, 2], [1, 1])  # monitor and mail, once each
+    assert sum(len(f) for f in fired) == 3  # monitor, mail and inbox, once each
     jobs = (await one.batches.page(SYSTEM)).items
     assert sorted((j.kind, j.scheduled_for) for j in jobs) == [
-        ("mail", at.replace(second=0)),
-        ("monitor", at.replace(minute=15, second=0)),
+        ("inbox", at.replace(minute=16, second=0)),  # */2
+        ("mail", at.replace(second=0)),  # every minute
+        ("monitor", at.replace(minute=15, second=0)),  # */5
     ]
-    # The same minute again: nothing; the next minute: only the every-minute batch.
+    # The same minute again: nothing; the next minute: the batches with a tick in it.
     assert await one.batches.fire_due(SYSTEM, at + timedelta(seconds=20)) == []
     later = await two.batches.fire_due(SYSTEM, at + timedelta(minutes=1))
-    assert [(await two.batches.get(SYSTEM, i)).kind for i in later] == ["mail"]
+    assert sorted([(await two.batches.get(SYSTEM, i)).kind for i in later]) == ["inbox", "mail"]
     # After a long stop, only the latest missed tick of each batch is fired.
     caught_up = await one.batches.fire_due(SYSTEM, at + timedelta(hours=5))
-    assert len(caught_up) == 2
+    assert len(caught_up) == 3
     await one.aclose()
     await two.aclose()
 
@@ -250,8 +251,8 @@ async def test_batches_are_for_administrators_and_say_what_is_wrong(fresh_url, i
     ):
         with pytest.raises(PermissionDenied):
             await call
-    with pytest.raises(InvalidInput, match="unknown batch 'archive': one of mail, monitor"):
-        await c.batches.request(SYSTEM, "archive", queue=False)
+    with pytest.raises(InvalidInput, match="unknown batch 'nightly': one of inbox, mail, monitor"):
+        await c.batches.request(SYSTEM, "nightly", queue=False)
     with pytest.raises(InvalidInput, match="takes no option dry_run"):
         await c.batches.request(SYSTEM, "monitor", {"dry_run": True}, queue=False)
     with pytest.raises(InvalidInput, match="unknown job state"):
@@ -298,7 +299,7 @@ async def test_graphql_jobs_and_run_batch(fresh_url, import_dir, smtp):
         assert listed["jobs"]["items"][0]["state"] == "done"
         assert listed["jobs"]["items"][0]["counts"]["checks"] >= 5
         assert {b["kind"]: b["schedule"] for b in listed["batches"]} == {
-            "monitor": "*/5 * * * *", "mail": "* * * * *"}  # fmt: skip
+            "monitor": "*/5 * * * *", "mail": "* * * * *", "inbox": "*/2 * * * *"}  # fmt: skip
         refused = (await http.post("/graphql", headers=bearer(plain), json={"query":
             'mutation { runBatch(kind: "monitor") { id } }'})).json()  # fmt: skip
         assert refused["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"

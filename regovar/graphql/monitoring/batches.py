@@ -6,8 +6,11 @@ from datetime import datetime
 
 import strawberry
 
+from regovar.domain.errors import InvalidInput
 from regovar.graphql.pages import Page, page_of
+from regovar.graphql.projects.types import Project
 from regovar.graphql.scalars import JSON, parse_id
+from regovar.models import Archive as ArchiveRow
 from regovar.models import InboxRun as InboxRunRow
 from regovar.models import Job as JobRow
 from regovar.models import OutgoingMail
@@ -91,6 +94,31 @@ class InboxRun:
                    finished_at=r.finished_at)  # fmt: skip
 
 
+@strawberry.type(description="An archive bundle of a project's data.")
+class Archive:
+    id: strawberry.ID
+    project_id: strawberry.ID | None
+    project_name: str
+    path: str
+    state: str = strawberry.field(description="archived or restored")
+    bytes: float = strawberry.field(description="size of the bundle")
+    freed_bytes: float = strawberry.field(description="space freed when it was archived")
+    counts: JSON = strawberry.field(description="rows of each table in the bundle")  # type: ignore[valid-type]
+    last_used_at: datetime | None
+    created_by: str
+    created_at: datetime
+    restored_at: datetime | None
+
+    @classmethod
+    def from_row(cls, a: ArchiveRow) -> Archive:
+        return cls(id=strawberry.ID(str(a.id)),
+                   project_id=strawberry.ID(str(a.project_id)) if a.project_id else None,
+                   project_name=a.project_name, path=a.path, state=a.state, bytes=a.bytes,
+                   freed_bytes=a.freed_bytes, counts=a.counts, last_used_at=a.last_used_at,
+                   created_by=a.created_by, created_at=a.created_at,
+                   restored_at=a.restored_at)  # fmt: skip
+
+
 @strawberry.type
 class BatchQueries:
     @strawberry.field(description="The server's batches and their schedules (administrators).")
@@ -125,6 +153,13 @@ class BatchQueries:
         return page_of(await ctx.container.inbox.page(ctx.principal, state, offset, limit),
                        InboxRun.from_row)  # fmt: skip
 
+    @strawberry.field(description="Archive bundles, newest first (administrators).")
+    async def archives(self, info: strawberry.Info, offset: int = 0,
+                       limit: int = 50) -> Page[Archive]:  # fmt: skip
+        ctx = info.context
+        return page_of(await ctx.container.archives.page(ctx.principal, offset, limit),
+                       Archive.from_row)  # fmt: skip
+
     @strawberry.field(description="Messages of the email outbox, newest first (administrators).")
     async def mails(self, info: strawberry.Info, state: str | None = None, offset: int = 0,
                     limit: int = 50) -> Page[Mail]:  # fmt: skip
@@ -139,11 +174,31 @@ class BatchMutations:
         description="Runs a batch now (administrators): sent to a worker, or run in the "
         "server when it has no broker; answers its job row."
     )
-    async def run_batch(self, info: strawberry.Info, kind: str) -> Job:
+    async def run_batch(
+        self, info: strawberry.Info, kind: str,
+        options: JSON | None = strawberry.UNSET,  # type: ignore[valid-type]
+    ) -> Job:  # fmt: skip
         ctx = info.context
         manager = ctx.container.batches
         queue = manager.dispatch is not None
-        job = await manager.request(ctx.principal, kind, queue=queue)
+        chosen = options if isinstance(options, dict) else {}
+        if options not in (None, strawberry.UNSET) and not isinstance(options, dict):
+            raise InvalidInput("options must be a JSON object, e.g. {dry_run: true}")
+        job = await manager.request(ctx.principal, kind, chosen, queue=queue)
         if not queue:
             job = await manager.run(ctx.principal, job.id)
         return Job.from_row(job)
+
+    @strawberry.mutation(description="Puts an archived project's data back (administrators).")
+    async def restore_archive(self, info: strawberry.Info, id: strawberry.ID) -> Archive:
+        ctx = info.context
+        return Archive.from_row(await ctx.container.archives.restore(ctx.principal, parse_id(id)))
+
+    @strawberry.mutation(description="Protects a project from archiving (administrators).")
+    async def set_project_protected(self, info: strawberry.Info, project_id: strawberry.ID,
+                                    protected: bool) -> Project:  # fmt: skip
+        ctx = info.context
+        done = await ctx.container.projects.set_protected(
+            ctx.principal, parse_id(project_id, "projectId"), protected
+        )
+        return Project.from_model(done)

@@ -46,6 +46,11 @@ class Project:
     name: str
     description: str
     created_at: datetime
+    last_used_at: datetime = strawberry.field(description="last read or changed by a person")
+    protected: bool = strawberry.field(description="never archived for disuse")
+    archived_at: datetime | None = strawberry.field(
+        description="its data is in an archive bundle since then (restore to read it)"
+    )
 
     @classmethod
     def from_model(cls, p: models.Project) -> Project:
@@ -54,6 +59,9 @@ class Project:
             name=p.name,
             description=p.description,
             created_at=p.created_at,
+            last_used_at=p.last_used_at,
+            protected=p.protected,
+            archived_at=p.archived_at,
         )
 
     @strawberry.field
