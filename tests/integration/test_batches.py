@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,10 +21,11 @@ from regovar.bootstrap import Container, build
 from regovar.db import upgrade_schema
 from regovar.domain.errors import InvalidInput, MailUnavailable, PermissionDenied
 from regovar.domain.principal import SYSTEM, Principal
+from regovar.domain.projects import CreateProject
 from regovar.domain.users import CreateUser
 from regovar.graphql.app import create_app
 from tests.conftest import _drop_database, _fresh_database, settings_for
-from tests.helpers import PASSWORD, bearer, signed_in
+from tests.helpers import DEMO_PED, DEMO_VCF, PASSWORD, bearer, signed_in
 from tests.smtp import MailCatcher, free_port, html_of, text_of
 
 ADMIN_EMAIL = "admin@lab.example"
@@ -208,9 +210,10 @@ async def test_a_tick_fires_once_even_with_two_schedulers(fresh_url, import_dir)
     one, two = _build(fresh_url, import_dir, None), _build(fresh_url, import_dir, None)
     at = datetime(2026, 12, 4, 10, 17, 30).astimezone()
     fired = await asyncio.gather(one.batches.fire_due(SYSTEM, at), two.batches.fire_due(SYSTEM, at))
-    assert sum(len(f) for f in fired) == 3  # monitor, mail and inbox, once each
+    assert sum(len(f) for f in fired) == 4  # each batch once
     jobs = (await one.batches.page(SYSTEM)).items
     assert sorted((j.kind, j.scheduled_for) for j in jobs) == [
+        ("archive", datetime(2026, 11, 28, 3, 0).astimezone()),  # the last Saturday, 03:00
         ("inbox", at.replace(minute=16, second=0)),  # */2
         ("mail", at.replace(second=0)),  # every minute
         ("monitor", at.replace(minute=15, second=0)),  # */5
@@ -219,7 +222,8 @@ async def test_a_tick_fires_once_even_with_two_schedulers(fresh_url, import_dir)
     assert await one.batches.fire_due(SYSTEM, at + timedelta(seconds=20)) == []
     later = await two.batches.fire_due(SYSTEM, at + timedelta(minutes=1))
     assert sorted([(await two.batches.get(SYSTEM, i)).kind for i in later]) == ["inbox", "mail"]
-    # After a long stop, only the latest missed tick of each batch is fired.
+    # After a long stop, only the latest missed tick of each batch is fired (the archive's
+    # latest tick was fired already).
     caught_up = await one.batches.fire_due(SYSTEM, at + timedelta(hours=5))
     assert len(caught_up) == 3
     await one.aclose()
@@ -251,10 +255,13 @@ async def test_batches_are_for_administrators_and_say_what_is_wrong(fresh_url, i
     ):
         with pytest.raises(PermissionDenied):
             await call
-    with pytest.raises(InvalidInput, match="unknown batch 'nightly': one of inbox, mail, monitor"):
+    with pytest.raises(InvalidInput,
+                       match="unknown batch 'nightly': one of archive, inbox, mail, monitor"):
         await c.batches.request(SYSTEM, "nightly", queue=False)
     with pytest.raises(InvalidInput, match="takes no option dry_run"):
         await c.batches.request(SYSTEM, "monitor", {"dry_run": True}, queue=False)
+    with pytest.raises(InvalidInput, match="days must be a whole number"):
+        await c.batches.request(SYSTEM, "archive", {"days": "soon"}, queue=False)
     with pytest.raises(InvalidInput, match="unknown job state"):
         await c.batches.page(SYSTEM, state="finished")
     await c.aclose()
@@ -299,7 +306,8 @@ async def test_graphql_jobs_and_run_batch(fresh_url, import_dir, smtp):
         assert listed["jobs"]["items"][0]["state"] == "done"
         assert listed["jobs"]["items"][0]["counts"]["checks"] >= 5
         assert {b["kind"]: b["schedule"] for b in listed["batches"]} == {
-            "monitor": "*/5 * * * *", "mail": "* * * * *", "inbox": "*/2 * * * *"}  # fmt: skip
+            "monitor": "*/5 * * * *", "mail": "* * * * *", "inbox": "*/2 * * * *",
+            "archive": "0 3 * * 6"}  # fmt: skip
         refused = (await http.post("/graphql", headers=bearer(plain), json={"query":
             'mutation { runBatch(kind: "monitor") { id } }'})).json()  # fmt: skip
         assert refused["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
@@ -341,7 +349,16 @@ def _stop(process: subprocess.Popen[str]) -> str:
 
 
 async def test_scheduler_and_worker_send_the_alert(fresh_url, import_dir, tmp_path, smtp):
-    """Real processes: two schedulers (one stands by), one worker on the PostgreSQL queue."""
+    """Real processes: two schedulers (one stands by), one worker on the PostgreSQL queue; a
+    run dropped in the inbox is imported and announced, a low disk is alerted."""
+    setup = _build(fresh_url, import_dir, None)
+    await setup.projects.create(SYSTEM, CreateProject("exomes"))
+    await setup.aclose()
+    run = tmp_path / "runs" / "RUN_E2E"
+    run.mkdir(parents=True)
+    shutil.copy(DEMO_VCF, run)
+    shutil.copy(DEMO_PED, run)
+    (run / "CopyComplete.txt").write_text("")
     env = {
         **os.environ,
         "REGOVAR_DATABASE_URL": fresh_url,
@@ -352,6 +369,10 @@ async def test_scheduler_and_worker_send_the_alert(fresh_url, import_dir, tmp_pa
         "REGOVAR_ALERT_EMAILS": ONCALL,
         "REGOVAR_MONITOR_DISK_MIN_FREE_PERCENT": "101",
         "REGOVAR_SCHEDULE_MONITOR": "* * * * *",
+        "REGOVAR_SCHEDULE_INBOX": "* * * * *",
+        "REGOVAR_INBOXES": f"{tmp_path / 'runs'}=exomes",
+        "REGOVAR_INBOX_SETTLE_SECONDS": "0",
+        "REGOVAR_NOTIFY_EMAILS": "desk@lab.example",
         "REGOVAR_WORKER_HEARTBEAT_TTL": "3",
         **{f"REGOVAR_{k.upper()}": v for k, v in CALM.items()},
     }
@@ -359,10 +380,18 @@ async def test_scheduler_and_worker_send_the_alert(fresh_url, import_dir, tmp_pa
     worker = _cli(["worker", "--threads", "1"], env)
     schedulers = [_cli(["scheduler", "--every", "1"], env) for _ in range(2)]
     try:
-        messages = await asyncio.to_thread(smtp.wait_for, 1, 60)
-        assert len(messages) == 1 and "disk free" in text_of(messages[0])
+        messages = await asyncio.to_thread(smtp.wait_for, 2, 90)
+        by_subject = {m["Subject"]: m for m in messages}
+        assert len(messages) == 2, list(by_subject)
+        alert = next(m for s, m in by_subject.items() if "alert" in s.lower())
+        assert "disk free" in text_of(alert)
+        ready = by_subject["[Regovar] run RUN_E2E ready: 3 samples in exomes"]
+        assert "HG002, HG003, HG004" in text_of(ready)
         await asyncio.sleep(3)  # more ticks of the same minute fire nothing
     finally:
+        for p in schedulers:  # both at once: a standby would take over from a stopped leader
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
         outputs = [_stop(p) for p in schedulers]
         _stop(worker)
     assert sorted("scheduler active" in out for out in outputs) == [False, True], outputs
@@ -372,5 +401,7 @@ async def test_scheduler_and_worker_send_the_alert(fresh_url, import_dir, tmp_pa
     assert 1 <= len(monitor) <= 2  # one per minute: the test may straddle a minute
     assert all(j.trigger == "schedule" and j.requested_by == "scheduler" for j in monitor)
     assert monitor[-1].state == "done" and monitor[-1].counts["raised"] >= 1
-    assert len(smtp.messages) == 1  # the same condition is never reported twice
+    assert len(smtp.messages) == 2  # the same condition is never reported twice
+    runs = (await c.inbox.page(SYSTEM)).items
+    assert [(r.run_id, r.state) for r in runs] == [("RUN_E2E", "done")]
     await c.aclose()
