@@ -20,6 +20,7 @@ from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.bootstrap import Container, build
 from regovar.config import Settings, load_settings
 from regovar.db import upgrade_schema
+from tests.smtp import MailCatcher
 
 DATA = Path(__file__).parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -87,3 +88,20 @@ async def container(database_url: str, import_dir: Path) -> AsyncIterator[Contai
     c = build(settings_for(database_url, import_dir), url=database_url)
     yield c
     await c.aclose()
+
+
+@pytest.fixture
+def fresh_url(database_url: str) -> Iterator[str]:
+    """A database of its own, for tests of server-wide state (alerts, the outbox, batches)."""
+    url, name = _fresh_database(database_url)
+    upgrade_schema(url)
+    yield url
+    _drop_database(database_url, name)
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailCatcher]:
+    """A real SMTP server on a free port, keeping what it receives."""
+    catcher = MailCatcher().start()
+    yield catcher
+    catcher.stop()

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import Analysis, AnalysisSample, FilterVersion, Sample, SavedFilter
+from regovar.repositories import paging
 
 
 class AnalysisRepository:
@@ -63,9 +64,7 @@ class AnalysisRepository:
             stmt = stmt.where(Analysis.project_id.in_(only_projects))
         if project_id is not None:
             stmt = stmt.where(Analysis.project_id == project_id)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(stmt.order_by(Analysis.id).offset(offset).limit(limit))
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, stmt, Analysis.id, offset, limit)
 
     async def flush(self) -> None:
         await self.session.flush()

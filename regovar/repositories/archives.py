@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import Archive, Project
+from regovar.repositories import paging
 
 # Restore order (a table after those it refers to); the condition selects the project's rows.
 PROJECT_TABLES: tuple[tuple[str, str], ...] = (
@@ -160,8 +161,4 @@ class ArchiveRepository:
         )  # fmt: skip
 
     async def page(self, offset: int, limit: int) -> tuple[list[Archive], int]:
-        total = await self.session.scalar(select(func.count()).select_from(Archive))
-        rows = await self.session.scalars(
-            select(Archive).order_by(Archive.id.desc()).offset(offset).limit(limit)
-        )
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, select(Archive), Archive.id.desc(), offset, limit)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import AnnotationRelease, File, Import
+from regovar.repositories import paging
 
 
 class ImportRepository:
@@ -75,11 +76,7 @@ class ImportRepository:
             stmt = stmt.where(Import.project_id == project_id)
         if state is not None:
             stmt = stmt.where(Import.state == state)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(Import.id.desc()).offset(offset).limit(limit)
-        )
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, stmt, Import.id.desc(), offset, limit)
 
     async def set_progress(self, import_id: int, progress: float, records: int) -> None:
         await self.session.execute(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import InboxRun
+from regovar.repositories import paging
 
 
 class InboxRepository:
@@ -69,8 +70,4 @@ class InboxRepository:
         stmt = select(InboxRun)
         if state is not None:
             stmt = stmt.where(InboxRun.state == state)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(InboxRun.id.desc()).offset(offset).limit(limit)
-        )
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, stmt, InboxRun.id.desc(), offset, limit)

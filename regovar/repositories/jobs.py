@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from regovar.models import Job
+from regovar.repositories import paging
 
 
 class JobRepository:
@@ -54,9 +55,7 @@ class JobRepository:
             stmt = stmt.where(Job.kind == kind)
         if state is not None:
             stmt = stmt.where(Job.state == state)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(stmt.order_by(Job.id.desc()).offset(offset).limit(limit))
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, stmt, Job.id.desc(), offset, limit)
 
     async def mark(self, job_id: int, **values: Any) -> None:
         if values.get("state") in ("done", "failed"):

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import OutgoingMail
+from regovar.repositories import paging
 
 
 class OutboxRepository:
@@ -68,8 +69,4 @@ class OutboxRepository:
         stmt = select(OutgoingMail)
         if state is not None:
             stmt = stmt.where(OutgoingMail.state == state)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(OutgoingMail.id.desc()).offset(offset).limit(limit)
-        )
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, stmt, OutgoingMail.id.desc(), offset, limit)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import Import, Sample
+from regovar.repositories import paging
 
 
 class SampleRepository:
@@ -52,9 +53,7 @@ class SampleRepository:
             stmt = stmt.where(Sample.import_id == import_id)
         if name is not None:
             stmt = stmt.where(Sample.name == name)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(stmt.order_by(Sample.id).offset(offset).limit(limit))
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, stmt, Sample.id, offset, limit)
 
     async def by_import(self, import_ids: list[int]) -> dict[int, list[Sample]]:
         rows = await self.session.scalars(

@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from regovar.models import Subject
+from regovar.repositories import paging
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,7 @@ class SubjectRepository:
 
     async def page(self, project_id: int, offset: int, limit: int) -> tuple[list[Subject], int]:
         stmt = select(Subject).where(Subject.project_id == project_id)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(stmt.order_by(Subject.id).offset(offset).limit(limit))
-        return list(rows), int(total or 0)
+        return await paging.page(self.session, stmt, Subject.id, offset, limit)
 
     async def get_many(self, ids: list[int]) -> dict[int, Subject]:
         rows = await self.session.scalars(select(Subject).where(Subject.id.in_(ids)))

@@ -40,27 +40,23 @@ def register(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
             log.warning("import %d failed: %s (see the import's error message)", import_id,
                         exc.code)  # fmt: skip
 
-    actor = dramatiq.actor(
-        actor_name="run_import",
-        queue_name="imports",
-        broker=broker,
-        retry_when=_retry_when,
-        min_backoff=2_000,
-        max_backoff=60_000,
-        time_limit=IMPORT_TIME_LIMIT_MS,
-    )(run_import)
     async def run_batch(job_id: int) -> None:
         job = await container.batches.run(SYSTEM, job_id)  # JobBusy: retried later
         if job.state == "failed":
             log.warning("batch job %d (%s) failed: %s", job_id, job.kind, job.error_code)
 
-    batch = dramatiq.actor(
-        actor_name="run_batch",
-        queue_name="default",
-        broker=broker,
-        retry_when=_retry_when,
-        min_backoff=2_000,
-        max_backoff=60_000,
-        time_limit=BATCH_TIME_LIMIT_MS,
-    )(run_batch)
-    return {"run_import": actor, "run_batch": batch}
+    def actor(fn: Any, queue: str, time_limit_ms: int) -> dramatiq.Actor[Any, Any]:
+        return dramatiq.actor(
+            actor_name=fn.__name__,
+            queue_name=queue,
+            broker=broker,
+            retry_when=_retry_when,
+            min_backoff=2_000,
+            max_backoff=60_000,
+            time_limit=time_limit_ms,
+        )(fn)
+
+    return {
+        "run_import": actor(run_import, "imports", IMPORT_TIME_LIMIT_MS),
+        "run_batch": actor(run_batch, "default", BATCH_TIME_LIMIT_MS),
+    }

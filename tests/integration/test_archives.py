@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import text
 
 from regovar.bootstrap import Container, build
-from regovar.db import upgrade_schema
 from regovar.domain.analyses import CreateAnalysis, MemberSpec
 from regovar.domain.errors import ArchiveInvalid, Conflict, ProjectArchived
 from regovar.domain.filters import SaveFilter
@@ -24,19 +23,11 @@ from regovar.domain.interpretation import Note
 from regovar.domain.principal import SYSTEM, Principal
 from regovar.domain.projects import CreateProject
 from regovar.domain.users import CreateUser
-from tests.conftest import _drop_database, _fresh_database, settings_for
+from tests.conftest import settings_for
 from tests.helpers import DEMO_PED, DEMO_VCF, PASSWORD
 
 DE_NOVO = {"version": 1, "filter": {"all": [
     {"inheritance": "de_novo"}, {"qual": {"op": "ge", "value": 30}}]}}  # fmt: skip
-
-
-@pytest.fixture
-def fresh_url(database_url: str) -> Iterator[str]:
-    url, name = _fresh_database(database_url)
-    upgrade_schema(url)
-    yield url
-    _drop_database(database_url, name)
 
 
 @pytest.fixture

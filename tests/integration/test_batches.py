@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,13 +18,12 @@ import pytest
 from sqlalchemy import text
 
 from regovar.bootstrap import Container, build
-from regovar.db import upgrade_schema
 from regovar.domain.errors import InvalidInput, MailUnavailable, PermissionDenied
 from regovar.domain.principal import SYSTEM, Principal
 from regovar.domain.projects import CreateProject
 from regovar.domain.users import CreateUser
 from regovar.graphql.app import create_app
-from tests.conftest import _drop_database, _fresh_database, settings_for
+from tests.conftest import settings_for
 from tests.helpers import DEMO_PED, DEMO_VCF, PASSWORD, bearer, signed_in
 from tests.smtp import MailCatcher, free_port, html_of, text_of
 
@@ -38,21 +37,6 @@ CALM = {
     "monitor_mail_max_age_minutes": "100000",
     "monitor_failed_jobs_max": "1000",
 }
-
-
-@pytest.fixture
-def fresh_url(database_url: str) -> Iterator[str]:
-    url, name = _fresh_database(database_url)
-    upgrade_schema(url)
-    yield url
-    _drop_database(database_url, name)
-
-
-@pytest.fixture
-def smtp() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
 
 
 def _build(url: str, import_dir: Path, smtp_port: int | None, **overrides: str) -> Container:

@@ -11,38 +11,21 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from regovar.bootstrap import Container, build
-from regovar.db import upgrade_schema
 from regovar.domain.principal import SYSTEM
 from regovar.domain.projects import CreateProject
 from regovar.domain.users import CreateUser
-from tests.conftest import _drop_database, _fresh_database, settings_for
+from tests.conftest import settings_for
 from tests.helpers import DEMO_PED, DEMO_VCF, PASSWORD, trio_copies
 from tests.smtp import MailCatcher, text_of
 
 NOTIFY = "sequencing-desk@lab.example"
 SUBSCRIBED = "geneticist@lab.example"
-
-
-@pytest.fixture
-def fresh_url(database_url: str) -> Iterator[str]:
-    url, name = _fresh_database(database_url)
-    upgrade_schema(url)
-    yield url
-    _drop_database(database_url, name)
-
-
-@pytest.fixture
-def smtp() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
 
 
 @pytest.fixture
