@@ -25,20 +25,32 @@ mail_app = typer.Typer(help="The email outbox, and a test message for the SMTP s
                        no_args_is_help=True)  # fmt: skip
 
 
-def _row(job: Job) -> dict[str, Any]:
-    took = None
+def _seconds(job: Job) -> float | None:
     if job.started_at and job.finished_at:
-        took = round((job.finished_at - job.started_at).total_seconds(), 2)
+        return round((job.finished_at - job.started_at).total_seconds(), 2)
+    return None
+
+
+def _result(job: Job) -> str:
+    """The counts that say something (not the zeros), or the error."""
+    if job.error_code:
+        return f"{job.error_code}: {job.error_message}"
+    return ", ".join(f"{k}={v}" for k, v in sorted(job.counts.items()) if v not in (0, None))
+
+
+def _row(job: Job) -> dict[str, Any]:
     return {
-        "id": job.id, "kind": job.kind, "trigger": job.trigger, "state": job.state,
-        "requested_by": job.requested_by,
-        "scheduled_for": job.scheduled_for.isoformat(timespec="minutes")
-        if job.scheduled_for else None,
-        "started_at": job.started_at.isoformat(timespec="seconds") if job.started_at else None,
-        "seconds": took,
-        "counts": ", ".join(f"{k}={v}" for k, v in job.counts.items() if v is not None),
-        "error": f"{job.error_code}: {job.error_message}" if job.error_code else None,
+        "id": job.id, "kind": job.kind, "by": job.trigger, "state": job.state,
+        "started": job.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        if job.started_at else None,
+        "s": _seconds(job), "result": _result(job),
     }  # fmt: skip
+
+
+def _summary(job: Job) -> str:
+    took = f" in {_seconds(job)} s" if _seconds(job) is not None else ""
+    result = _result(job)
+    return f"job {job.id} ({job.kind}) {job.state}{took}{': ' + result if result else ''}"
 
 
 @jobs_app.command("list")
@@ -64,8 +76,15 @@ def show_job(job_id: int = typer.Argument(..., min=1, max=MAX_ID)) -> None:
 
     async def work(c: Container) -> None:
         job = await c.batches.get(principal(), job_id)
-        typer.echo(json.dumps(_row(job) | {"counts": job.counts, "options": job.options,
-                                           "report": job.report}, indent=2))  # fmt: skip
+        shown = {
+            "id": job.id, "kind": job.kind, "trigger": job.trigger, "state": job.state,
+            "requested_by": job.requested_by, "options": job.options,
+            "scheduled_for": job.scheduled_for, "created_at": job.created_at,
+            "started_at": job.started_at, "finished_at": job.finished_at,
+            "attempts": job.attempts, "counts": job.counts, "error_code": job.error_code,
+            "error_message": job.error_message, "report": job.report,
+        }  # fmt: skip
+        typer.echo(json.dumps(shown, indent=2, default=str))
 
     run(container(with_broker=False), work)
 
@@ -84,7 +103,7 @@ def run_job(
             typer.echo(f"job {job.id} queued for a worker")
             return job
         job = await c.batches.run(principal(), job.id)
-        print_table([_row(job)], "table")
+        typer.echo(_summary(job))
         if job.report:
             typer.echo(job.report)
         return job
@@ -167,6 +186,7 @@ def run_archive(
     async def work(c: Container) -> Job:
         job = await c.batches.request(principal(), "archive", options, queue=False)
         job = await c.batches.run(principal(), job.id)
+        typer.echo(_summary(job))
         typer.echo(job.report or "nothing to archive")
         return job
 
