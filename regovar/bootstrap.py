@@ -98,8 +98,8 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
         broker = make_broker(settings.broker_url, url, heartbeat_ttl=settings.worker_heartbeat_ttl)
         queue = JobQueue(broker)
     variants = VariantManager(uow, settings.max_page_size)
-    monitoring = MonitoringManager(uow, settings)
     mail = MailManager(uow, _mailer(settings), settings, settings.max_page_size)
+    monitoring = MonitoringManager(uow, settings, mail)
     imports = ImportManager(
         uow,
         import_dirs=settings.effective_import_dirs,

@@ -123,6 +123,19 @@ class MailManager:
             waiting, _ = await uow.outbox.waiting()
         return Delivery(sent, failed, waiting, error)
 
+    async def send_direct(self, key: str, recipients: list[str], subject: str,
+                          body: Body) -> None:  # fmt: skip
+        """Sends at once, without the outbox: only for when the database itself is down.
+        Raises MailUnavailable (the caller tries again later)."""
+        if self.mailer is None:
+            raise MailUnavailable("no SMTP server configured: set REGOVAR_SMTP_HOST")
+        letter = Letter(f"regovar-{key}@{self.domain}", recipients, subject, body.text,
+                        body.html)  # fmt: skip
+        try:
+            await self.mailer.send(letter)
+        except MailError as exc:
+            raise MailUnavailable(f"the SMTP server did not take the message: {exc}") from exc
+
     async def send_test(self, principal: Principal, address: str) -> list[str]:
         """Sends a test message at once (not through the outbox), to check the SMTP settings."""
         require_admin(principal)

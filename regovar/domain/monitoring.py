@@ -10,18 +10,25 @@ them; the public ``/health`` only says that the server answers.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from regovar.adapters import system
+from regovar.adapters.state import read_state, write_state
 from regovar.config import Settings
 from regovar.domain import mail
 from regovar.domain.access import require_admin
+from regovar.domain.errors import MailUnavailable
+from regovar.domain.mail import MailManager
 from regovar.domain.principal import Principal
 from regovar.repositories.uow import UnitOfWorkFactory
 
 OK, CRITICAL, UNKNOWN = "ok", "critical", "unknown"
+log = logging.getLogger("regovar.monitoring")
 
 
 @dataclass(frozen=True)
@@ -54,10 +61,16 @@ class Watch:
     recipients: list[str]
 
 
+DOWN_AFTER = 3  # failed looks in a row before the database is reported unreachable
+
+
 class MonitoringManager:
-    def __init__(self, uow: UnitOfWorkFactory, settings: Settings) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, settings: Settings,
+                 mailer: MailManager | None = None) -> None:  # fmt: skip
         self.uow = uow
         self.settings = settings
+        self.mailer = mailer
+        self.state_file = settings.data_dir / "run" / "database-alert.json"
 
     async def status(self, principal: Principal) -> ServerStatus:
         require_admin(principal)
@@ -111,15 +124,80 @@ class MonitoringManager:
                 changed = last is None or last.state != check.state
                 await uow.monitoring.set_alert_state(check.name, check.state, check.value,
                                                      check.detail, changed)  # fmt: skip
+            admins = await uow.users.admin_emails()
             recipients: list[str] = []
             mail_id = None
             if raised or recovered:
-                recipients = await uow.users.admin_emails() + list(self.settings.alert_emails)
+                recipients = admins + list(self.settings.alert_emails)
                 mail_id = await mail.queue(uow, _alert_key(status, raised, recovered), "alert",
                                            recipients, _alert_subject(raised, recovered),
                                            _alert_body(status, raised, recovered))  # fmt: skip
             await uow.commit()
+        # Whom to tell if the database goes down (then it cannot say).
+        await asyncio.to_thread(self._remember_admins, admins)
         return Watch(status, raised, recovered, mail_id, recipients)
+
+    def _remember_admins(self, admins: list[str]) -> None:
+        state = read_state(self.state_file)
+        if state.get("admins") != admins:
+            write_state(self.state_file, state | {"admins": admins})
+
+    async def database_unreachable(self, error: str) -> bool:
+        """The scheduler could not reach the database: after DOWN_AFTER looks in a row, one
+        alert, sent directly (the outbox is in the database), to the administrators known at
+        the last watch and ``alert_emails``. True when the alert went out now."""
+        state = await asyncio.to_thread(read_state, self.state_file)
+        failures = int(state.get("failures", 0)) + 1
+        state |= {"failures": failures, "error": error[:500]}
+        if state.get("since") is None:
+            state["since"] = datetime.now(UTC).isoformat(timespec="seconds")
+        sent = False
+        if failures >= DOWN_AFTER and not state.get("alerted"):
+            sent = await self._tell_database(state, down=True)
+            state["alerted"] = sent
+        await asyncio.to_thread(write_state, self.state_file, state)
+        return sent
+
+    async def database_reachable(self) -> bool:
+        """The database answers again: one recovery email if its loss was alerted."""
+        state = await asyncio.to_thread(read_state, self.state_file)
+        if not state.get("failures"):
+            return False
+        sent = False
+        if state.get("alerted"):
+            sent = await self._tell_database(state, down=False)
+            if not sent:
+                return False  # told at the next look
+        kept = {"admins": state.get("admins", [])}
+        await asyncio.to_thread(write_state, self.state_file, kept)
+        return sent
+
+    async def _tell_database(self, state: dict[str, Any], *, down: bool) -> bool:
+        recipients = list(dict.fromkeys([*state.get("admins", []), *self.settings.alert_emails]))
+        if self.mailer is None or not self.mailer.configured or not recipients:
+            # Nobody can be told by email: the log says it, once.
+            log.error("database %s; no email for it (no SMTP server or no recipient)",
+                      "unreachable" if down else "reachable again")  # fmt: skip
+            return True
+        host, since = system.hostname(), state.get("since", "")
+        if down:
+            subject = f"[Regovar] ALERT on {host}: database unreachable"
+            rows = [("CRITICAL: database", f"unreachable since {since}"),
+                    ("error", str(state.get("error", "")))]  # fmt: skip
+            paragraphs = ["The scheduler cannot reach the database: batches, imports and the "
+                          "web server are stopped until it is back."]  # fmt: skip
+        else:
+            subject = f"[Regovar] recovered on {host}: database"
+            rows = [("ok again: database", f"reachable (unreachable since {since})")]
+            paragraphs = ["The database answers again."]
+        body = mail.compose("Regovar server health", paragraphs, rows)
+        key = f"database-{'down' if down else 'up'}-{since}"
+        try:
+            await self.mailer.send_direct(key, recipients, subject, body)
+        except MailUnavailable as exc:
+            log.error("database alert not sent: %s", exc.message)
+            return False
+        return True
 
     async def _database_folder(self) -> Path | None:
         try:

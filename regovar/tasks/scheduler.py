@@ -26,9 +26,10 @@ async def run_scheduler(
     run_here: bool = False,
     on_state: Callable[[str], None] | None = None,
 ) -> None:
-    batches = container.batches
+    batches, monitoring = container.batches, container.monitoring
     lock = batches.leader_lock()
     leading = False
+    last_problem: str | None = None
 
     def tell(state: str) -> None:
         log.info("scheduler %s", state)
@@ -53,12 +54,22 @@ async def run_scheduler(
                             if stop.is_set():
                                 break
                             await batches.run(SYSTEM, job_id)
-            except Exception:
-                log.exception("scheduler tick failed; trying again in %.0f s", every_s)
+                problem, last_problem = "no answer", None
+            except Exception as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                if problem != last_problem:  # the traceback once, not at every look
+                    log.exception("scheduler tick failed; trying again every %.0f s", every_s)
+                last_problem = problem
                 if leading:
                     await lock.release()
                     leading = False
                     tell("standby")
+            # The monitor batch cannot run without the database: its loss (and its return)
+            # is told from here.
+            if await monitoring.alive():
+                await monitoring.database_reachable()
+            else:
+                await monitoring.database_unreachable(problem)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every_s)
     finally:

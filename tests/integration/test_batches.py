@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from regovar.bootstrap import Container, build
+from regovar.db import upgrade_schema
 from regovar.domain.errors import InvalidInput, MailUnavailable, PermissionDenied
 from regovar.domain.principal import SYSTEM, Principal
 from regovar.domain.projects import CreateProject
@@ -389,3 +390,48 @@ async def test_scheduler_and_worker_send_the_alert(fresh_url, import_dir, tmp_pa
     runs = (await c.inbox.page(SYSTEM)).items
     assert [(r.run_id, r.state) for r in runs] == [("RUN_E2E", "done")]
     await c.aclose()
+
+
+async def _until(condition, seconds: float) -> None:
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def test_losing_the_database_is_alerted_once_and_its_return_once(tmp_path, smtp):
+    """Without the database the monitor batch cannot run: the scheduler tells, once."""
+    from regovar.adapters.pgserver import EmbeddedPostgres
+    from regovar.tasks.scheduler import run_scheduler
+
+    server = EmbeddedPostgres(tmp_path / "pg")
+    url = server.ensure_running()
+    try:
+        await asyncio.to_thread(upgrade_schema, url)
+        quiet = {f"schedule_{k}": "" for k in ("monitor", "mail", "inbox", "archive")}
+        c = _build(url, tmp_path / "incoming", smtp.port, **quiet)
+        await c.users.create(SYSTEM, CreateUser("boss", PASSWORD, ADMIN_EMAIL, is_admin=True))
+        await c.monitoring.watch(SYSTEM)  # the last watch knows the administrators
+        stop = asyncio.Event()
+        scheduler = asyncio.create_task(run_scheduler(c, stop, every_s=0.2))
+        await asyncio.sleep(1)
+        assert smtp.messages == []
+        await asyncio.to_thread(server.stop)
+        await _until(lambda: len(smtp.messages) == 1, 30)
+        down = smtp.messages[0]
+        assert "ALERT" in down["Subject"] and "database unreachable" in down["Subject"]
+        assert sorted(smtp.received[0][0]) == [ADMIN_EMAIL, ONCALL]
+        await asyncio.sleep(2)  # still down: nothing more
+        assert len(smtp.messages) == 1
+        await asyncio.to_thread(server.ensure_running)
+        await _until(lambda: len(smtp.messages) == 2, 30)
+        assert "recovered" in smtp.messages[1]["Subject"]
+        assert "ok again: database" in text_of(smtp.messages[1])
+        await asyncio.sleep(1)
+        assert len(smtp.messages) == 2
+        stop.set()
+        await scheduler
+        await c.aclose()
+    finally:
+        server.stop()
