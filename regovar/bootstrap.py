@@ -174,6 +174,7 @@ def _mailer(settings: Settings) -> Mailer | None:
             password=settings.smtp_password,
             timeout_s=settings.smtp_timeout_s,
             sender=settings.mail_from,
+            ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         )
     )
 

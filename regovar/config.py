@@ -84,6 +84,7 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_timeout_s: int = 30
+    smtp_ca_file: Path | None = None  # the hospital's CA, to verify the server's certificate
     mail_from: str = "regovar@localhost"
     alert_emails: tuple[str, ...] = ()  # besides the administrators who have an email address
     public_url: str = ""  # how users reach this server, for links in emails
@@ -132,7 +133,7 @@ _INTEGERS = (
 def _coerce(name: str, raw: Any) -> Any:
     if name == "data_dir":
         return Path(str(raw)).expanduser()
-    if name == "archive_dir":
+    if name in ("archive_dir", "smtp_ca_file"):
         return Path(str(raw)).expanduser() if str(raw) else None
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)

@@ -38,14 +38,16 @@ class _Keep:
 class MailCatcher:
     """Start, stop (the mail server is down) and start again on the same port."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **smtp_options: Any) -> None:
         self.port = port or free_port()
+        self.options = smtp_options  # aiosmtpd SMTP options: tls_context, authenticator...
         self.received: list[tuple[list[str], EmailMessage]] = []
         self.refuse: set[str] = set()
         self._controller: Controller | None = None
 
     def start(self) -> MailCatcher:
-        self._controller = Controller(_Keep(self), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(_Keep(self), hostname="127.0.0.1", port=self.port,
+                                      **self.options)  # fmt: skip
         self._controller.start()
         return self
 

@@ -23,6 +23,7 @@ class SmtpConfig:
     password: str | None = None
     timeout_s: float = 30.0
     sender: str = "regovar@localhost"
+    ca_file: str | None = None  # verify the server's certificate against this CA
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,14 @@ class Mailer:
         message.add_alternative(letter.html, subtype="html")
         try:
             smtp: smtplib.SMTP
+            context = ssl.create_default_context(cafile=c.ca_file)
             if c.security == "tls":
-                smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_s,
-                                        context=ssl.create_default_context())  # fmt: skip
+                smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_s, context=context)
             else:
                 smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
             with smtp:
                 if c.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=context)
                 if c.user:
                     smtp.login(c.user, c.password or "")
                 refused = smtp.send_message(message, from_addr=c.sender,

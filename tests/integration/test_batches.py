@@ -435,3 +435,55 @@ async def test_losing_the_database_is_alerted_once_and_its_return_once(tmp_path,
         await c.aclose()
     finally:
         server.stop()
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_starttls_and_authentication(fresh_url, import_dir, tmp_path):
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, data):
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            b"regovar", b"s3cret")  # fmt: skip
+        return AuthResult(success=ok, handled=False)
+
+    catcher = MailCatcher(tls_context=context, require_starttls=True, auth_required=True,
+                          authenticator=authenticator).start()  # fmt: skip
+    try:
+        secure = {"smtp_security": "starttls", "smtp_user": "regovar",
+                  "smtp_ca_file": str(cert)}  # fmt: skip
+        good = _build(fresh_url, import_dir, catcher.port, smtp_password="s3cret", **secure)
+        assert await good.mail.send_test(SYSTEM, "me@lab.example") == []
+        assert len(catcher.messages) == 1
+        wrong = _build(fresh_url, import_dir, catcher.port, smtp_password="guess", **secure)
+        with pytest.raises(MailUnavailable, match="SMTPAuthenticationError"):
+            await wrong.mail.send_test(SYSTEM, "me@lab.example")
+        untrusted = _build(fresh_url, import_dir, catcher.port, smtp_password="s3cret",
+                           smtp_security="starttls", smtp_user="regovar")  # fmt: skip
+        with pytest.raises(MailUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusted.mail.send_test(SYSTEM, "me@lab.example")
+        plain = _build(fresh_url, import_dir, catcher.port)  # the server insists on STARTTLS
+        with pytest.raises(MailUnavailable, match="did not take the message"):
+            await plain.mail.send_test(SYSTEM, "me@lab.example")
+        assert len(catcher.messages) == 1
+        for c in (good, wrong, untrusted, plain):
+            await c.aclose()
+    finally:
+        catcher.stop()
