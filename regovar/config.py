@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -130,11 +132,26 @@ _INTEGERS = (
 )  # fmt: skip
 
 
+_RANGES = {
+    "http_port": (1, 65535), "smtp_port": (1, 65535), "smtp_timeout_s": (1, 3600),
+    "max_page_size": (1, 10**6), "import_batch_rows": (1, 10**7), "session_hours": (1, 24 * 366),
+    "worker_heartbeat_ttl": (1, 86400), "monitor_disk_min_free_percent": (0, 101),
+    "monitor_memory_min_free_percent": (0, 101),
+}  # fmt: skip
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def _address(name: str, address: str) -> str:
+    if len(address) > 254 or not _EMAIL.fullmatch(address) or not address.isprintable():
+        raise SettingsError(f"REGOVAR_{name.upper()}: {address[:80]!r} is not an email address")
+    return address
+
+
 def _coerce(name: str, raw: Any) -> Any:
     if name == "data_dir":
         return Path(str(raw)).expanduser()
     if name in ("archive_dir", "smtp_ca_file"):
-        return Path(str(raw)).expanduser() if str(raw) else None
+        return Path(str(raw)).expanduser().absolute() if str(raw) else None
     if name == "import_dirs":
         items = raw if isinstance(raw, list) else str(raw).split(os.pathsep)
         return tuple(Path(str(p)).expanduser() for p in items if str(p))
@@ -149,15 +166,27 @@ def _coerce(name: str, raw: Any) -> Any:
         return markers
     if name in ("alert_emails", "notify_emails"):
         items = raw if isinstance(raw, list) else str(raw).split(",")
-        return tuple(str(o).strip() for o in items if str(o).strip())
+        found = tuple(str(o).strip() for o in items if str(o).strip())
+        for address in found:
+            _address(name, address)
+        return found
+    if name == "mail_from":
+        return _address(name, str(raw).strip())
+    if name == "smtp_host" and raw and not re.fullmatch(r"[A-Za-z0-9.:\[\]_-]{1,253}", str(raw)):
+        raise SettingsError(f"REGOVAR_SMTP_HOST: {str(raw)[:80]!r} is not a host name or address")
     if name in ("cors_origins", "trusted_proxies"):
         items = raw if isinstance(raw, list) else str(raw).split(",")
         return tuple(str(o).strip().rstrip("/") for o in items if str(o).strip())
     if name in _INTEGERS:
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise SettingsError(f"REGOVAR_{name.upper()} must be an integer, got {raw!r}") from exc
+        text = str(raw).strip()
+        if isinstance(raw, bool) or not re.fullmatch(r"-?[0-9]{1,12}", text):
+            raise SettingsError(f"REGOVAR_{name.upper()} must be an integer, got {raw!r}")
+        value = int(text)
+        low, high = _RANGES.get(name, (0, 10**12))
+        if not low <= value <= high:
+            raise SettingsError(f"REGOVAR_{name.upper()} must be between {low} and {high}, "
+                                f"got {value}")  # fmt: skip
+        return value
     if name == "smtp_security" and raw not in SMTP_SECURITY:
         raise SettingsError(f"REGOVAR_SMTP_SECURITY must be one of {SMTP_SECURITY}, got {raw!r}")
     if name.startswith("schedule_"):
@@ -186,7 +215,15 @@ def _inbox(item: Any) -> Inbox:
         path, _, project = str(item).partition("=")
     if not path or not Path(str(path)).expanduser().is_absolute():
         raise SettingsError(f"REGOVAR_INBOXES: {item!r} is not an absolute folder path")
+    if project and any(c in str(project) for c in ",;/="):
+        raise SettingsError(f"REGOVAR_INBOXES: {item!r}: a project name has no ',', ';', '/' "
+                            f"or '='; separate drop folders with {os.pathsep!r}")  # fmt: skip
     return Inbox(Path(str(path)).expanduser(), str(project).strip() or None if project else None)
+
+
+# Read elsewhere, not settings: the config file, the CLI's --as, the tests' and benchmarks'.
+_OTHER_VARIABLES = {"REGOVAR_CONFIG", "REGOVAR_AS", "REGOVAR_TEST_DATABASE_URL",
+                    "REGOVAR_BENCH_DIR"}  # fmt: skip
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -207,6 +244,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     for name in known:
         if f"REGOVAR_{name.upper()}" in env:
             values[name] = env[f"REGOVAR_{name.upper()}"]
+    typos = sorted(k for k in env if k.startswith("REGOVAR_") and k not in _OTHER_VARIABLES
+                   and k[len("REGOVAR_"):].lower() not in known)  # fmt: skip
+    if typos:
+        logging.getLogger("regovar.config").warning(
+            "unknown settings ignored (a typo?): %s", ", ".join(typos))
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
     return replace(settings)

@@ -26,6 +26,8 @@ _SHORTCUTS = {
     "@midnight": "0 0 * * *",
     "@weekly": "0 0 * * 0",
     "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
 }
 MAX_SEARCH_DAYS = 366 * 5  # 29 February on a Monday happens within 28 years: refused below
 
@@ -96,6 +98,8 @@ class Cron:
 def parse_cron(text: str) -> Cron:
     """Parses a schedule; raises CronError saying which field is wrong and why."""
     expr = _SHORTCUTS.get(text.strip().lower(), text.strip())
+    if expr.startswith("@"):
+        raise CronError(f"schedule {text!r}: unknown shortcut; one of {', '.join(_SHORTCUTS)}")
     parts = expr.split()
     if len(parts) != 5:
         raise CronError(
@@ -115,7 +119,9 @@ def _field(index: int, part: str, text: str) -> frozenset[int]:
     low, high = _BOUNDS[index]
     values: set[int] = set()
     for item in part.split(","):
-        body, _, step_text = item.partition("/")
+        body, slash, step_text = item.partition("/")
+        if slash and not step_text:
+            raise CronError(f"schedule {text!r}: {_FIELDS[index]} {item!r} has no step after /")
         step = _number(index, step_text, text) if step_text else 1
         if step < 1:
             raise CronError(f"schedule {text!r}: {_FIELDS[index]} step must be at least 1")
@@ -143,6 +149,6 @@ def _number(index: int, token: str, text: str) -> int:
     names = _NAMES.get(index, {})
     if token in names:
         return names[token]
-    if not token.isdigit() or not token.isascii():
+    if not token.isdigit() or not token.isascii() or len(token) > 4:
         raise CronError(f"schedule {text!r}: {_FIELDS[index]} {token!r} is not a number")
     return int(token)

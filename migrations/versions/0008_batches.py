@@ -51,7 +51,7 @@ CREATE TABLE outbox (
     created_at timestamptz NOT NULL DEFAULT now(),
     sent_at timestamptz,
     CONSTRAINT uq_outbox_dedupe_key UNIQUE (dedupe_key),
-    CONSTRAINT ck_outbox_state CHECK (state IN ('pending', 'sent'))
+    CONSTRAINT ck_outbox_state CHECK (state IN ('pending', 'sent', 'failed'))
 )
 """
 

@@ -75,8 +75,9 @@ class Mailer:
                                             to_addrs=letter.recipients)  # fmt: skip
         except smtplib.SMTPRecipientsRefused as exc:
             raise MailError(f"every recipient was refused: {_codes(exc.recipients)}") from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise MailError(f"{type(exc).__name__}: {exc}"[:500]) from exc
+        except (smtplib.SMTPException, OSError, UnicodeError) as exc:
+            raise MailError(f"{c.host}:{c.port} ({c.security}): {type(exc).__name__}: "
+                            f"{exc}"[:500]) from exc  # fmt: skip
         return sorted(refused)
 
 

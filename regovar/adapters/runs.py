@@ -13,7 +13,7 @@ from typing import Any
 
 MANIFEST = "regovar-run.json"
 MAX_MANIFEST_BYTES = 1 << 20
-MAX_FILES = 10_000
+MAX_FILES = 500_000
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class RunFolder:
     path: Path
     marker: str | None  # the first completion marker found in it
     files: dict[str, tuple[int, int]]  # relative path: (size, mtime in ns), hidden ones too
+    problem: str | None = None  # why its files could not be listed
 
     @property
     def snapshot(self) -> dict[str, list[int]]:
@@ -44,13 +45,29 @@ def run_folders(inbox: Path, markers: tuple[str, ...]) -> list[RunFolder]:
             continue
         path = Path(entry.path)
         marker = next((m for m in markers if (path / m).is_file()), None)
-        found.append(RunFolder(path, marker, _files(path) if marker else {}))
+        if marker is None:
+            found.append(RunFolder(path, None, {}))
+            continue
+        try:
+            found.append(RunFolder(path, marker, _files(path)))
+        except OSError as exc:
+            problem = f"{exc.strerror or exc}: {exc.filename or path}"
+            found.append(RunFolder(path, marker, {}, problem))
     return found
 
 
+class TooManyFiles(OSError):
+    pass
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
 def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the folder; an unreadable sub-folder raises (a run is read whole)."""
     files: dict[str, tuple[int, int]] = {}
-    for root, dirs, names in os.walk(folder):
+    for root, dirs, names in os.walk(folder, onerror=_raise):
         dirs.sort()
         for name in sorted(names):
             full = Path(root) / name
@@ -61,7 +78,7 @@ def _files(folder: Path) -> dict[str, tuple[int, int]]:
                 continue
             files[str(full.relative_to(folder))] = (st.st_size, st.st_mtime_ns)
             if len(files) > MAX_FILES:
-                return files
+                raise TooManyFiles(0, f"more than {MAX_FILES:,} files", str(folder))
     return files
 
 

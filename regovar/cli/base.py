@@ -62,18 +62,28 @@ def settings() -> Settings:
 
 
 def container(*, with_broker: bool = True, config: Settings | None = None) -> Container:
+    chosen = config or settings()  # INVALID_SETTINGS exits here, before any database error
     try:
-        c = build(config or settings(), with_broker=with_broker)
-    except (RuntimeError, OSError) as exc:
-        raise fail("DATABASE_UNAVAILABLE", str(exc)) from exc
-    if c.embedded is not None:
-        upgrade_schema(c.database_url)  # Regovar owns this database: keep its schema current
-    elif current_revision(c.database_url) is None:
+        c = build(chosen, with_broker=with_broker)
+        if c.embedded is not None:
+            upgrade_schema(c.database_url)  # Regovar owns this database: keep its schema current
+            return c
+        revision = current_revision(c.database_url)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # refused, unknown host, bad password: say so, no traceback
+        raise fail("DATABASE_UNAVAILABLE", _one_line(exc)) from exc
+    if revision is None:
         raise fail(
             "DATABASE_NOT_INITIALISED",
             "the database has no Regovar schema yet: run `regovar db upgrade`",
         )
     return c
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:500]
 
 
 def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: bool = True) -> T:

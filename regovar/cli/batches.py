@@ -55,7 +55,7 @@ def _summary(job: Job) -> str:
 
 @jobs_app.command("list")
 def list_jobs(
-    kind: str | None = typer.Option(None, help="Only this batch (monitor, mail, inbox)."),
+    kind: str | None = typer.Option(None, help="Only this batch (monitor, mail, inbox, archive)."),
     state: str | None = typer.Option(None, help="queued, running, done or failed."),
     limit: int = typer.Option(20, min=0, max=1000),
     offset: int = typer.Option(0, min=0),
@@ -91,7 +91,7 @@ def show_job(job_id: int = typer.Argument(..., min=1, max=MAX_ID)) -> None:
 
 @jobs_app.command("run")
 def run_job(
-    kind: str = typer.Argument(..., help="The batch: monitor, mail or inbox."),
+    kind: str = typer.Argument(..., help="The batch: monitor, mail, inbox or archive."),
     queue: bool = typer.Option(False, help="Send it to a worker instead of running it here."),
 ) -> None:
     """Run a batch now, as the scheduler would; prints its job row. Exit status 1 when the run
@@ -126,7 +126,7 @@ def list_runs(
         page = await c.inbox.page(principal(), state, offset, limit)
         rows = [
             {"id": r.id, "run": r.run_id, "folder": f"{r.inbox}/{r.folder}", "state": r.state,
-             "files": len(r.files), "imports": r.import_ids,
+             "files": len(r.files), "import_ids": r.import_ids,
              "seen_at": r.seen_at.isoformat(timespec="seconds"),
              "finished_at": r.finished_at.isoformat(timespec="seconds") if r.finished_at else None,
              "reason": r.error_message}
@@ -187,7 +187,10 @@ def run_archive(
         job = await c.batches.request(principal(), "archive", options, queue=False)
         job = await c.batches.run(principal(), job.id)
         typer.echo(_summary(job))
-        typer.echo(job.report or "nothing to archive")
+        if job.report:
+            typer.echo(job.report)
+        elif job.state == "done":
+            typer.echo("nothing to archive")
         return job
 
     if run(container(with_broker=False), work).state == "failed":

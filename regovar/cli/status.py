@@ -31,5 +31,12 @@ def status(format: str = typer.Option("table", help="table, tsv or json")) -> No
                 typer.echo(f"server: {found.state}")
         return found.state
 
-    if run(container(with_broker=False), work) == "critical":
+    try:
+        c = container(with_broker=False)
+    except typer.Exit as exc:
+        if exc.exit_code == 1:  # the database is unreachable (said above): that is critical
+            typer.echo("server: critical (the database: see above)")
+            raise typer.Exit(2) from exc
+        raise
+    if run(c, work) == "critical":
         raise typer.Exit(2)

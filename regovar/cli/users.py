@@ -86,6 +86,18 @@ def _set_active(login: str, active: bool) -> None:
     run(container(with_broker=False), work)
 
 
+@users_app.command("set-email")
+def set_email(login: str, email: str = typer.Argument(..., help="'' to remove it.")) -> None:
+    """Set a user's email address (alerts, data-ready notices)."""
+
+    async def work(c: Container) -> None:
+        user = await c.users.find(principal(), login)
+        done = await c.users.set_email(principal(), user.id, email)
+        typer.echo(f"{done.login}: {done.email or 'no email address'}")
+
+    run(container(with_broker=False), work)
+
+
 @users_app.command()
 def deactivate(login: str) -> None:
     """Disable an account and end its sessions (nothing is deleted)."""
@@ -156,7 +168,7 @@ def notify(
         found = await c.projects.find(principal(), project)
         member = await c.members.subscribe(principal(), found.id, on, user)
         state = "will be" if member.member.notify else "will not be"
-        where = member.user.email or "no email address: set one with `regovar users update`"
+        where = member.user.email or "no email address: set one with `regovar users set-email`"
         typer.echo(f"{member.user.login} {state} emailed about runs of {found.name} ({where})")
 
     run(container(with_broker=False), work)

@@ -30,7 +30,14 @@ from regovar.config import Settings
 from regovar.domain.access import require_admin
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
-from regovar.domain.errors import ArchiveInvalid, Conflict, NotFound, ProjectArchived
+from regovar.domain.errors import (
+    ArchiveInvalid,
+    Conflict,
+    NotFound,
+    ProjectArchived,
+    ProjectBusy,
+    RegovarError,
+)
 from regovar.domain.principal import Principal
 from regovar.models import Archive, Project
 from regovar.repositories.archives import KEPT_TABLES, PROJECT_TABLES
@@ -52,6 +59,7 @@ class ArchiveReport:
     candidates: list[Candidate] = field(default_factory=list)
     archived: list[Archive] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # project name, reason
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # busy: the next run tries
 
     @property
     def freed_bytes(self) -> int:
@@ -85,10 +93,27 @@ class ArchiveManager:
         for candidate in report.candidates:
             try:
                 report.archived.append(await self._archive(principal, candidate.project.id))
-            except (ArchiveInvalid, BundleError, OSError) as exc:
-                log.warning("archiving project %d failed: %s", candidate.project.id, exc)
-                report.failed.append((candidate.project.name, str(exc)))
+            except ProjectBusy as exc:
+                report.skipped.append((candidate.project.name, exc.message))
+            except Exception as exc:  # one project's trouble never stops the others
+                log.warning("archiving project %d failed: %s: %s", candidate.project.id,
+                            type(exc).__name__, exc)  # fmt: skip
+                message = exc.message if isinstance(exc, RegovarError) else (
+                    f"{type(exc).__name__}: {exc}")  # fmt: skip
+                report.failed.append((candidate.project.name, message[:1000]))
         return report
+
+    async def validate(self, principal: Principal, options: dict[str, Any]) -> None:
+        """A project named by hand exists and is not archived (checked before the job)."""
+        name = options.get("project")
+        if name is None:
+            return
+        async with self.uow() as uow:
+            found = await uow.projects.by_name(name)
+        if found is None:
+            raise NotFound(f"project {name!r} not found", name=name)
+        if found.archived_at is not None:
+            raise ProjectArchived(f"project {name!r} is archived already")
 
     async def _archive(self, principal: Principal, project_id: int) -> Archive:
         stamp = datetime.now(UTC)
@@ -97,6 +122,9 @@ class ArchiveManager:
             project = await uow.archives.lock_project(project_id)
             if project is None or project.archived_at is not None:
                 raise ArchiveInvalid(f"project {project_id} is gone or archived already")
+            if await uow.archives.busy_imports(project.id):
+                raise ProjectBusy(f"project {project.name!r} has an import queued or loading: "
+                                  "it is archived at the next run")  # fmt: skip
             name = f"{_safe(project.name)}-{project.id}-{stamp:%Y%m%dT%H%M%S}"
             writer = BundleWriter(self.settings.effective_archive_dir, name)
             try:
@@ -127,7 +155,7 @@ class ArchiveManager:
                     freed += await uow.variant_store.drop(import_id)
                 await uow.archives.remove(project.id)
                 await uow.archives.mark_project(project.id, archived=True)
-                in_data = [(p, s) for _, p, s in files if _inside(Path(p), self.settings.data_dir)]
+                in_data = await self._deletable(uow, project.id, files)
                 freed += sum(s for _, s in in_data)
                 archive = await uow.archives.add(Archive(
                     project_id=project.id, project_name=project.name, path=str(written.path),
@@ -145,6 +173,16 @@ class ArchiveManager:
         for path, _ in in_data:  # after the commit: the bundle holds them
             Path(path).unlink(missing_ok=True)
         return archive
+
+    async def _deletable(self, uow: Any, project_id: int,
+                         files: list[tuple[int, str, int]]) -> list[tuple[str, int]]:  # fmt: skip
+        """Source files archiving may delete: Regovar's own (inside the data folder), outside
+        any drop folder, imported by no other project."""
+        inboxes = [i.path for i in self.settings.inboxes]
+        mine = [(p, s) for _, p, s in files if _inside(Path(p), self.settings.data_dir)
+                and not any(_inside(Path(p), i) for i in inboxes)]  # fmt: skip
+        shared = await uow.archives.paths_used_elsewhere(project_id, [p for p, _ in mine])
+        return [(p, s) for p, s in dict(mine).items() if p not in shared]
 
     async def _dump(self, uow: Any, project_id: int, writer: BundleWriter) -> dict[str, int]:
         rows: dict[str, int] = {}
@@ -189,9 +227,12 @@ class ArchiveManager:
             await uow.archives.mark_restored(archive.id)
             await record(uow, principal, "project.restore", "project", project.id,
                          project_id=project.id, archive_id=archive.id)  # fmt: skip
-            sources = list(reader.manifest["sources"])
+            try:  # the files first: a failure leaves the archive as it was
+                await asyncio.to_thread(_put_back, reader, list(reader.manifest["sources"]))
+            except OSError as exc:
+                raise ArchiveInvalid(f"archive {archive_id}: cannot put a source file back: "
+                                     f"{exc.strerror or exc}: {exc.filename}") from exc
             await uow.commit()
-        await asyncio.to_thread(_put_back, reader, sources)
         async with self.uow() as uow:
             done = await uow.archives.get(archive_id)
         assert done is not None

@@ -22,8 +22,14 @@ from typing import Any
 from regovar.cron import Cron
 from regovar.domain.access import require_admin
 from regovar.domain.archives import ArchiveManager
-from regovar.domain.common import Page, check_page
-from regovar.domain.errors import InvalidInput, JobBusy, NotFound, RegovarError
+from regovar.domain.common import Page, check_page, storable_json
+from regovar.domain.errors import (
+    BatchIncomplete,
+    InvalidInput,
+    JobBusy,
+    NotFound,
+    RegovarError,
+)
 from regovar.domain.inbox import InboxManager
 from regovar.domain.mail import MailManager
 from regovar.domain.monitoring import MonitoringManager
@@ -55,6 +61,8 @@ class Batch:
     run: Runner
     options: tuple[str, ...] = ()  # option names accepted by hand
     check: Callable[[dict[str, Any]], None] | None = None  # raises InvalidInput
+    # Checks against the database before a job is made (a project named by hand exists)
+    validate: Callable[[Principal, dict[str, Any]], Awaitable[None]] | None = None
 
 
 class BatchManager:
@@ -88,8 +96,12 @@ class BatchManager:
         unknown = sorted(set(options) - set(batch.options))
         if unknown:
             raise InvalidInput(f"batch {kind} takes no option {', '.join(unknown)}")
+        if not storable_json(options) or len(repr(options)) > 10_000:
+            raise InvalidInput("options must be short, without NUL characters")
         if batch.check is not None:
             batch.check(options)
+        if batch.validate is not None:
+            await batch.validate(principal, options)
         if queue and self.dispatch is None:
             raise InvalidInput("no broker configured: run the batch in place")
         async with self.uow() as uow:
@@ -137,21 +149,24 @@ class BatchManager:
 
     async def fire_due(self, principal: Principal, now: datetime | None = None) -> list[int]:
         """The scheduler's tick: a job for each batch whose schedule came due since it was
-        last fired, dispatched to the workers (or returned for the caller to run)."""
+        last fired, dispatched to the workers (or returned for the caller to run).
+
+        Schedules are read in the server's wall-clock time, and ticks compared as wall-clock
+        times, so a change of daylight-saving time fires nothing twice."""
         require_admin(principal)
-        now = now or datetime.now().astimezone()
+        local = _wall_clock(now or datetime.now(UTC))
         fired: list[int] = []
         for kind, cron in self.schedules.items():
             if cron is None or kind not in self.batches:
                 continue
-            tick = cron.latest(now)
+            tick = cron.latest(local)
             if tick is None:
                 continue
             async with self.uow() as uow:
                 last = await uow.jobs.last_tick(kind)
-                if last is not None and last >= tick:
+                if last is not None and _wall_clock(last) >= tick:
                     continue
-                job_id = await uow.jobs.add_tick(kind, tick)
+                job_id = await uow.jobs.add_tick(kind, tick.astimezone())
                 if job_id is not None and self.dispatch is not None:
                     uow.after_commit(functools.partial(self.dispatch, job_id))
                 await uow.commit()
@@ -210,7 +225,7 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager, inbox: In
             "unknown": sum(c.state == "unknown" for c in checks),
             "raised": len(watch.raised),
             "recovered": len(watch.recovered),
-            "alert_mail": watch.mail_id,
+            "alerts_queued": int(watch.mail_id is not None),
         }
         lines = [f"server {watch.status.state}"]
         lines += [f"ALERT {c.name}" for c in watch.raised]
@@ -230,8 +245,8 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager, inbox: In
             await send_now(principal, counts, lines)
         failed = None
         if report.failed:
-            failed = RegovarError(f"{report.failed} run(s) failed: see the report and "
-                                  "`regovar inbox list`")  # fmt: skip
+            failed = BatchIncomplete(f"{report.failed} run(s) failed: see the report and "
+                                     "`regovar inbox list`")  # fmt: skip
         return Outcome(counts, "\n".join(lines), failed)
 
     async def deliver(principal: Principal, options: dict[str, Any]) -> Outcome:
@@ -249,18 +264,20 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager, inbox: In
         )  # fmt: skip
         counts: dict[str, Any] = {
             "candidates": len(report.candidates), "archived": len(report.archived),
-            "failed": len(report.failed), "freed_bytes": report.freed_bytes,
+            "failed": len(report.failed), "skipped": len(report.skipped),
+            "freed_bytes": report.freed_bytes,
         }  # fmt: skip
         lines = [f"{'would archive' if report.dry_run else 'candidate'} {c.project.name} "
                  f"(unused for {c.days_unused} days)" for c in report.candidates]  # fmt: skip
         lines += [f"archived {a.project_name} as archive {a.id} in {a.path}: "
                   f"{a.freed_bytes / 2**20:.1f} MiB freed" for a in report.archived]  # fmt: skip
         lines += [f"FAILED {name}: {reason}" for name, reason in report.failed]
+        lines += [f"skipped {name}: {reason}" for name, reason in report.skipped]
         if not report.dry_run:
             lines.append(f"space freed: {report.freed_bytes / 2**20:.1f} MiB")
         failed = None
         if report.failed:
-            failed = RegovarError(f"{len(report.failed)} project(s) could not be archived")
+            failed = BatchIncomplete(f"{len(report.failed)} project(s) could not be archived")
         return Outcome(counts, "\n".join(lines), failed)
 
     return {
@@ -268,7 +285,8 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager, inbox: In
         "mail": Batch("mail", "sends the emails of the outbox (retries with backoff)", deliver),
         "inbox": Batch("inbox", "imports the complete runs of the drop folders", scan),
         "archive": Batch("archive", "archives the projects unused for a long time", archive,
-                         options=("dry_run", "days", "project"), check=_archive_options),
+                         options=("dry_run", "days", "project"), check=_archive_options,
+                         validate=archives.validate),
     }
 
 
@@ -282,3 +300,8 @@ def _archive_options(options: dict[str, Any]) -> None:
         raise InvalidInput("project must be a project name")
     if not isinstance(options.get("dry_run", False), bool):
         raise InvalidInput("dry_run must be true or false")
+
+
+def _wall_clock(at: datetime) -> datetime:
+    """The server's local time of an instant, without its offset (naive times are local)."""
+    return at.astimezone().replace(tzinfo=None) if at.tzinfo else at

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -47,6 +48,17 @@ def storable_json(value: object) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return True
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def checked_email(text: str) -> str:
+    """An email address (or nothing): one @, no space or control character, at most 254."""
+    email = text.strip()
+    if email and (len(email) > 254 or not EMAIL.fullmatch(email) or not storable(email)):
+        raise InvalidInput(f"{email!r} is not an email address", field="email")
+    return email
 
 
 def checked_name(text: str, what: str) -> str:

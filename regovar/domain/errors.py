@@ -109,3 +109,15 @@ class ArchiveInvalid(RegovarError):
     """An archive bundle is missing, changed or unreadable: nothing was changed."""
 
     code = "ARCHIVE_INVALID"
+
+
+class BatchIncomplete(RegovarError):
+    """A batch ran, but some of its items failed (its report says which and why)."""
+
+    code = "BATCH_INCOMPLETE"
+
+
+class ProjectBusy(RegovarError):
+    """The project is being changed (an import is loading): try again later."""
+
+    code = "PROJECT_BUSY"

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,12 +44,13 @@ from regovar.config import Inbox, Settings
 from regovar.domain import mail
 from regovar.domain.access import require_admin
 from regovar.domain.common import Page, check_page
-from regovar.domain.errors import InvalidInput, RegovarError, RunRejected
+from regovar.domain.errors import ImportBusy, InvalidInput, RegovarError, RunRejected
 from regovar.domain.imports import ImportManager, StartImport
 from regovar.domain.principal import Principal
 from regovar.models import Import, InboxRun
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 
+log = logging.getLogger("regovar.inbox")
 VCF_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 MANIFEST_KEYS = ("run_id", "project", "vcfs", "ped", "assembly")
 FINISHED = ("done", "failed", "duplicate")
@@ -92,13 +95,31 @@ class InboxManager:
         if not self.settings.inboxes:
             report.lines.append("no drop folder configured (REGOVAR_INBOXES)")
         for inbox in self.settings.inboxes:
-            folders = await asyncio.to_thread(run_folders, inbox.path,
-                                              self.settings.inbox_markers)  # fmt: skip
+            try:
+                folders = await asyncio.to_thread(run_folders, inbox.path,
+                                                  self.settings.inbox_markers)  # fmt: skip
+            except OSError as exc:
+                report.lines.append(f"drop folder {inbox.path} cannot be read: "
+                                    f"{exc.strerror or exc}")  # fmt: skip
+                continue
             if not inbox.path.is_dir():
-                report.lines.append(f"drop folder {inbox.path} is missing")
+                what = "is not a folder" if inbox.path.exists() else "is missing"
+                report.failed += 1  # a mount lost, a typo in REGOVAR_INBOXES: say it loudly
+                report.lines.append(f"drop folder {inbox.path} {what}")
+                continue
+            stray = await asyncio.to_thread(_stray_files, inbox.path)
+            if stray:
+                names = ", ".join(stray[:5])
+                report.lines.append(f"drop folder {inbox.path}: {names} not in a run folder "
+                                    "(each run is a sub-folder): ignored")  # fmt: skip
             for folder in folders:
                 report.runs += 1
-                await self._look(principal, inbox, folder, report)
+                try:
+                    await self._look(principal, inbox, folder, report)
+                except Exception as exc:  # one odd run never stops the others
+                    log.exception("run folder %s could not be handled", folder.path)
+                    report.failed += 1
+                    report.lines.append(f"{folder.path}: failed: {type(exc).__name__}: {exc}")
         return report
 
     async def page(self, principal: Principal, state: str | None = None, offset: int = 0,
@@ -115,12 +136,27 @@ class InboxManager:
                     report: ScanReport) -> None:  # fmt: skip
         if folder.marker is None:
             report.waiting_marker += 1
+            markers = " or ".join(self.settings.inbox_markers)
+            report.lines.append(f"{folder.path}: waiting for a completion marker ({markers})")
+            return
+        if folder.problem is not None:
+            await self._unreadable(inbox, folder, report)
             return
         snapshot, settle = folder.snapshot, self.settings.inbox_settle_seconds
         async with self.uow() as uow:
             run = await uow.inbox.latest(str(inbox.path), folder.path.name)
+            if run is not None and run.state == "done" and run.snapshot != snapshot:
+                # Imported already: its samples are in the project. A new delivery of the same
+                # folder is not imported over them; it is reported once.
+                if not run.error_message:
+                    why = ("its files changed after it was imported; not imported again (import "
+                           "the new files by hand, or drop them as a new run)")  # fmt: skip
+                    await uow.inbox.mark(run.id, error_message=why)
+                    await uow.commit()
+                    report.lines.append(f"{folder.path}: {why}")
+                return
             if run is None or (run.state in FINISHED and run.snapshot != snapshot):
-                # New, or a run that changed since it was handled (files fixed, re-delivered).
+                # New, or a run that changed since it failed (files fixed, re-delivered).
                 run = await uow.inbox.add(str(inbox.path), folder.path.name, folder.path.name,
                                           snapshot)  # fmt: skip
                 await uow.commit()
@@ -141,6 +177,20 @@ class InboxManager:
             run_id = run.id
         await self._take(principal, inbox, folder, run_id, report)
 
+    async def _unreadable(self, inbox: Inbox, folder: RunFolder, report: ScanReport) -> None:
+        """A run whose files cannot be listed: failed once, with why (again when it changes)."""
+        why = f"cannot read the run: {folder.problem}"
+        async with self.uow() as uow:
+            last = await uow.inbox.latest(str(inbox.path), folder.path.name)
+            if last is not None and last.state == "failed" and last.error_message == (
+                    f"RUN_REJECTED: {why}"):  # fmt: skip
+                return
+            run = await uow.inbox.add(str(inbox.path), folder.path.name, folder.path.name,
+                                      {"unreadable": why})  # fmt: skip
+            await uow.commit()
+        await self._finish(run, await self._home(inbox), [], [(None, RunRejected(why))], report,
+                           folder)  # fmt: skip
+
     async def _take(self, principal: Principal, inbox: Inbox, folder: RunFolder, run_id: int,
                     report: ScanReport) -> None:  # fmt: skip
         async with self.uow() as holder:
@@ -150,6 +200,7 @@ class InboxManager:
             run = await holder.inbox.get(run_id)
             if run is None or run.state in FINISHED:
                 return
+            home = await self._home(inbox)  # the drop folder's project, for notices
             try:
                 plan = _plan(inbox, folder)
                 files = await asyncio.to_thread(_checksums, folder.path, plan)
@@ -157,13 +208,20 @@ class InboxManager:
                 async with self.uow() as uow:
                     if run.run_key is None and not await uow.inbox.claim_key(run.id, key):
                         first = await uow.inbox.holder_of(key)
-                        why = _same_as(first)
-                        await uow.inbox.mark(run.id, state="duplicate", run_id=plan.run_id,
-                                             files=files, error_message=why)  # fmt: skip
-                        await uow.commit()
-                        report.duplicates += 1
-                        report.lines.append(f"{folder.path}: duplicate, {_same_as(first)}")
-                        return
+                        if first is not None and first.state != "failed":
+                            why = _same_as(first)
+                            await uow.inbox.mark(run.id, state="duplicate", run_id=plan.run_id,
+                                                 files=files, error_message=why)  # fmt: skip
+                            await uow.commit()
+                            report.duplicates += 1
+                            report.lines.append(f"{folder.path}: duplicate, {why}")
+                            return
+                        # The same files failed before (a project missing then, a busy
+                        # worker...): this attempt takes the key over.
+                        await uow.inbox.release_key(key)
+                        if not await uow.inbox.claim_key(run.id, key):
+                            report.busy += 1
+                            return
                     project = await uow.projects.by_name(plan.project) if plan.project else None
                     if project is None:
                         raise RunRejected(_no_project(plan, inbox))
@@ -172,26 +230,70 @@ class InboxManager:
                                          started_at=datetime.now(UTC),
                                          attempts=run.attempts + 1)  # fmt: skip
                     await uow.commit()
-                jobs, failures = await self._import(principal, project.id, plan)
+                jobs, failures, busy, earlier = await self._import(principal, run.id,
+                                                                   project.id, plan)  # fmt: skip
             except RunRejected as exc:
-                await self._finish(run, None, [], [(None, exc)], report, folder)
+                await self._finish(run, home, [], [(None, exc)], report, folder)
+                return
+            except OSError as exc:  # unreadable, vanished or odd files
+                problem = RunRejected(f"cannot read the run: {exc.strerror or exc}: "
+                                      f"{exc.filename or folder.path}")  # fmt: skip
+                await self._finish(run, home, [], [(None, problem)], report, folder)
+                return
+            if busy:  # another worker is loading one of its files: the next scan goes on
+                report.busy += 1
+                return
+            if jobs and not failures and len(earlier) == len(jobs):
+                why = (f"its files were imported before (import "
+                       f"{', '.join(str(j.id) for j in jobs)}): not imported again")  # fmt: skip
+                async with self.uow() as uow:
+                    await uow.inbox.mark(run.id, state="duplicate", error_message=why,
+                                         import_ids=[j.id for j in jobs])  # fmt: skip
+                    await uow.commit()
+                report.duplicates += 1
+                report.lines.append(f"{folder.path}: duplicate, {why}")
                 return
             await self._finish(run, project.id, jobs, failures, report, folder)
 
-    async def _import(self, principal: Principal, project_id: int, plan: RunPlan
-                      ) -> tuple[list[Import], list[tuple[str | None, RegovarError]]]:  # fmt: skip
+    async def _home(self, inbox: Inbox) -> int | None:
+        if inbox.project is None:
+            return None
+        async with self.uow() as uow:
+            project = await uow.projects.by_name(inbox.project)
+        return project.id if project else None
+
+    async def _import(
+        self, principal: Principal, row_id: int, project_id: int, plan: RunPlan
+    ) -> tuple[list[Import], list[tuple[str | None, RegovarError]], bool, set[int]]:
+        """Imports the run's files; also says whether another worker holds one, and which
+        imports were there before this run (not by an earlier attempt of it)."""
         jobs: list[Import] = []
         failures: list[tuple[str | None, RegovarError]] = []
+        earlier: set[int] = set()
         ped = str(plan.ped) if plan.ped else None
+        async with self.uow() as uow:
+            run = await uow.inbox.get(row_id)
+            mine = set(run.import_ids) if run else set()  # an earlier attempt's
         for vcf in plan.vcfs:
             try:
                 started = await self.imports.start(
                     principal, StartImport(project_id, str(vcf), ped, plan.assembly), queue=False
                 )
-                jobs.append(await self.imports.run(principal, started.job.id))
+                job = await self.imports.run(principal, started.job.id)
+            except ImportBusy:
+                return jobs, failures, True, earlier
             except RegovarError as exc:
                 failures.append((vcf.name, exc))
-        return jobs, failures
+                continue
+            if job.id in {j.id for j in jobs}:
+                continue
+            jobs.append(job)
+            if started.already_imported and job.id not in mine:
+                earlier.add(job.id)
+            async with self.uow() as uow:  # a crash after this keeps what was done
+                await uow.inbox.mark(row_id, import_ids=[j.id for j in jobs])
+                await uow.commit()
+        return jobs, failures, False, earlier
 
     async def _finish(self, run: InboxRun, project_id: int | None, jobs: list[Import],
                       failures: list[tuple[str | None, RegovarError]], report: ScanReport,
@@ -247,8 +349,14 @@ def _plan(inbox: Inbox, folder: RunFolder) -> RunPlan:
                               f"(known: {', '.join(MANIFEST_KEYS)})")  # fmt: skip
     run_id = _text(manifest, "run_id") or folder.path.name
     if len(run_id) > MAX_RUN_ID or not run_id.isprintable():
-        raise RunRejected(f"{MANIFEST}: run_id must be printable, at most {MAX_RUN_ID} characters")
-    project = _text(manifest, "project") or inbox.project
+        where = f"{MANIFEST} run_id" if manifest.get("run_id") else "the folder name"
+        raise RunRejected(f"the run id ({where}) must be printable, at most {MAX_RUN_ID} "
+                          "characters: name the run in regovar-run.json")  # fmt: skip
+    named = _text(manifest, "project")
+    if named and inbox.project and named != inbox.project:
+        raise RunRejected(f"{MANIFEST} names project {named!r}, but this drop folder is for "
+                          f"project {inbox.project!r}")  # fmt: skip
+    project = named or inbox.project
     assembly = _text(manifest, "assembly")
     if "vcfs" in manifest:
         names = manifest["vcfs"]
@@ -256,7 +364,7 @@ def _plan(inbox: Inbox, folder: RunFolder) -> RunPlan:
             raise RunRejected(f"{MANIFEST}: vcfs must be a non-empty list of file names")
         vcfs = [_inside(folder.path, n, "vcfs") for n in names]
     else:
-        vcfs = [folder.path / n for n in folder.files if _is_vcf(n)]
+        vcfs = [_inside(folder.path, n, "files") for n in folder.files if _is_vcf(n)]
     if not vcfs:
         raise RunRejected("no VCF file in the run (.vcf, .vcf.gz, .vcf.bgz or .bcf)")
     if "ped" in manifest:
@@ -267,8 +375,8 @@ def _plan(inbox: Inbox, folder: RunFolder) -> RunPlan:
         if len(peds) > 1:
             raise RunRejected(f"several PED files ({', '.join(sorted(peds))}): name the one to "
                               f"use in {MANIFEST}")  # fmt: skip
-        ped = folder.path / peds[0] if peds else None
-    return RunPlan(run_id, project, sorted(vcfs), ped, assembly)
+        ped = _inside(folder.path, peds[0], "files") if peds else None
+    return RunPlan(run_id, project, sorted(set(vcfs)), ped, assembly)
 
 
 def _text(manifest: dict[str, Any], key: str) -> str | None:
@@ -281,12 +389,22 @@ def _text(manifest: dict[str, Any], key: str) -> str | None:
 
 
 def _inside(folder: Path, name: str, key: str) -> Path:
+    """A regular file of the run (symbolic links followed, and kept inside the run folder)."""
+    where = f"{MANIFEST}: {key} names {name!r}" if key != "files" else f"{name!r}"
     path = (folder / name).resolve()
     if Path(name).is_absolute() or not path.is_relative_to(folder.resolve()):
-        raise RunRejected(f"{MANIFEST}: {key} names {name!r}, outside the run folder")
-    if not path.is_file():
-        raise RunRejected(f"{MANIFEST}: {key} names {name!r}, which is not a file of the run")
+        raise RunRejected(f"{where}, outside the run folder")
+    if not path.is_file():  # missing, a dangling link, a folder, a FIFO or a device
+        raise RunRejected(f"{where}, which is not a regular file of the run")
     return path
+
+
+def _stray_files(inbox: Path) -> list[str]:
+    """VCFs dropped in the drop folder itself rather than in a run folder."""
+    try:
+        return sorted(e.name for e in os.scandir(inbox) if e.is_file() and _is_vcf(e.name))
+    except OSError:
+        return []
 
 
 def _hidden(name: str) -> bool:

@@ -19,13 +19,14 @@ from regovar.adapters import system
 from regovar.adapters.mail import Letter, Mailer, MailError
 from regovar.config import Settings
 from regovar.domain.access import require_admin
-from regovar.domain.common import Page, check_page
-from regovar.domain.errors import MailUnavailable
+from regovar.domain.common import EMAIL, Page, check_page
+from regovar.domain.errors import InvalidInput, MailUnavailable
 from regovar.domain.principal import Principal
 from regovar.models import OutgoingMail
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 
 MAX_PER_RUN = 500
+STATES = ("pending", "sent", "failed")
 MAX_DELAY_S = 3600
 
 
@@ -72,10 +73,22 @@ async def queue(uow: UnitOfWork, key: str, kind: str, recipients: list[str], sub
                 body: Body) -> int | None:  # fmt: skip
     """Queues a message in the caller's transaction; None when ``key`` was queued before or
     there is nobody to send it to."""
-    recipients = list(dict.fromkeys(r.strip() for r in recipients if r.strip()))
+    recipients = list(dict.fromkeys(r.strip() for r in recipients if _address(r.strip())))
     if not recipients:
         return None
-    return await uow.outbox.add(key, kind, recipients, subject, body.text, body.html)
+    return await uow.outbox.add(key, kind, recipients, header_text(subject), body.text,
+                                body.html)  # fmt: skip
+
+
+def _address(text: str) -> bool:
+    return bool(text) and len(text) <= 254 and EMAIL.fullmatch(text) is not None and all(
+        32 < ord(c) != 127 for c in text)  # fmt: skip
+
+
+def header_text(text: str) -> str:
+    """A header's text on one line: control characters (a folder name's line break) become
+    spaces; at most 250 characters."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)[:250]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -114,6 +127,12 @@ class MailManager:
                         await uow.commit()
                         failed += 1
                         break
+                    except Exception as exc:  # this message cannot be sent: set it aside
+                        error = f"message {mail.id} cannot be sent: {type(exc).__name__}: {exc}"
+                        await uow.outbox.mark_failed(mail.id, error[:1000])
+                        await uow.commit()
+                        failed += 1
+                        continue
                     await uow.outbox.mark_sent(mail.id, refused)
                     await uow.commit()
                     sent += 1
@@ -129,8 +148,8 @@ class MailManager:
         Raises MailUnavailable (the caller tries again later)."""
         if self.mailer is None:
             raise MailUnavailable("no SMTP server configured: set REGOVAR_SMTP_HOST")
-        letter = Letter(f"regovar-{key}@{self.domain}", recipients, subject, body.text,
-                        body.html)  # fmt: skip
+        letter = Letter(f"regovar-{key}@{self.domain}", recipients, header_text(subject),
+                        body.text, body.html)  # fmt: skip
         try:
             await self.mailer.send(letter)
         except MailError as exc:
@@ -154,10 +173,14 @@ class MailManager:
                    limit: int = 50) -> Page[OutgoingMail]:  # fmt: skip
         require_admin(principal)
         check_page(offset, limit, self.max_page_size)
+        if state is not None and state not in STATES:
+            raise InvalidInput(f"unknown mail state {state!r}: one of {', '.join(STATES)}")
         async with self.uow() as uow:
             items, total = await uow.outbox.page(state, offset, limit)
         return Page(items, total, offset, limit)
 
     def _letter(self, mail: OutgoingMail) -> Letter:
-        return Letter(f"regovar-outbox-{mail.id}@{self.domain}", list(mail.recipients),
-                      mail.subject, mail.text_body, mail.html_body)  # fmt: skip
+        # Unique beyond this database (a reinstall starts the ids again); the same at a resend.
+        stamp = f"{mail.created_at:%Y%m%d%H%M%S%f}"
+        return Letter(f"regovar-outbox-{mail.id}-{stamp}@{self.domain}", list(mail.recipients),
+                      header_text(mail.subject), mail.text_body, mail.html_body)  # fmt: skip

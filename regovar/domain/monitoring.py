@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,7 @@ class MonitoringManager:
         require_admin(principal)
         s = self.settings
         checks = self._disks(await self._database_folder())
+        checks += [self._inbox(i.path) for i in s.inboxes]
         checks += await self._database()
         memory = system.memory()
         if memory is None:
@@ -198,6 +200,15 @@ class MonitoringManager:
             log.error("database alert not sent: %s", exc.message)
             return False
         return True
+
+    def _inbox(self, folder: Path) -> Check:
+        """A drop folder that is not there (a share not mounted, a typo) is critical."""
+        name = f"drop folder {folder}"
+        if folder.is_dir() and os.access(folder, os.R_OK | os.X_OK):
+            return Check(name, OK, None, "", "readable folder")
+        what = "not readable" if folder.is_dir() else (
+            "not a folder" if folder.exists() else "missing")  # fmt: skip
+        return Check(name, CRITICAL, None, "", "readable folder", what)
 
     async def _database_folder(self) -> Path | None:
         try:

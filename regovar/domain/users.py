@@ -20,7 +20,7 @@ from regovar.adapters import directory as ldap
 from regovar.adapters.passwords import hash_password, needs_rehash, verify_password
 from regovar.domain.access import require_admin, require_user
 from regovar.domain.audit import record
-from regovar.domain.common import Page, check_page
+from regovar.domain.common import Page, check_page, checked_email
 from regovar.domain.errors import (
     Conflict,
     DirectoryUnavailable,
@@ -136,7 +136,7 @@ class UserManager:
                 raise taken
             new = User(
                 login=login,
-                email=command.email.strip(),
+                email=checked_email(command.email),
                 first_name=command.first_name.strip(),
                 last_name=command.last_name.strip(),
                 is_admin=command.is_admin,
@@ -192,6 +192,20 @@ class UserManager:
         if not user.is_active:
             raise Unauthenticated(f"user {login!r} is disabled")
         return Principal(user.id, user.login, user.is_admin, origin=origin or principal.origin)
+
+    async def set_email(self, principal: Principal, user_id: int, email: str) -> User:
+        """Administrators, or the user for their own account."""
+        require_user(principal)
+        if principal.user_id != user_id:
+            require_admin(principal)
+        address = checked_email(email)
+        async with self.uow() as uow:
+            user = await _user(uow, user_id, for_update=True)
+            user.email = address
+            user.updated_at = _now()
+            await record(uow, principal, "user.set_email", "user", user.id)
+            await uow.commit()
+            return user
 
     async def set_active(self, principal: Principal, user_id: int, active: bool) -> User:
         """Deactivating signs the user out everywhere; the last active admin stays active."""

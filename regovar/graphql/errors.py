@@ -34,6 +34,10 @@ def _translate(error: GraphQLError, request_id: str) -> GraphQLError:
     if _caused_by(original, UnicodeEncodeError):  # a lone surrogate (\ud800) in some text
         return _with(error, "a text value holds characters that are not valid Unicode",
                      {"code": "INVALID_INPUT"})  # fmt: skip
+    if _caused_by(original, ConnectionError):  # refused, reset: the database is down
+        log.warning("database unavailable (request %s): %s", request_id, original)
+        return _with(error, "the database does not answer; try again in a moment",
+                     {"code": "DATABASE_UNAVAILABLE", "requestId": request_id})  # fmt: skip
     log.error("unexpected error (request %s)", request_id, exc_info=original)
     return _with(
         error,

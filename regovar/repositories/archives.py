@@ -87,6 +87,19 @@ class ArchiveRepository:
         )
         return [(int(i), str(p), int(s)) for i, p, s in rows]
 
+    async def busy_imports(self, project_id: int) -> int:
+        """Imports of the project queued or loading (archiving waits for them)."""
+        return int(await self.session.scalar(text(
+            "SELECT count(*) FROM imports WHERE project_id = :p AND state IN ('queued', 'running')"
+        ), {"p": project_id}) or 0)  # fmt: skip
+
+    async def paths_used_elsewhere(self, project_id: int, paths: list[str]) -> set[str]:
+        """Which of these files other projects also imported (they must stay)."""
+        rows = await self.session.scalars(text(
+            "SELECT DISTINCT path FROM files WHERE project_id <> :p AND path = ANY(:paths)"
+        ), {"p": project_id, "paths": paths})  # fmt: skip
+        return set(rows)
+
     async def copy_out(self, table: str, condition: str, project_id: int, sink: Any) -> int:
         conn = await self._driver()
         where = condition.format(p=int(project_id))

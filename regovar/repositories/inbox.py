@@ -55,6 +55,12 @@ class InboxRepository:
             return False
         return True
 
+    async def release_key(self, key: str) -> None:
+        await self.session.execute(
+            update(InboxRun).where(InboxRun.run_key == key).values(run_key=None)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
     async def holder_of(self, key: str) -> InboxRun | None:
         return await self.session.scalar(select(InboxRun).where(InboxRun.run_key == key))
 

@@ -48,6 +48,14 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )  # fmt: skip
 
+    async def mark_failed(self, mail_id: int, error: str) -> None:
+        """A message that can never be sent (it stays, with why, for the record)."""
+        await self.session.execute(
+            update(OutgoingMail).where(OutgoingMail.id == mail_id)
+            .values(state="failed", attempts=OutgoingMail.attempts + 1, last_error=error)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
     async def mark_retry(self, mail_id: int, error: str, delay: timedelta) -> None:
         await self.session.execute(
             update(OutgoingMail).where(OutgoingMail.id == mail_id)

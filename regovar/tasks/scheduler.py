@@ -31,19 +31,23 @@ async def run_scheduler(
     leading = False
     last_problem: str | None = None
 
+    told: str | None = None
+
     def tell(state: str) -> None:
+        nonlocal told
+        if state == told:
+            return
+        told = state
         log.info("scheduler %s", state)
         if on_state:
             on_state(state)
 
-    tell("standby")
     try:
         while not stop.is_set():
             try:
                 if not leading:
                     leading = await lock.try_acquire()
-                    if leading:
-                        tell("active")
+                    tell("active" if leading else "standby")
                 elif not await lock.still_held():
                     leading = False
                     tell("standby")  # the database connection was lost: take it again

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from regovar.bootstrap import Container, build
+from regovar.config import Inbox
 from regovar.domain.analyses import CreateAnalysis, MemberSpec
-from regovar.domain.errors import ArchiveInvalid, Conflict, ProjectArchived
+from regovar.domain.errors import ArchiveInvalid, Conflict, NotFound, ProjectArchived
 from regovar.domain.filters import SaveFilter
 from regovar.domain.imports import StartImport
 from regovar.domain.interpretation import Note
@@ -186,4 +187,66 @@ async def test_a_person_using_a_project_keeps_it(c):
         "in-use"]  # fmt: skip
     await c.analyses.results(Principal(user.id, user.login), t["analysis"].id, DE_NOVO)
     assert (await c.archives.run(SYSTEM, dry_run=True)).candidates == []
+    await c.aclose()
+
+
+async def test_files_other_projects_or_drop_folders_use_are_kept(c, tmp_path):
+    shared = c.settings.data_dir / "incoming" / "shared" / DEMO_VCF.name
+    shared.parent.mkdir(parents=True)
+    shutil.copy(DEMO_VCF, shared)
+    for name in ("first", "second"):
+        project = await c.projects.create(SYSTEM, CreateProject(name))
+        started = await c.imports.start(SYSTEM, StartImport(project.id, str(shared)),
+                                        queue=False)  # fmt: skip
+        await c.imports.run(SYSTEM, started.job.id)
+    report = await c.archives.run(SYSTEM, project="first")
+    assert shared.is_file()  # the second project still uses it
+    manifest = json.loads((Path(report.archived[0].path) / "manifest.json").read_text())
+    assert [s["original"] for s in manifest["sources"]] == [str(shared)]  # in the bundle anyway
+
+    inbox = c.settings.data_dir / "runs"
+    run = inbox / "RUN1"
+    run.mkdir(parents=True)
+    shutil.copy(DEMO_VCF, run)
+    settings = dataclasses.replace(c.settings, inboxes=(Inbox(inbox, "third"),))
+    other = build(settings, url=c.database_url)
+    project = await other.projects.create(SYSTEM, CreateProject("third"))
+    started = await other.imports.start(SYSTEM, StartImport(project.id, str(run / DEMO_VCF.name)),
+                                        queue=False)  # fmt: skip
+    await other.imports.run(SYSTEM, started.job.id)
+    await other.archives.run(SYSTEM, project="third")
+    assert (run / DEMO_VCF.name).is_file()  # a run folder is the lab's: never changed
+    await other.aclose()
+    await c.aclose()
+
+
+async def test_a_project_with_an_import_under_way_is_skipped(c):
+    t = await _project_with_data(c, "busy")
+    await _execute(c, "UPDATE imports SET state = 'running' WHERE project_id = :p",
+                   p=t["project"].id)  # fmt: skip
+    job = await c.batches.run(SYSTEM, (await c.batches.request(
+        SYSTEM, "archive", {"project": "busy"}, queue=False)).id)  # fmt: skip
+    assert job.state == "done" and job.counts["skipped"] == 1 and job.counts["archived"] == 0
+    assert "has an import queued or loading" in job.report
+    assert await _scalar(c, "SELECT count(*) FROM samples WHERE project_id = :p",
+                         p=t["project"].id) == 3  # fmt: skip
+    with pytest.raises(NotFound, match="project 'nope' not found"):
+        await c.batches.request(SYSTEM, "archive", {"project": "nope"}, queue=False)
+    assert (await c.batches.page(SYSTEM, kind="archive")).total == 1  # no job for a typo
+    await c.aclose()
+
+
+async def test_a_restore_that_cannot_put_files_back_changes_nothing(c):
+    t = await _project_with_data(c, "blocked", copy_in=True)
+    archive = (await c.archives.run(SYSTEM, project="blocked")).archived[0]
+    folder = t["vcf"].parent
+    shutil.rmtree(folder)
+    folder.write_text("a file where the folder was")
+    with pytest.raises(ArchiveInvalid, match="cannot put a source file back"):
+        await c.archives.restore(SYSTEM, archive.id)
+    assert (await c.projects.get(SYSTEM, t["project"].id)).archived_at is not None
+    assert (await c.archives.page(SYSTEM)).items[0].state == "archived"
+    folder.unlink()
+    assert (await c.archives.restore(SYSTEM, archive.id)).state == "restored"
+    assert t["vcf"].is_file()
     await c.aclose()

@@ -129,7 +129,8 @@ async def test_mail_server_down_retries_with_backoff_and_sends_once(
         a, b = await asyncio.gather(c.mail.deliver(SYSTEM), c.mail.deliver(SYSTEM))
         assert a.sent + b.sent == 1  # the other one skipped the locked row
         assert len(catcher.messages) == 1
-        assert catcher.messages[0]["Message-ID"] == f"<regovar-outbox-{row.id}@localhost>"
+        stamp = f"{row.created_at:%Y%m%d%H%M%S%f}"
+        assert catcher.messages[0]["Message-ID"] == f"<regovar-outbox-{row.id}-{stamp}@localhost>"
         assert (await _run(c, "mail")).counts == {"sent": 0, "failed": 0, "waiting": 0}
         assert len(catcher.messages) == 1
         sent = (await c.mail.page(SYSTEM, state="sent")).items[0]
@@ -158,7 +159,7 @@ async def test_refused_recipient_does_not_hold_back_the_others(fresh_url, import
 async def test_no_smtp_server_keeps_messages_and_says_so(fresh_url, import_dir, admin_email):
     c = _build(fresh_url, import_dir, None, monitor_disk_min_free_percent="101")
     job = await _run(c, "monitor")
-    assert job.counts["raised"] >= 1 and job.counts["alert_mail"] is not None
+    assert job.counts["raised"] >= 1 and job.counts["alerts_queued"] == 1
     delivery = await _run(c, "mail")
     assert delivery.state == "done" and delivery.counts["waiting"] == 1
     assert "no SMTP server configured" in delivery.report
@@ -173,7 +174,7 @@ async def test_nobody_to_alert_is_reported(fresh_url, import_dir, smtp):
     c = _build(fresh_url, import_dir, smtp.port, monitor_disk_min_free_percent="101",
                alert_emails="")  # fmt: skip
     job = await _run(c, "monitor")
-    assert job.counts["raised"] >= 1 and job.counts["alert_mail"] is None
+    assert job.counts["raised"] >= 1 and job.counts["alerts_queued"] == 0
     assert "nobody to alert" in job.report
     assert smtp.messages == []
     await c.aclose()
@@ -260,7 +261,7 @@ async def test_a_crashing_batch_is_a_failed_job_and_a_failed_job_counts(fresh_ur
 
     c.batches.batches["mail"] = c.batches.batches["mail"].__class__("mail", "broken", broken)
     job = await _run(c, "mail")
-    assert job.state == "failed" and job.error_code == "INTERNAL"
+    assert job.state == "failed" and job.error_code == "INTERNAL"  # an unexpected crash
     assert job.error_message == "ZeroDivisionError: division by zero"
     assert (await c.batches.run(SYSTEM, job.id)).attempts == 1  # finished: not run again
     checks = {k.name: k for k in (await c.monitoring.status(SYSTEM)).checks}
@@ -380,7 +381,7 @@ async def test_scheduler_and_worker_send_the_alert(fresh_url, import_dir, tmp_pa
         outputs = [_stop(p) for p in schedulers]
         _stop(worker)
     assert sorted("scheduler active" in out for out in outputs) == [False, True], outputs
-    assert all("scheduler standby" in out for out in outputs)
+    assert sorted("scheduler standby" in out for out in outputs) == [False, True], outputs
     c = _build(fresh_url, import_dir, None)
     monitor = (await c.batches.page(SYSTEM, kind="monitor")).items
     assert 1 <= len(monitor) <= 2  # one per minute: the test may straddle a minute
@@ -487,3 +488,77 @@ async def test_starttls_and_authentication(fresh_url, import_dir, tmp_path):
             await c.aclose()
     finally:
         catcher.stop()
+
+
+async def test_daylight_saving_changes_fire_nothing_twice(fresh_url, import_dir):
+    import time
+
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Paris"
+    time.tzset()
+    try:
+        c = _build(fresh_url, import_dir, None, schedule_monitor="", schedule_inbox="",
+                   schedule_archive="0 3 * * 6", schedule_mail="30 2 * * *")  # fmt: skip
+        utc = datetime.fromisoformat
+        # Saturday 24 October 2026, 03:30 in Paris (+02:00): the archive and the 02:30 tick.
+        assert len(await c.batches.fire_due(SYSTEM, utc("2026-10-24T01:30:00+00:00"))) == 2
+        # Sunday 25: clocks go back at 03:00; 02:30 happens twice (00:30Z and 01:30Z).
+        assert len(await c.batches.fire_due(SYSTEM, utc("2026-10-25T00:35:00+00:00"))) == 1
+        assert await c.batches.fire_due(SYSTEM, utc("2026-10-25T01:35:00+00:00")) == []
+        assert await c.batches.fire_due(SYSTEM, utc("2026-10-25T11:00:00+00:00")) == []
+        jobs = (await c.batches.page(SYSTEM)).items
+        assert sorted((j.kind, j.scheduled_for.isoformat()) for j in jobs) == [
+            ("archive", "2026-10-24T01:00:00+00:00"),
+            ("mail", "2026-10-24T00:30:00+00:00"),
+            ("mail", "2026-10-25T00:30:00+00:00"),
+        ]
+        await c.aclose()
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+async def test_a_message_that_cannot_be_sent_is_set_aside(fresh_url, import_dir, smtp):
+    c = _build(fresh_url, import_dir, smtp.port)
+    async with c.engine.begin() as conn:
+        for key, to in (("bad", "a@lab.example\nBcc: evil@x.example"), ("good", "a@lab.example")):
+            await conn.execute(text(
+                "INSERT INTO outbox (dedupe_key, kind, recipients, subject, text_body, "
+                "html_body) VALUES (:k, 'test', ARRAY[:to], :k, 't', '<p>h</p>')"
+            ), {"k": key, "to": to})  # fmt: skip
+    from regovar.domain import mail
+    from regovar.domain.mail import Body
+
+    async with c.batches.uow() as uow:  # queued the usual way: the subject is made one line
+        await mail.queue(uow, "folder", "test", ["a@lab.example", "bad\naddress"],
+                         "run RUN\nX ready", Body("t", "<p>h</p>"))  # fmt: skip
+        await uow.commit()
+    delivery = await c.mail.deliver(SYSTEM)
+    assert delivery.sent == 2 and delivery.waiting == 0
+    assert sorted(m["Subject"] for m in smtp.messages) == ["good", "run RUN X ready"]
+    assert all("evil" not in str(to) for to, _ in smtp.received)
+    failed = (await c.mail.page(SYSTEM, state="failed")).items
+    assert [m.dedupe_key for m in failed] == ["bad"]
+    assert "cannot be sent" in failed[0].last_error
+    with pytest.raises(InvalidInput, match="unknown mail state"):
+        await c.mail.page(SYSTEM, state="bogus")
+    await c.aclose()
+
+
+async def test_email_addresses_are_checked_where_they_are_entered(fresh_url, import_dir):
+    c = _build(fresh_url, import_dir, None)
+    with pytest.raises(InvalidInput, match="is not an email address"):
+        await c.users.create(SYSTEM, CreateUser("eve", PASSWORD, "a@b.org\nBcc: c@d.org"))
+    user = await c.users.create(SYSTEM, CreateUser("dan", PASSWORD))
+    assert (await c.users.set_email(SYSTEM, user.id, " dan@lab.example ")).email == (
+        "dan@lab.example")  # fmt: skip
+    with pytest.raises(InvalidInput, match="is not an email address"):
+        await c.users.set_email(SYSTEM, user.id, "two@@signs")
+    other = await c.users.create(SYSTEM, CreateUser("other", PASSWORD))
+    with pytest.raises(PermissionDenied):
+        await c.users.set_email(Principal(other.id, other.login), user.id, "x@lab.example")
+    assert (await c.users.set_email(Principal(user.id, user.login), user.id, "")).email == ""
+    await c.aclose()

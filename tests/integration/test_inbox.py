@@ -198,9 +198,9 @@ async def test_a_failed_run_is_kept_reported_and_retried_once_fixed(fresh_url, i
     [
         ({"runid": "x"}, "unknown key 'runid'"),
         ({"vcfs": ["../elsewhere.vcf"]}, "outside the run folder"),
-        ({"vcfs": ["missing.vcf.gz"]}, "which is not a file of the run"),
+        ({"vcfs": ["missing.vcf.gz"]}, "which is not a regular file of the run"),
         ({"vcfs": []}, "vcfs must be a non-empty list"),
-        ({"project": "nope"}, "project 'nope' does not exist"),
+        ({"project": "nope"}, "names project 'nope', but this drop folder is for project"),
         ({"run_id": 42}, "run_id must be text"),
     ],
 )
@@ -294,4 +294,61 @@ async def test_a_crash_in_the_middle_then_a_clean_retry(fresh_url, inbox, smtp, 
     assert await _count(c, "SELECT count(*) FROM imports") == 1
     assert await _count(c, "SELECT count(*) FROM samples") == 3
     assert len(smtp.received) == 1
+    await c.aclose()
+
+
+async def test_one_odd_run_never_stops_the_others(fresh_url, inbox, tmp_path, smtp):
+    c = _build(fresh_url, inbox, smtp)
+    await _setup(c)
+    outside = tmp_path / "outside.vcf"
+    outside.write_bytes(gzip.decompress(DEMO_VCF.read_bytes()))
+    odd = {}
+    for name, make in (
+        ("a-link-out", lambda r: (r / "x.vcf").symlink_to(outside)),
+        ("b-dangling", lambda r: (r / "x.vcf").symlink_to(r / "missing.vcf")),
+        ("c-fifo", lambda r: os.mkfifo(r / "x.vcf")),
+    ):
+        run = inbox / name
+        run.mkdir()
+        make(run)
+        (run / "CopyComplete.txt").write_text("")
+        odd[name] = run
+    _drop(inbox, "d-good")
+    job = await asyncio.wait_for(_scan(c), 120)
+    assert job.counts["imported"] == 1 and job.counts["failed"] == 3, job.report
+    rows = {r.folder: r for r in (await c.inbox.page(SYSTEM)).items}
+    assert rows["d-good"].state == "done"
+    assert "outside the run folder" in rows["a-link-out"].error_message
+    assert "not a regular file" in rows["b-dangling"].error_message
+    assert "not a regular file" in rows["c-fifo"].error_message
+    # Reported once: the next scans say nothing more of them.
+    assert (await _scan(c)).counts["failed"] == 0
+    await c.aclose()
+
+
+async def test_a_run_failed_for_a_missing_project_is_taken_once_it_exists(fresh_url, inbox, smtp):
+    c = _build(fresh_url, inbox, smtp)
+    run = _drop(inbox, "RUN_EARLY")  # the project "exomes" does not exist yet
+    await _scan(c)
+    first = (await c.inbox.page(SYSTEM)).items[0]
+    assert first.state == "failed" and "project 'exomes' does not exist" in first.error_message
+    await _setup(c)
+    os.utime(run / DEMO_VCF.name)  # the same files, touched: a new look, the same key
+    job = await _scan(c)
+    assert job.counts["imported"] == 1, job.report
+    assert [r.state for r in (await c.inbox.page(SYSTEM)).items] == ["done", "failed"]
+    await c.aclose()
+
+
+async def test_a_done_run_that_changes_is_reported_not_imported_again(fresh_url, inbox, smtp):
+    c = _build(fresh_url, inbox, smtp)
+    await _setup(c)
+    run = _drop(inbox, "RUN_DONE")
+    await _scan(c)
+    with (run / DEMO_PED.name).open("a") as fh:
+        fh.write("\n")
+    again = await _scan(c)
+    assert "not imported again" in again.report
+    assert await _count(c, "SELECT count(*) FROM imports") == 1
+    assert "not imported again" not in (await _scan(c)).report  # said once
     await c.aclose()

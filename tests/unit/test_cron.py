@@ -18,6 +18,7 @@ from regovar.cron import CronError, parse_cron
         ("30 2 1 * *", datetime(2026, 3, 1, 2, 29), datetime(2026, 2, 1, 2, 30)),
         ("0 0 29 2 *", datetime(2026, 12, 4), datetime(2024, 2, 29, 0, 0)),
         ("@weekly", datetime(2026, 12, 4, 10, 0), datetime(2026, 11, 29, 0, 0)),  # Sunday
+        ("@yearly", datetime(2026, 12, 4, 10, 0), datetime(2026, 1, 1, 0, 0)),
         ("15,45 8-17 * * mon-fri", datetime(2026, 12, 5, 12, 0), datetime(2026, 12, 4, 17, 45)),
         ("0 12 * jan-mar *", datetime(2026, 12, 4), datetime(2026, 3, 31, 12, 0)),
         ("0 0 * * 7", datetime(2026, 12, 4), datetime(2026, 11, 29, 0, 0)),  # 7 is Sunday too
@@ -60,6 +61,9 @@ def test_next_tick(text, at, following):
         ("* * * * funday", "is not a number"),
         ("0 0 31 2 *", "never fires"),
         ("", "needs 5 fields"),
+        ("1/ * * * *", "has no step after /"),
+        ("9" * 5000 + " * * * *", "is not a number"),
+        ("٣ * * * *", "is not a number"),
     ],
 )
 def test_bad_schedules_say_what_is_wrong(text, problem):
@@ -73,3 +77,26 @@ def test_a_bad_schedule_in_the_settings_names_the_variable():
     with pytest.raises(SettingsError, match=r"REGOVAR_SCHEDULE_MONITOR: .*minute 61"):
         load_settings(env={"REGOVAR_SCHEDULE_MONITOR": "61 * * * *"})
     assert load_settings(env={"REGOVAR_SCHEDULE_MAIL": ""}).schedule_mail == ""
+
+
+@pytest.mark.parametrize(
+    "variable,value,problem",
+    [
+        ("REGOVAR_SMTP_PORT", "99999", "between 1 and 65535"),
+        ("REGOVAR_SMTP_PORT", "2_5", "must be an integer"),
+        ("REGOVAR_SMTP_TIMEOUT_S", "0", "between 1 and 3600"),
+        ("REGOVAR_ARCHIVE_AFTER_DAYS", "-5", "between 0 and"),
+        ("REGOVAR_INBOX_SETTLE_SECONDS", "-100", "between 0 and"),
+        ("REGOVAR_MAIL_FROM", "x@y\nBcc: evil@z", "is not an email address"),
+        ("REGOVAR_ALERT_EMAILS", "ops@lab.example,not-an-address", "is not an email address"),
+        ("REGOVAR_SMTP_HOST", "a" * 300, "is not a host name"),
+        ("REGOVAR_INBOXES", "/srv/runs=exomes,/srv/other=x", "separate drop folders with"),
+        ("REGOVAR_INBOXES", "relative/runs", "is not an absolute folder path"),
+        ("REGOVAR_SCHEDULE_ARCHIVE", "@weely", "unknown shortcut"),
+    ],
+)
+def test_bad_settings_say_which_and_why(variable, value, problem):
+    from regovar.config import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match=problem):
+        load_settings(env={variable: value})
