@@ -562,3 +562,23 @@ async def test_email_addresses_are_checked_where_they_are_entered(fresh_url, imp
         await c.users.set_email(Principal(other.id, other.login), user.id, "x@lab.example")
     assert (await c.users.set_email(Principal(user.id, user.login), user.id, "")).email == ""
     await c.aclose()
+
+
+def test_cli_says_what_is_wrong_without_a_traceback(tmp_path):
+    dead = f"postgresql+asyncpg://x@127.0.0.1:{free_port()}/none"
+    env = {**os.environ, "REGOVAR_DATA_DIR": str(tmp_path), "REGOVAR_DATABASE_URL": dead}
+    env.pop("REGOVAR_BROKER_URL", None)
+
+    def cli(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from regovar.cli import main; main()", *args],
+            env={**env, **more}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    down = cli("status")
+    assert down.returncode == 2, down
+    assert "DATABASE_UNAVAILABLE" in down.stderr and "Traceback" not in down.stderr
+    assert "server: critical" in down.stdout
+    bad = cli("jobs", "list", REGOVAR_SMTP_PORT="abc")
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "INVALID_SETTINGS: REGOVAR_SMTP_PORT must be an integer, got 'abc'"
