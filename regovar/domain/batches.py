@@ -22,7 +22,7 @@ from typing import Any
 from regovar.cron import Cron
 from regovar.domain.access import require_admin
 from regovar.domain.archives import ArchiveManager
-from regovar.domain.common import Page, check_page, storable_json
+from regovar.domain.common import Page, check_page, check_state, storable_json
 from regovar.domain.errors import (
     BatchIncomplete,
     InvalidInput,
@@ -182,8 +182,7 @@ class BatchManager:
         check_page(offset, limit, self.max_page_size)
         if kind is not None:
             self._batch(kind)
-        if state is not None and state not in STATES:
-            raise InvalidInput(f"unknown job state {state!r}: one of {', '.join(STATES)}")
+        check_state(state, STATES, "job")
         async with self.uow() as uow:
             items, total = await uow.jobs.page(kind, state, offset, limit)
         return Page(items, total, offset, limit)

@@ -24,6 +24,12 @@ def check_page(offset: int, limit: int, max_limit: int) -> None:
         raise InvalidInput(f"limit must be between 0 and {max_limit}")
 
 
+def check_state(state: str | None, states: tuple[str, ...], what: str) -> None:
+    """A list's state filter is one of the known states (``what``: "job", "run"...)."""
+    if state is not None and state not in states:
+        raise InvalidInput(f"unknown {what} state {state!r}: one of {', '.join(states)}")
+
+
 def storable(text: str, *, control: bool = False) -> bool:
     """PostgreSQL text holds no NUL and no lone surrogate; names (``control`` False) hold no
     control character either."""

@@ -43,8 +43,8 @@ from regovar.adapters.runs import (
 from regovar.config import Inbox, Settings
 from regovar.domain import mail
 from regovar.domain.access import require_admin
-from regovar.domain.common import Page, check_page
-from regovar.domain.errors import ImportBusy, InvalidInput, RegovarError, RunRejected
+from regovar.domain.common import Page, check_page, check_state
+from regovar.domain.errors import ImportBusy, RegovarError, RunRejected
 from regovar.domain.imports import ImportManager, StartImport
 from regovar.domain.principal import Principal
 from regovar.models import Import, InboxRun
@@ -126,8 +126,7 @@ class InboxManager:
                    limit: int = 50) -> Page[InboxRun]:  # fmt: skip
         require_admin(principal)
         check_page(offset, limit, self.max_page_size)
-        if state is not None and state not in STATES:
-            raise InvalidInput(f"unknown run state {state!r}: one of {', '.join(STATES)}")
+        check_state(state, STATES, "run")
         async with self.uow() as uow:
             items, total = await uow.inbox.page(state, offset, limit)
         return Page(items, total, offset, limit)

@@ -19,8 +19,8 @@ from regovar.adapters import system
 from regovar.adapters.mail import Letter, Mailer, MailError
 from regovar.config import Settings
 from regovar.domain.access import require_admin
-from regovar.domain.common import EMAIL, Page, check_page
-from regovar.domain.errors import InvalidInput, MailUnavailable
+from regovar.domain.common import EMAIL, Page, check_page, check_state
+from regovar.domain.errors import MailUnavailable
 from regovar.domain.principal import Principal
 from regovar.models import OutgoingMail
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
@@ -173,8 +173,7 @@ class MailManager:
                    limit: int = 50) -> Page[OutgoingMail]:  # fmt: skip
         require_admin(principal)
         check_page(offset, limit, self.max_page_size)
-        if state is not None and state not in STATES:
-            raise InvalidInput(f"unknown mail state {state!r}: one of {', '.join(STATES)}")
+        check_state(state, STATES, "mail")
         async with self.uow() as uow:
             items, total = await uow.outbox.page(state, offset, limit)
         return Page(items, total, offset, limit)
