@@ -221,9 +221,9 @@ def _inbox(item: Any) -> Inbox:
     return Inbox(Path(str(path)).expanduser(), str(project).strip() or None if project else None)
 
 
-# Read elsewhere, not settings: the config file, the CLI's --as, the tests' and benchmarks'.
-_OTHER_VARIABLES = {"REGOVAR_CONFIG", "REGOVAR_AS", "REGOVAR_TEST_DATABASE_URL",
-                    "REGOVAR_BENCH_DIR"}  # fmt: skip
+# Read elsewhere, not settings: the config file, the CLI's --as, the benchmarks' folder, the
+# shared PostgreSQL folder (and the tests' REGOVAR_TEST_* servers).
+_OTHER_VARIABLES = {"REGOVAR_CONFIG", "REGOVAR_AS", "REGOVAR_BENCH_DIR", "REGOVAR_PG_SHARED_DIR"}
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -245,6 +245,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         if f"REGOVAR_{name.upper()}" in env:
             values[name] = env[f"REGOVAR_{name.upper()}"]
     typos = sorted(k for k in env if k.startswith("REGOVAR_") and k not in _OTHER_VARIABLES
+                   and not k.startswith("REGOVAR_TEST_")
                    and k[len("REGOVAR_"):].lower() not in known)  # fmt: skip
     if typos:
         logging.getLogger("regovar.config").warning(
