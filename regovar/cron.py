@@ -149,6 +149,10 @@ def _number(index: int, token: str, text: str) -> int:
     names = _NAMES.get(index, {})
     if token in names:
         return names[token]
-    if not token.isdigit() or not token.isascii() or len(token) > 4:
+    if token.isascii() and token.isdigit() and len(token) > 4:
+        low, high = _BOUNDS[index]
+        raise CronError(f"schedule {text!r}: {_FIELDS[index]} {token[:12]}... is outside "
+                        f"{low}-{high}")  # fmt: skip
+    if not token.isdigit() or not token.isascii():
         raise CronError(f"schedule {text!r}: {_FIELDS[index]} {token!r} is not a number")
     return int(token)

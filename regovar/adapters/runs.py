@@ -16,12 +16,36 @@ MAX_MANIFEST_BYTES = 1 << 20
 MAX_FILES = 500_000
 
 
+def shown(text: object) -> str:
+    """A name as it can be stored and printed: bytes that are not UTF-8 become U+FFFD and
+    control characters (a line break in a folder name) become '?'."""
+    raw = os.fsencode(str(text)).decode("utf-8", "replace")
+    return "".join("?" if ord(c) < 32 or ord(c) == 127 else c for c in raw)
+
+
+def _readable_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 (surrogate escapes)
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class RunFolder:
     path: Path
     marker: str | None  # the first completion marker found in it
     files: dict[str, tuple[int, int]]  # relative path: (size, mtime in ns), hidden ones too
     problem: str | None = None  # why its files could not be listed
+
+    @property
+    def name(self) -> str:
+        """The folder's name as stored and shown (see :func:`shown`)."""
+        return shown(self.path.name)
+
+    @property
+    def where(self) -> str:
+        return shown(self.path)
 
     @property
     def snapshot(self) -> dict[str, list[int]]:
@@ -48,10 +72,14 @@ def run_folders(inbox: Path, markers: tuple[str, ...]) -> list[RunFolder]:
         if marker is None:
             found.append(RunFolder(path, None, {}))
             continue
+        if not _readable_name(entry.name) or not entry.name.isprintable():
+            problem = "the folder's name is not printable UTF-8 text: rename it"
+            found.append(RunFolder(path, marker, {}, problem))
+            continue
         try:
             found.append(RunFolder(path, marker, _files(path)))
         except OSError as exc:
-            problem = f"{exc.strerror or exc}: {exc.filename or path}"
+            problem = shown(f"{exc.strerror or exc}: {exc.filename or path}")
             found.append(RunFolder(path, marker, {}, problem))
     return found
 
@@ -76,7 +104,10 @@ def _files(folder: Path) -> dict[str, tuple[int, int]]:
             except FileNotFoundError:  # renamed away while we looked: the copy goes on
                 files[str(full.relative_to(folder))] = (-1, -1)
                 continue
-            files[str(full.relative_to(folder))] = (st.st_size, st.st_mtime_ns)
+            relative = str(full.relative_to(folder))
+            if not _readable_name(relative):
+                raise OSError(0, "a file name is not UTF-8 text (rename it)", shown(relative))
+            files[relative] = (st.st_size, st.st_mtime_ns)
             if len(files) > MAX_FILES:
                 raise TooManyFiles(0, f"more than {MAX_FILES:,} files", str(folder))
     return files

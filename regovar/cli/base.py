@@ -83,7 +83,7 @@ def container(*, with_broker: bool = True, config: Settings | None = None) -> Co
 
 def _one_line(exc: Exception) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:500]
+    return text.split(" (Background on this error at:")[0][:500]
 
 
 def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: bool = True) -> T:

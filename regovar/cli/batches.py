@@ -210,7 +210,7 @@ def restore_archive(archive_id: int = typer.Argument(..., min=1, max=MAX_ID)) ->
 
 @mail_app.command("list")
 def list_mail(
-    state: str | None = typer.Option(None, help="pending or sent."),
+    state: str | None = typer.Option(None, help="pending, sent or failed."),
     limit: int = typer.Option(20, min=0, max=1000),
     offset: int = typer.Option(0, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),

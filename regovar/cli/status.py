@@ -7,7 +7,7 @@ import json
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import container, principal, run
+from regovar.cli.base import container, principal, run, settings
 from regovar.cli.output import print_table
 
 
@@ -31,8 +31,9 @@ def status(format: str = typer.Option("table", help="table, tsv or json")) -> No
                 typer.echo(f"server: {found.state}")
         return found.state
 
+    config = settings()  # a wrong setting is said as it is (exit status 1)
     try:
-        c = container(with_broker=False)
+        c = container(with_broker=False, config=config)
     except typer.Exit as exc:
         if exc.exit_code == 1:  # the database is unreachable (said above): that is critical
             typer.echo("server: critical (the database: see above)")

@@ -139,8 +139,9 @@ class BatchManager:
                 failure = outcome.failed
                 await uow.jobs.mark(
                     job_id, state="failed" if failure else "done", counts=outcome.counts,
-                    report=outcome.report, error_code=failure.code if failure else None,
-                    error_message=failure.message if failure else None,
+                    report=_storable(outcome.report)[:100_000],
+                    error_code=failure.code if failure else None,
+                    error_message=_storable(failure.message)[:4000] if failure else None,
                 )  # fmt: skip
                 await uow.commit()
                 done = await uow.jobs.get(job_id)
@@ -243,8 +244,11 @@ def standard_batches(monitoring: MonitoringManager, mail: MailManager, inbox: In
         if report.imported or report.failed:
             await send_now(principal, counts, lines)
         failed = None
-        if report.failed:
-            failed = BatchIncomplete(f"{report.failed} run(s) failed: see the report and "
+        if report.failed or report.folders_missing:
+            parts = [f"{report.failed} run(s) failed"] if report.failed else []
+            parts += ([f"{report.folders_missing} drop folder(s) missing"]
+                      if report.folders_missing else [])  # fmt: skip
+            failed = BatchIncomplete(f"{', '.join(parts)}: see the report and "
                                      "`regovar inbox list`")  # fmt: skip
         return Outcome(counts, "\n".join(lines), failed)
 
@@ -299,6 +303,11 @@ def _archive_options(options: dict[str, Any]) -> None:
         raise InvalidInput("project must be a project name")
     if not isinstance(options.get("dry_run", False), bool):
         raise InvalidInput("dry_run must be true or false")
+
+
+def _storable(text: str) -> str:
+    """Text PostgreSQL takes: no NUL, no lone surrogate (a file name's stray bytes)."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\0", "?")
 
 
 def _wall_clock(at: datetime) -> datetime:

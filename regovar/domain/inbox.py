@@ -39,6 +39,7 @@ from regovar.adapters.runs import (
     read_manifest,
     run_folders,
     sha256_of,
+    shown,
 )
 from regovar.config import Inbox, Settings
 from regovar.domain import mail
@@ -67,6 +68,7 @@ class ScanReport:
     imported: int = 0
     failed: int = 0
     duplicates: int = 0
+    folders_missing: int = 0  # drop folders missing or not folders
     lines: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -104,7 +106,7 @@ class InboxManager:
                 continue
             if not inbox.path.is_dir():
                 what = "is not a folder" if inbox.path.exists() else "is missing"
-                report.failed += 1  # a mount lost, a typo in REGOVAR_INBOXES: say it loudly
+                report.folders_missing += 1  # a mount lost, a typo in REGOVAR_INBOXES
                 report.lines.append(f"drop folder {inbox.path} {what}")
                 continue
             stray = await asyncio.to_thread(_stray_files, inbox.path)
@@ -119,7 +121,8 @@ class InboxManager:
                 except Exception as exc:  # one odd run never stops the others
                     log.exception("run folder %s could not be handled", folder.path)
                     report.failed += 1
-                    report.lines.append(f"{folder.path}: failed: {type(exc).__name__}: {exc}")
+                    report.lines.append(shown(f"{folder.where}: failed: {type(exc).__name__}: "
+                                              f"{exc}"))  # fmt: skip
         return report
 
     async def page(self, principal: Principal, state: str | None = None, offset: int = 0,
@@ -136,14 +139,14 @@ class InboxManager:
         if folder.marker is None:
             report.waiting_marker += 1
             markers = " or ".join(self.settings.inbox_markers)
-            report.lines.append(f"{folder.path}: waiting for a completion marker ({markers})")
+            report.lines.append(f"{folder.where}: waiting for a completion marker ({markers})")
             return
         if folder.problem is not None:
             await self._unreadable(inbox, folder, report)
             return
         snapshot, settle = folder.snapshot, self.settings.inbox_settle_seconds
         async with self.uow() as uow:
-            run = await uow.inbox.latest(str(inbox.path), folder.path.name)
+            run = await uow.inbox.latest(str(inbox.path), folder.name)
             if run is not None and run.state == "done" and run.snapshot != snapshot:
                 # Imported already: its samples are in the project. A new delivery of the same
                 # folder is not imported over them; it is reported once.
@@ -152,11 +155,11 @@ class InboxManager:
                            "the new files by hand, or drop them as a new run)")  # fmt: skip
                     await uow.inbox.mark(run.id, error_message=why)
                     await uow.commit()
-                    report.lines.append(f"{folder.path}: {why}")
+                    report.lines.append(f"{folder.where}: {why}")
                 return
             if run is None or (run.state in FINISHED and run.snapshot != snapshot):
                 # New, or a run that changed since it failed (files fixed, re-delivered).
-                run = await uow.inbox.add(str(inbox.path), folder.path.name, folder.path.name,
+                run = await uow.inbox.add(str(inbox.path), folder.name, folder.name,
                                           snapshot)  # fmt: skip
                 await uow.commit()
                 if settle > 0:
@@ -180,11 +183,11 @@ class InboxManager:
         """A run whose files cannot be listed: failed once, with why (again when it changes)."""
         why = f"cannot read the run: {folder.problem}"
         async with self.uow() as uow:
-            last = await uow.inbox.latest(str(inbox.path), folder.path.name)
+            last = await uow.inbox.latest(str(inbox.path), folder.name)
             if last is not None and last.state == "failed" and last.error_message == (
                     f"RUN_REJECTED: {why}"):  # fmt: skip
                 return
-            run = await uow.inbox.add(str(inbox.path), folder.path.name, folder.path.name,
+            run = await uow.inbox.add(str(inbox.path), folder.name, folder.name,
                                       {"unreadable": why})  # fmt: skip
             await uow.commit()
         await self._finish(run, await self._home(inbox), [], [(None, RunRejected(why))], report,
@@ -213,7 +216,7 @@ class InboxManager:
                                                  files=files, error_message=why)  # fmt: skip
                             await uow.commit()
                             report.duplicates += 1
-                            report.lines.append(f"{folder.path}: duplicate, {why}")
+                            report.lines.append(f"{folder.where}: duplicate, {why}")
                             return
                         # The same files failed before (a project missing then, a busy
                         # worker...): this attempt takes the key over.
@@ -236,7 +239,7 @@ class InboxManager:
                 return
             except OSError as exc:  # unreadable, vanished or odd files
                 problem = RunRejected(f"cannot read the run: {exc.strerror or exc}: "
-                                      f"{exc.filename or folder.path}")  # fmt: skip
+                                      f"{shown(exc.filename or folder.path)}")  # fmt: skip
                 await self._finish(run, home, [], [(None, problem)], report, folder)
                 return
             if busy:  # another worker is loading one of its files: the next scan goes on
@@ -250,7 +253,7 @@ class InboxManager:
                                          import_ids=[j.id for j in jobs])  # fmt: skip
                     await uow.commit()
                 report.duplicates += 1
-                report.lines.append(f"{folder.path}: duplicate, {why}")
+                report.lines.append(f"{folder.where}: duplicate, {why}")
                 return
             await self._finish(run, project.id, jobs, failures, report, folder)
 
@@ -310,10 +313,10 @@ class InboxManager:
             await uow.commit()
         if failures:
             report.failed += 1
-            report.lines.append(f"{folder.path}: failed: {reason}")
+            report.lines.append(f"{folder.where}: failed: {reason}")
         else:
             report.imported += 1
-            report.lines.append(f"{folder.path}: imported {len(jobs)} file(s)")
+            report.lines.append(f"{folder.where}: imported {len(jobs)} file(s)")
 
     async def _notify(self, uow: UnitOfWork, run: InboxRun, project_id: int | None, state: str,
                       jobs: list[Import], reason: str) -> None:  # fmt: skip
@@ -346,7 +349,7 @@ def _plan(inbox: Inbox, folder: RunFolder) -> RunPlan:
         if unknown:
             raise RunRejected(f"{MANIFEST}: unknown key {', '.join(map(repr, unknown))} "
                               f"(known: {', '.join(MANIFEST_KEYS)})")  # fmt: skip
-    run_id = _text(manifest, "run_id") or folder.path.name
+    run_id = _text(manifest, "run_id") or folder.name
     if len(run_id) > MAX_RUN_ID or not run_id.isprintable():
         where = f"{MANIFEST} run_id" if manifest.get("run_id") else "the folder name"
         raise RunRejected(f"the run id ({where}) must be printable, at most {MAX_RUN_ID} "

@@ -81,8 +81,7 @@ async def queue(uow: UnitOfWork, key: str, kind: str, recipients: list[str], sub
 
 
 def _address(text: str) -> bool:
-    return bool(text) and len(text) <= 254 and EMAIL.fullmatch(text) is not None and all(
-        32 < ord(c) != 127 for c in text)  # fmt: skip
+    return bool(text) and len(text) <= 254 and EMAIL.fullmatch(text) is not None
 
 
 def header_text(text: str) -> str:

@@ -352,3 +352,39 @@ async def test_a_done_run_that_changes_is_reported_not_imported_again(fresh_url,
     assert await _count(c, "SELECT count(*) FROM imports") == 1
     assert "not imported again" not in (await _scan(c)).report  # said once
     await c.aclose()
+
+
+async def test_names_that_are_not_utf8_are_reasons_not_crashes(fresh_url, inbox, smtp):
+    c = _build(fresh_url, inbox, smtp)
+    await _setup(c)
+    raw = os.fsencode(inbox)
+    bad_folder = Path(os.fsdecode(raw + b"/bytes\xff"))
+    bad_folder.mkdir()
+    shutil.copy(DEMO_VCF, bad_folder)
+    (bad_folder / "CopyComplete.txt").write_text("")
+    bad_file = _drop(inbox, "file-bytes")
+    shutil.copy(DEMO_VCF, Path(os.fsdecode(os.fsencode(bad_file) + b"/x\xff.vcf.gz")))
+    _drop(inbox, "good")
+    job = await _scan(c)
+    assert job.state == "failed" and job.error_code == "BATCH_INCOMPLETE", job.report
+    assert job.counts["imported"] == 1 and job.counts["failed"] == 2
+    rows = {r.folder: r for r in (await c.inbox.page(SYSTEM)).items}
+    assert rows["good"].state == "done"
+    assert "name is not printable UTF-8 text" in rows["bytes\ufffd"].error_message
+    assert "not UTF-8 text" in rows["file-bytes"].error_message
+    assert (await _scan(c)).state == "done"  # reported once
+    await c.aclose()
+
+
+async def test_a_missing_drop_folder_is_said_and_alerted(fresh_url, tmp_path):
+    gone = tmp_path / "not-mounted"
+    c = build(settings_for(fresh_url, tmp_path / "incoming", inboxes=f"{gone}=exomes"),
+              url=fresh_url)  # fmt: skip
+    job = await _scan(c)
+    assert job.state == "failed" and job.error_code == "BATCH_INCOMPLETE"
+    assert job.error_message.startswith("1 drop folder(s) missing")
+    assert f"drop folder {gone} is missing" in job.report
+    checks = {k.name: k for k in (await c.monitoring.status(SYSTEM)).checks}
+    assert checks[f"drop folder {gone}"].state == "critical"
+    assert checks[f"drop folder {gone}"].detail == "missing"
+    await c.aclose()

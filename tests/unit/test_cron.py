@@ -62,7 +62,7 @@ def test_next_tick(text, at, following):
         ("0 0 31 2 *", "never fires"),
         ("", "needs 5 fields"),
         ("1/ * * * *", "has no step after /"),
-        ("9" * 5000 + " * * * *", "is not a number"),
+        ("9" * 5000 + " * * * *", "is outside 0-59"),
         ("٣ * * * *", "is not a number"),
     ],
 )
@@ -89,6 +89,7 @@ def test_a_bad_schedule_in_the_settings_names_the_variable():
         ("REGOVAR_INBOX_SETTLE_SECONDS", "-100", "between 0 and"),
         ("REGOVAR_MAIL_FROM", "x@y\nBcc: evil@z", "is not an email address"),
         ("REGOVAR_ALERT_EMAILS", "ops@lab.example,not-an-address", "is not an email address"),
+        ("REGOVAR_ALERT_EMAILS", "bøb@x.example", "in ASCII"),
         ("REGOVAR_SMTP_HOST", "a" * 300, "is not a host name"),
         ("REGOVAR_INBOXES", "/srv/runs=exomes,/srv/other=x", "separate drop folders with"),
         ("REGOVAR_INBOXES", "relative/runs", "is not an absolute folder path"),
