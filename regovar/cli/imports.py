@@ -128,7 +128,12 @@ def list_samples(
     """List samples (one per VCF column)."""
 
     async def work(c: Container) -> None:
-        pid = (await c.projects.find(principal(), project)).id if project else None
+        found = await c.projects.find(principal(), project) if project else None
+        pid = found.id if found else None
+        if found is not None and found.archived_at is not None:
+            typer.echo(f"project {found.name} is archived since {found.archived_at:%Y-%m-%d}: "
+                       "its samples come back with `regovar archive restore ID` (see `regovar "
+                       "archive list`)", err=True)  # fmt: skip
         page = await c.variants.samples(principal(), project_id=pid, offset=offset, limit=limit)
         rows = [
             {

@@ -7,7 +7,10 @@ import dataclasses
 import gzip
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,6 +173,13 @@ async def test_a_damaged_bundle_is_refused_and_nothing_changes(c):
         await c.archives.restore(SYSTEM, archive.id)
     assert (await c.projects.get(SYSTEM, t["project"].id)).archived_at is not None
     assert await _scalar(c, "SELECT count(*) FROM samples") == 0
+    listed = subprocess.run(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "samples", "list", "-p",
+         "damaged"], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "REGOVAR_DATABASE_URL": c.database_url,
+             "REGOVAR_DATA_DIR": str(c.settings.data_dir)},
+    )  # fmt: skip
+    assert listed.returncode == 0 and "project damaged is archived since" in listed.stderr
     shutil.rmtree(archive.path)
     with pytest.raises(ArchiveInvalid, match=r"no readable manifest\.json"):
         await c.archives.restore(SYSTEM, archive.id)
