@@ -138,11 +138,12 @@ _RANGES = {
     "worker_heartbeat_ttl": (1, 86400), "monitor_disk_min_free_percent": (0, 101),
     "monitor_memory_min_free_percent": (0, 101),
 }  # fmt: skip
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+# A plain address, in ASCII (mail servers without SMTPUTF8 refuse others): local@domain.
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
 
 def _address(name: str, address: str) -> str:
-    if len(address) > 254 or not _EMAIL.fullmatch(address):
+    if len(address) > 254 or not EMAIL_ADDRESS.fullmatch(address):
         raise SettingsError(f"REGOVAR_{name.upper()}: {address[:80]!r} is not an email address "
                             "(local@domain, in ASCII)")  # fmt: skip
     return address

@@ -92,6 +92,14 @@ def _raise(error: OSError) -> None:
     raise error
 
 
+def loose_files(inbox: Path) -> list[str]:
+    """Files in the drop folder itself, outside any run folder (sorted names)."""
+    try:
+        return sorted(shown(e.name) for e in os.scandir(inbox) if e.is_file())
+    except OSError:
+        return []
+
+
 def _files(folder: Path) -> dict[str, tuple[int, int]]:
     """Every file under the folder; an unreadable sub-folder raises (a run is read whole)."""
     files: dict[str, tuple[int, int]] = {}

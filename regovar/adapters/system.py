@@ -53,3 +53,14 @@ def hostname() -> str:
     import socket
 
     return socket.gethostname()
+
+
+def folder_problem(path: Path) -> str | None:
+    """Why a folder cannot be listed (missing, not a folder, not readable), or None."""
+    if not path.exists():
+        return "missing"
+    if not path.is_dir():
+        return "not a folder"
+    if not os.access(path, os.R_OK | os.X_OK):
+        return "not readable"
+    return None

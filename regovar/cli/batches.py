@@ -98,11 +98,11 @@ def run_job(
     failed."""
 
     async def work(c: Container) -> Job:
-        job = await c.batches.request(principal(), kind, queue=queue)
         if queue:
+            job = await c.batches.request(principal(), kind, queue=True)
             typer.echo(f"job {job.id} queued for a worker")
             return job
-        job = await c.batches.run(principal(), job.id)
+        job = await c.batches.run_now(principal(), kind)
         typer.echo(_summary(job))
         if job.report:
             typer.echo(job.report)
@@ -184,8 +184,7 @@ def run_archive(
         options["project"] = project
 
     async def work(c: Container) -> Job:
-        job = await c.batches.request(principal(), "archive", options, queue=False)
-        job = await c.batches.run(principal(), job.id)
+        job = await c.batches.run_now(principal(), "archive", options)
         typer.echo(_summary(job))
         if job.report:
             typer.echo(job.report)
@@ -259,8 +258,8 @@ def scheduler(
 
     config = settings()
     c = container(with_broker=not run_here, config=config)
-    for kind, cron in sorted((b.kind, c.batches.schedule_of(b.kind)) for b in c.batches.kinds()):
-        typer.echo(f"{kind:8} {cron.text if cron else 'by hand only'}")
+    for batch, cron in sorted(c.batches.schedules_for(principal()), key=lambda p: p[0].kind):
+        typer.echo(f"{batch.kind:8} {cron.text if cron else 'by hand only'}")
 
     async def main() -> None:
         stop = asyncio.Event()

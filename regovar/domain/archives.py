@@ -128,12 +128,12 @@ class ArchiveManager:
             name = f"{_safe(project.name)}-{project.id}-{stamp:%Y%m%dT%H%M%S}"
             writer = BundleWriter(self.settings.effective_archive_dir, name)
             try:
-                rows = await self._dump(uow, project.id, writer)
+                loaded = await uow.archives.loaded_imports(project.id)
+                rows = await self._dump(uow, project.id, [i for i, _ in loaded], writer)
                 files = await uow.archives.files(project.id)
                 for file_id, path, _ in files:
                     if Path(path).is_file():
                         await asyncio.to_thread(writer.source, Path(path), file_id)
-                loaded = await uow.archives.loaded_imports(project.id)
                 manifest = {
                     "project": {"id": project.id, "name": project.name,
                                 "description": project.description,
@@ -184,12 +184,13 @@ class ArchiveManager:
         shared = await uow.archives.paths_used_elsewhere(project_id, [p for p, _ in mine])
         return [(p, s) for p, s in dict(mine).items() if p not in shared]
 
-    async def _dump(self, uow: Any, project_id: int, writer: BundleWriter) -> dict[str, int]:
+    async def _dump(self, uow: Any, project_id: int, import_ids: list[int],
+                    writer: BundleWriter) -> dict[str, int]:  # fmt: skip
         rows: dict[str, int] = {}
         for table, condition in (*PROJECT_TABLES, *KEPT_TABLES):
             with writer.table(table) as sink:
                 rows[table] = await uow.archives.copy_out(table, condition, project_id, sink)
-        for import_id, _ in await uow.archives.loaded_imports(project_id):
+        for import_id in import_ids:
             with writer.table(f"calls_i{import_id}") as calls, \
                     writer.table(f"transcripts_i{import_id}") as transcripts:  # fmt: skip
                 counts = await uow.variant_store.copy_out(import_id, calls, transcripts)

@@ -81,11 +81,23 @@ class BatchManager:
         self.leader_lock = leader_lock
         self.max_page_size = max_page_size
 
-    def kinds(self) -> list[Batch]:
-        return list(self.batches.values())
+    def schedules_for(self, principal: Principal) -> list[tuple[Batch, Cron | None]]:
+        """Each batch and its schedule (administrators)."""
+        require_admin(principal)
+        return [(b, self.schedules.get(b.kind)) for b in self.batches.values()]
 
-    def schedule_of(self, kind: str) -> Cron | None:
-        return self.schedules.get(kind)
+    async def run_now(self, principal: Principal, kind: str,
+                      options: dict[str, Any] | None = None) -> Job:  # fmt: skip
+        """A run by hand, here and now: its job row when it is over."""
+        job = await self.request(principal, kind, options, queue=False)
+        return await self.run(principal, job.id)
+
+    async def submit(self, principal: Principal, kind: str,
+                     options: dict[str, Any] | None = None) -> Job:  # fmt: skip
+        """A run by hand from the web: sent to a worker, or run here without a broker."""
+        if self.dispatch is not None:
+            return await self.request(principal, kind, options, queue=True)
+        return await self.run_now(principal, kind, options)
 
     async def request(self, principal: Principal, kind: str, options: dict[str, Any] | None = None,
                       *, queue: bool) -> Job:  # fmt: skip

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from regovar.config import EMAIL_ADDRESS
 from regovar.domain.errors import InvalidInput
 
 T = TypeVar("T")
@@ -56,14 +56,15 @@ def storable_json(value: object) -> bool:
     return True
 
 
-# A plain address, in ASCII (mail servers without SMTPUTF8 refuse others): local@domain.
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+def is_email(text: str) -> bool:
+    """``local@domain`` in ASCII, at most 254 characters (the settings' rule, too)."""
+    return len(text) <= 254 and EMAIL_ADDRESS.fullmatch(text) is not None
 
 
 def checked_email(text: str) -> str:
-    """An email address (or nothing): ``local@domain`` in ASCII, at most 254 characters."""
+    """An email address (or nothing), stripped."""
     email = text.strip()
-    if email and (len(email) > 254 or not EMAIL.fullmatch(email)):
+    if email and not is_email(email):
         raise InvalidInput(f"{email!r} is not an email address (local@domain, in ASCII)",
                            field="email")  # fmt: skip
     return email

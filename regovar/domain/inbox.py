@@ -26,16 +26,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from regovar.adapters import system
 from regovar.adapters.runs import (
     MANIFEST,
     ManifestError,
     RunFolder,
+    loose_files,
     read_manifest,
     run_folders,
     sha256_of,
@@ -104,12 +105,12 @@ class InboxManager:
                 report.lines.append(f"drop folder {inbox.path} cannot be read: "
                                     f"{exc.strerror or exc}")  # fmt: skip
                 continue
-            if not inbox.path.is_dir():
-                what = "is not a folder" if inbox.path.exists() else "is missing"
+            problem = system.folder_problem(inbox.path)
+            if problem in ("missing", "not a folder"):
                 report.folders_missing += 1  # a mount lost, a typo in REGOVAR_INBOXES
-                report.lines.append(f"drop folder {inbox.path} {what}")
+                report.lines.append(f"drop folder {inbox.path} is {problem}")
                 continue
-            stray = await asyncio.to_thread(_stray_files, inbox.path)
+            stray = [n for n in await asyncio.to_thread(loose_files, inbox.path) if _is_vcf(n)]
             if stray:
                 names = ", ".join(stray[:5])
                 report.lines.append(f"drop folder {inbox.path}: {names} not in a run folder "
@@ -232,8 +233,8 @@ class InboxManager:
                                          started_at=datetime.now(UTC),
                                          attempts=run.attempts + 1)  # fmt: skip
                     await uow.commit()
-                jobs, failures, busy, earlier = await self._import(principal, run.id,
-                                                                   project.id, plan)  # fmt: skip
+                jobs, failures, busy, earlier = await self._import(
+                    principal, run.id, set(run.import_ids), project.id, plan)  # fmt: skip
             except RunRejected as exc:
                 await self._finish(run, home, [], [(None, exc)], report, folder)
                 return
@@ -265,17 +266,14 @@ class InboxManager:
         return project.id if project else None
 
     async def _import(
-        self, principal: Principal, row_id: int, project_id: int, plan: RunPlan
+        self, principal: Principal, row_id: int, mine: set[int], project_id: int, plan: RunPlan
     ) -> tuple[list[Import], list[tuple[str | None, RegovarError]], bool, set[int]]:
         """Imports the run's files; also says whether another worker holds one, and which
-        imports were there before this run (not by an earlier attempt of it)."""
+        imports were there before this run (``mine``: an earlier attempt's)."""
         jobs: list[Import] = []
         failures: list[tuple[str | None, RegovarError]] = []
         earlier: set[int] = set()
         ped = str(plan.ped) if plan.ped else None
-        async with self.uow() as uow:
-            run = await uow.inbox.get(row_id)
-            mine = set(run.import_ids) if run else set()  # an earlier attempt's
         for vcf in plan.vcfs:
             try:
                 started = await self.imports.start(
@@ -399,14 +397,6 @@ def _inside(folder: Path, name: str, key: str) -> Path:
     if not path.is_file():  # missing, a dangling link, a folder, a FIFO or a device
         raise RunRejected(f"{where}, which is not a regular file of the run")
     return path
-
-
-def _stray_files(inbox: Path) -> list[str]:
-    """VCFs dropped in the drop folder itself rather than in a run folder."""
-    try:
-        return sorted(e.name for e in os.scandir(inbox) if e.is_file() and _is_vcf(e.name))
-    except OSError:
-        return []
 
 
 def _hidden(name: str) -> bool:

@@ -19,7 +19,7 @@ from regovar.adapters import system
 from regovar.adapters.mail import Letter, Mailer, MailError
 from regovar.config import Settings
 from regovar.domain.access import require_admin
-from regovar.domain.common import EMAIL, Page, check_page, check_state
+from regovar.domain.common import Page, check_page, check_state, is_email
 from regovar.domain.errors import MailUnavailable
 from regovar.domain.principal import Principal
 from regovar.models import OutgoingMail
@@ -73,15 +73,11 @@ async def queue(uow: UnitOfWork, key: str, kind: str, recipients: list[str], sub
                 body: Body) -> int | None:  # fmt: skip
     """Queues a message in the caller's transaction; None when ``key`` was queued before or
     there is nobody to send it to."""
-    recipients = list(dict.fromkeys(r.strip() for r in recipients if _address(r.strip())))
+    recipients = list(dict.fromkeys(r.strip() for r in recipients if is_email(r.strip())))
     if not recipients:
         return None
     return await uow.outbox.add(key, kind, recipients, header_text(subject), body.text,
                                 body.html)  # fmt: skip
-
-
-def _address(text: str) -> bool:
-    return bool(text) and len(text) <= 254 and EMAIL.fullmatch(text) is not None
 
 
 def header_text(text: str) -> str:

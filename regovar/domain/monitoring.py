@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,12 +202,9 @@ class MonitoringManager:
 
     def _inbox(self, folder: Path) -> Check:
         """A drop folder that is not there (a share not mounted, a typo) is critical."""
-        name = f"drop folder {folder}"
-        if folder.is_dir() and os.access(folder, os.R_OK | os.X_OK):
-            return Check(name, OK, None, "", "readable folder")
-        what = "not readable" if folder.is_dir() else (
-            "not a folder" if folder.exists() else "missing")  # fmt: skip
-        return Check(name, CRITICAL, None, "", "readable folder", what)
+        problem = system.folder_problem(folder)
+        return Check(f"drop folder {folder}", CRITICAL if problem else OK, None, "",
+                     "readable folder", problem or "")  # fmt: skip
 
     async def _database_folder(self) -> Path | None:
         try:

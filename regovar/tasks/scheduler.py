@@ -44,12 +44,13 @@ async def run_scheduler(
 
     try:
         while not stop.is_set():
+            answered = True  # the database answered this look's queries
             try:
                 if not leading:
                     leading = await lock.try_acquire()
                     tell("active" if leading else "standby")
                 elif not await lock.still_held():
-                    leading = False
+                    leading, answered = False, False
                     tell("standby")  # the database connection was lost: take it again
                 if leading:
                     fired = await batches.fire_due(SYSTEM)
@@ -60,7 +61,7 @@ async def run_scheduler(
                             await batches.run(SYSTEM, job_id)
                 problem, last_problem = "no answer", None
             except Exception as exc:
-                problem = f"{type(exc).__name__}: {exc}"
+                answered, problem = False, f"{type(exc).__name__}: {exc}"
                 if problem != last_problem:  # the traceback once, not at every look
                     log.exception("scheduler tick failed; trying again every %.0f s", every_s)
                 last_problem = problem
@@ -70,7 +71,7 @@ async def run_scheduler(
                     tell("standby")
             # The monitor batch cannot run without the database: its loss (and its return)
             # is told from here.
-            if await monitoring.alive():
+            if answered or await monitoring.alive():
                 await monitoring.database_reachable()
             else:
                 await monitoring.database_unreachable(problem)

@@ -124,13 +124,10 @@ class BatchQueries:
     @strawberry.field(description="The server's batches and their schedules (administrators).")
     async def batches(self, info: strawberry.Info) -> list[BatchKind]:
         ctx = info.context
-        manager = ctx.container.batches
-        await manager.page(ctx.principal, limit=0)  # administrators only
         return [
-            BatchKind(kind=b.kind, description=b.description,
-                      schedule=(c.text if (c := manager.schedule_of(b.kind)) else None))
-            for b in manager.kinds()
-        ]  # fmt: skip
+            BatchKind(kind=b.kind, description=b.description, schedule=c.text if c else None)
+            for b, c in ctx.container.batches.schedules_for(ctx.principal)
+        ]
 
     @strawberry.field(description="Batch runs, newest first (administrators).")
     async def jobs(
@@ -179,15 +176,10 @@ class BatchMutations:
         options: JSON | None = strawberry.UNSET,  # type: ignore[valid-type]
     ) -> Job:  # fmt: skip
         ctx = info.context
-        manager = ctx.container.batches
-        queue = manager.dispatch is not None
-        chosen = options if isinstance(options, dict) else {}
         if options not in (None, strawberry.UNSET) and not isinstance(options, dict):
             raise InvalidInput("options must be a JSON object, e.g. {dry_run: true}")
-        job = await manager.request(ctx.principal, kind, chosen, queue=queue)
-        if not queue:
-            job = await manager.run(ctx.principal, job.id)
-        return Job.from_row(job)
+        chosen = options if isinstance(options, dict) else {}
+        return Job.from_row(await ctx.container.batches.submit(ctx.principal, kind, chosen))
 
     @strawberry.mutation(description="Puts an archived project's data back (administrators).")
     async def restore_archive(self, info: strawberry.Info, id: strawberry.ID) -> Archive:
