@@ -108,6 +108,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
             batch_rows=settings.import_batch_rows,
             processes=settings.import_processes,
             parallel_min_bytes=settings.import_parallel_min_mb << 20,
+            columnar_rows=settings.import_columnar_rows,
         ),
         max_page_size=settings.max_page_size,
         dispatch=queue.run_import if queue else None,

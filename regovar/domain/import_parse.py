@@ -17,12 +17,15 @@ from collections.abc import Awaitable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regovar.adapters.vcf import CallRow, ImportWarnings
-from regovar.adapters.vcf.consequences import impact_of, worst_consequence
+from regovar.adapters.vcf.consequences import IMPACT_CODES, impact_of, worst_consequence
 from regovar.adapters.vcf.reader import ChunkParser, Record
-from regovar.repositories.variant_store import IMPACT_CODES, Batch, BatchEncoder
+from regovar.repositories.variant_store import Batch, BatchEncoder
+
+if TYPE_CHECKING:  # polars is loaded by the processes that parse, not by every command
+    from regovar.adapters.vcf.columnar import ColumnarParser
 
 MAX_AUTO_PROCESSES = 8
 
@@ -34,6 +37,7 @@ class ImportTuning:
     batch_rows: int = 2_000  # records per chunk, bounded by CELLS_PER_BATCH
     processes: int = 0  # parser processes; 0 = one more than the cores (at most 8); 1 = none
     parallel_min_bytes: int = 1 << 20  # smaller files are parsed in-process
+    columnar_rows: int = 10_000  # records per chunk for the columnar parser; 0 = not used
 
     def parser_processes(self, file_bytes: int) -> int:
         # In a child process (a script without a ``__main__`` guard, re-run by
@@ -53,16 +57,22 @@ class ChunkResult:
 
 
 class ChunkWork:
-    """Parses one chunk and encodes its rows; picklable (header and ids only)."""
+    """Parses one chunk and encodes its rows; picklable (header and ids only).
 
-    def __init__(self, parser: ChunkParser, encoder: BatchEncoder) -> None:
-        self.parser, self.encoder = parser, encoder
+    With a columnar parser, the ordinary records of the chunk are parsed by it and only the
+    others by the general parser (see adapters/vcf/columnar.py)."""
+
+    def __init__(
+        self, parser: ChunkParser, encoder: BatchEncoder, columnar: ColumnarParser | None = None
+    ) -> None:
+        self.parser, self.encoder, self.columnar = parser, encoder, columnar
 
     def __call__(self, chunk: list[Record]) -> ChunkResult:
         with _no_cycle_collection():
-            rows = list(self.parser.parse(chunk))
-            batch = self.encoder.encode(rows, [summarize(r) for r in rows])
-            records = _records(rows)
+            frame, rest = self.columnar.split(chunk) if self.columnar else (None, chunk)
+            rows = list(self.parser.parse(rest))
+            batch = self.encoder.encode(rows, [summarize(r) for r in rows], frame)
+            records = _records(rows) + (frame.height if frame is not None else 0)
             # Freed here, while collection is off: the collector would walk them on resuming.
             del rows
         return ChunkResult(batch, records, self.parser.warnings.drain())
@@ -144,6 +154,9 @@ _installed: ChunkWork | None = None  # the work of this parser process (one impo
 def _install(work: ChunkWork) -> None:
     global _installed
     _installed = work
+    # One thread per parser process: the pool already has a process per core. Read by polars
+    # when it first runs a query, i.e. after this.
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
 
 def _run(chunk: list[Record]) -> ChunkResult:

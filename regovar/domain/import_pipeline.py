@@ -129,12 +129,16 @@ async def _stream(
     """Reads chunks of records here while parser threads or processes turn the next ones into
     COPY payloads and PostgreSQL ingests the current one: every core works at the same time."""
     n_samples = max(len(reader.header.samples), 1)
+    sample_filters = "FT" in reader.header.formats
+    columnar = reader.columnar_parser(sample_filters) if tuning.columnar_rows else None
+    # The columnar parser works a column at a time: larger chunks pay its fixed costs less.
+    rows = tuning.columnar_rows if columnar else tuning.batch_rows
     # Bound memory by genotype cells, not rows: a 2,000-sample file gets small chunks.
-    size = max(100, min(tuning.batch_rows, CELLS_PER_BATCH // n_samples))
+    size = max(100, min(rows, CELLS_PER_BATCH // n_samples))
     store = uow.variant_store
     chunks = reader.record_chunks(size)
     pool = ChunkPool(
-        ChunkWork(reader.chunk_parser(), store.encoder("FT" in reader.header.formats)),
+        ChunkWork(reader.chunk_parser(), store.encoder(sample_filters), columnar),
         tuning.parser_processes(reader.total_bytes),
     )
     pending: deque[Awaitable[ChunkResult]] = deque()

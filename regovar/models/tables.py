@@ -11,6 +11,7 @@ an import drops a table.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Column,
     Integer,
     LargeBinary,
@@ -60,7 +61,8 @@ calls = Table(
 
 # Per-transcript annotations of an import's annotated variants, partitioned like calls: a list
 # of objects (source, gene, feature, consequences, impact, hgvsc, hgvsp...). Kept out of the
-# calls rows, which every query scans: they would make those rows twice as wide.
+# calls rows, which every query scans: they would make those rows twice as wide. json, not
+# jsonb: written once and read whole (migration 0011).
 call_transcripts = Table(
     "call_transcripts",
     Base.metadata,
@@ -68,6 +70,6 @@ call_transcripts = Table(
     Column("vkey", LargeBinary, nullable=False),
     Column("line", Integer, nullable=False),
     Column("alt_index", Integer, nullable=False),
-    Column("transcripts", JSONB, nullable=False),
+    Column("transcripts", JSON, nullable=False),
     info={"partitioned": True},
 )

@@ -188,7 +188,8 @@ class _Compiler:
     def _transcript_has(self, test: Any) -> ColumnElement[bool]:
         """Some transcript annotation of the variant (in the queried imports) passes ``test``."""
         t = call_transcripts.alias(f"{self.prefix}t")
-        element = func.jsonb_array_elements(t.c.transcripts).table_valued(
+        # Stored as json (written once, read whole): converted for the rows this filter reads.
+        element = func.jsonb_array_elements(cast(t.c.transcripts, JSONB)).table_valued(
             column("value", JSONB), name=f"{self.prefix}e"
         )
         e = element.c.value

@@ -23,7 +23,6 @@ from regovar.adapters.vcf.model import CallRow
 from regovar.repositories import copy_text as ct
 
 ASSEMBLY_CODES = {"GRCh37": 37, "GRCh38": 38}
-IMPACT_CODES = {"MODIFIER": 0, "LOW": 1, "MODERATE": 2, "HIGH": 3}
 
 _RANKS = {str(i): i for i in range(1, 23)} | {"X": 23, "Y": 24, "MT": 25, "M": 25}
 _md5 = hashlib.md5
@@ -74,10 +73,13 @@ class BatchEncoder:
         self.import_id, self.assembly = import_id, assembly
         self.sample_filters = sample_filters  # the file declares FORMAT FT
 
-    def encode(self, rows: list[CallRow], summaries: list[tuple[Any, ...]]) -> Batch:
+    def encode(
+        self, rows: list[CallRow], summaries: list[tuple[Any, ...]], frame: Any = None
+    ) -> Batch:
         """COPY payloads of a batch; pure CPU work, safe to run in another thread.
 
-        ``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row.
+        ``summaries`` give (genes, consequences, worst_consequence, worst_impact) per row;
+        ``frame`` holds the rows of the columnar parser, if any (written after ``rows``).
         """
         calls: list[str] = []
         transcripts: list[str] = []
@@ -91,9 +93,16 @@ class BatchEncoder:
                 transcripts.append(
                     f"{prefix}{key}\t{r.line}\t{r.alt_index}\t{ct.json(_transcripts(r))}\n"
                 )
-        return Batch(
-            "".join(calls).encode(), "".join(transcripts).encode(), counts[0], counts[1]
-        )
+        payload, listed = "".join(calls).encode(), "".join(transcripts).encode()
+        if frame is not None:
+            from regovar.repositories.copy_frame import encode_frame  # polars, with the frame
+
+            names = frame["chrom"].unique().to_list()
+            more, more_listed = encode_frame(
+                frame, self.import_id, self.assembly, {n: chrom_rank(n) for n in names}
+            )
+            payload, listed = payload + more, listed + more_listed
+        return Batch(payload, listed, counts[0], counts[1])
 
 
 class VariantStore:

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 IMPACT_ORDER: tuple[str, ...] = ("HIGH", "MODERATE", "LOW", "MODIFIER")  # most severe first
+# The stored code of each impact (worst_impact smallint): higher is more severe.
+IMPACT_CODES = {"MODIFIER": 0, "LOW": 1, "MODERATE": 2, "HIGH": 3}
 _IMPACT_RANK = {impact: rank for rank, impact in enumerate(IMPACT_ORDER)}
 
 # Ensembl's calculated consequences, most severe first.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from regovar.adapters.vcf.bcf import BcfDecoder
 from regovar.adapters.vcf.contigs import canonical_assembly
@@ -19,6 +19,9 @@ from regovar.adapters.vcf.model import CallRow, ImportWarnings, VcfHeader, VcfMa
 from regovar.adapters.vcf.normalise import ReferenceGenome
 from regovar.adapters.vcf.records import RecordParser
 from regovar.adapters.vcf.siblings import locus, with_siblings
+
+if TYPE_CHECKING:
+    from regovar.adapters.vcf.columnar import ColumnarParser
 
 Record = tuple[int, "str | list[str]"]  # (line number, text line or BCF columns)
 
@@ -206,6 +209,20 @@ class VcfReader:
         """A parser of this file's record chunks with warnings of its own; picklable, so that
         it can run in another process."""
         return ChunkParser(self.header, self.assembly, reference=self._records.reference)
+
+    def columnar_parser(self, sample_filters: bool) -> ColumnarParser | None:
+        """The vectorised parser of this file's ordinary records (text VCF only); with
+        ``sample_filters``, records with FORMAT FT are left to the general parser."""
+        if self._bcf is not None or not self.header.samples:
+            return None
+        from regovar.adapters.vcf.columnar import ColumnarParser  # polars: only when parsing
+
+        return ColumnarParser(
+            self.header,
+            self.assembly,
+            sample_filters=sample_filters,
+            snvs_only=self._records.reference is not None,
+        )
 
     def bytes_read(self) -> int:
         """Compressed bytes consumed so far (compare with ``total_bytes`` for progress)."""

@@ -1,0 +1,209 @@
+"""The columnar parser gives exactly the rows of the general parser (differential tests).
+
+Every VCF of the test data, the edge-case suite and ../shared/data is parsed twice, with and
+without the columnar parser, and the COPY payloads, warnings and record counts must be equal;
+a synthetic file packs the odd values that must be left to the general parser next to ordinary
+records, so both paths run on it.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from regovar.adapters.vcf import open_vcf
+from regovar.domain.import_parse import ChunkWork
+from regovar.repositories.variant_store import BatchEncoder
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+FOLDERS = (ROOT / "tests" / "data" / "vcf", ROOT / "regovar" / "data", SHARED / "vcf-edgecases",
+           SHARED / "data")  # fmt: skip
+FILES = sorted(
+    p
+    for folder in FOLDERS
+    if folder.exists()
+    for p in folder.rglob("*")
+    if p.name.endswith((".vcf", ".vcf.gz", ".vcf.bgz"))
+)
+
+
+def parse(path: Path, columnar: bool, size: int) -> tuple[list[str], list[str], object, int, int]:
+    """(sorted calls lines, sorted transcript lines, warnings, records, rows taken columnar)."""
+    with open_vcf(path) as reader:
+        filters = "FT" in reader.header.formats
+        fast = reader.columnar_parser(filters) if columnar else None
+        work = ChunkWork(reader.chunk_parser(), BatchEncoder(7, 37, filters), fast)
+        calls: list[str] = []
+        transcripts: list[str] = []
+        records = taken = 0
+        for chunk in reader.record_chunks(size):
+            if fast is not None:
+                frame, _ = fast.split(chunk)
+                taken += frame.height if frame is not None else 0
+            result = work(chunk)
+            calls += result.batch.calls.decode().splitlines()
+            transcripts += result.batch.transcripts.decode().splitlines()
+            records += result.records
+            reader.warnings.merge(result.warnings)
+        return sorted(calls), sorted(transcripts), reader.warnings.as_list(), records, taken
+
+
+def readable(path: Path) -> bool:
+    try:
+        with open_vcf(path) as reader:
+            return bool(reader.header.samples)
+    except Exception:  # files the import refuses are not this test's concern
+        return False
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if readable(p)], ids=lambda p: p.name)
+def test_same_rows_with_and_without_the_columnar_parser(path: Path) -> None:
+    general = parse(path, columnar=False, size=10_000)
+    columnar = parse(path, columnar=True, size=10_000)
+    assert columnar[:4] == general[:4]
+    # chunk edges everywhere on the small files, often on the middle-sized ones
+    if path.stat().st_size < 1_000_000:
+        size = 3 if path.stat().st_size < 20_000 else 997
+        assert parse(path, columnar=True, size=size)[:4] == general[:4]
+
+
+SYNTHETIC = """##fileformat=VCFv4.2
+##contig=<ID=1,length=249250621>
+##contig=<ID=X,length=155270560>
+##contig=<ID=MT,length=16569>
+##INFO=<ID=AC,Number=A,Type=Integer,Description="c">
+##INFO=<ID=AF,Number=A,Type=Float,Description="f">
+##INFO=<ID=DP,Number=1,Type=Integer,Description="d">
+##INFO=<ID=QD,Number=1,Type=Float,Description="q">
+##INFO=<ID=DB,Number=0,Type=Flag,Description="b">
+##INFO=<ID=NAME,Number=1,Type=String,Description="s">
+##INFO=<ID=PAIR,Number=2,Type=Integer,Description="p">
+##INFO=<ID=FL,Number=.,Type=Float,Description="l">
+##INFO=<ID=TAGS,Number=.,Type=String,Description="t">
+##INFO=<ID=RC,Number=R,Type=Integer,Description="r">
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature|BIOTYPE|HGVSc|HGVSp|EXTRA_F">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="g">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="a">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="d">
+##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="q">
+##FORMAT=<ID=PS,Number=1,Type=Integer,Description="p">
+#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO	FORMAT	A	B	C
+1	100	.	A	G	50	PASS	AC=1;AF=0.5;DP=30;DB;CSQ=G|missense_variant|MODERATE|G1|ENSG1|ENST1|protein_coding|c.1A>G|p.Leu2%3DArg|x	GT:AD:DP:GQ	0/1:10,12:22:99	0/0:20,0:20:60	./.:.:.:.
+1	101	.	AT	A	1e3	LowQual;q10	AC=1;AF=1;QD=1e-5;NAME=abc	GT:AD:DP:GQ:PS	0|1:5,5:10:40:101	1|0:3,4:7:30:101	0/0:9,0:9:20:.
+1	102	.	C	CTT	.	.	AC=1;AF=0.00001;DP=007;CSQ=TT|frameshift_variant&splice_region_variant||G2|||||	GT:AD:DP	0/1:4,4:8	0/0:0,0:0	0/1:.:3
+1	103	.	g	t	12.5	;;	AC=1;AF=-0;DB=1;NAME=a%3Bb;PAIR=1,2;FL=1,2.50;TAGS=x,y	GT:AD:DP:GQ	0/1:1,1:2:3	0/1:1,1:2:3	0/1:1,1:2:3
+1	104	.	T	C	30	PASS	AC=1;AC=2;UNDECLARED=zz	GT:DP	0/1:5	1/1:6	0/0:7
+1	105	.	T	C,G	30	PASS	AC=1,1;RC=1,2,3	GT:AD	1/2:0,3,4	0/1:3,3,0	0/0:5,0,0
+1	106	.	T	C	30	PASS	AC=1;RC=3,4;TAGS=a,.	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+1	107	.	T	C	30	PASS	AC=1;CSQ=A|missense_variant|MODERATE|G3||||||	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+1	108	.	T	C	30	PASS	AC=1;CSQ=C|weird_term|MODERATE|G3||||||,C|intron_variant||G4||||||	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+1	109	.	TAC	TGC	30	PASS	.	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+1	112	.	T	C	nan	PASS	AC=1	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+1	113	.	T	C	30	PASS	AC=1	GT:AD:DP	0/1:3,3:-1	0/1:3,3:99999999999	0/0:5,0:1.5
+1	114	.	T	C	30	PASS	AC=1;CSQ=C|intron_variant|MODIFIER|G5|||||p.%25x|	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+1	115	.	T	C	30	PASS	AC=1	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+1	114	.	T	G	30	PASS	AC=1	GT:AD	0/1:3,3	0/1:3,3	0/0:5,0
+X	200	.	A	G	30	PASS	AC=1	GT:AD	1:0,5	0/1:3,3	0:5,0
+X	201	.	A	G	30	PASS	AC=1	GT:AD	.:0,5	0|1:3,3	0/0:5,0
+X	201	.	A	T	30	PASS	AC=1	GT:AD	1:0,5	0/0:3,0	0/0:5,0
+MT	300	.	A	G	30	PASS	AC=1	GT	1	0	.
+chrMT	301	.	A	G	30	PASS	AC=1	GT	1	0	.
+1	302	.	A	G	30	PASS	AC=1;QD=12.0	GT:AD:DP:GQ	0/1:10,12:22:99	0/0:20,0:20:60	0/1:1,2:3:4
+"""  # noqa: E501
+
+
+def test_odd_records_are_left_to_the_general_parser(tmp_path: Path) -> None:
+    path = tmp_path / "odd.vcf"
+    path.write_text(SYNTHETIC)
+    general = parse(path, columnar=False, size=10_000)
+    columnar = parse(path, columnar=True, size=10_000)
+    assert columnar[:4] == general[:4]
+    assert parse(path, columnar=True, size=2)[:4] == general[:4]
+    # Both paths ran: ordinary records in columns, the others by the general parser.
+    assert 8 <= columnar[4] < general[3]
+
+
+def test_ordinary_records_are_taken_in_columns() -> None:
+    """The shipped GIAB trio is nearly all ordinary records (else the columnar parser would
+    silently do nothing)."""
+    path = ROOT / "regovar" / "data" / "ashk-trio.vcf.gz"
+    _, _, _, records, taken = parse(path, columnar=True, size=10_000)
+    assert records == 9940 and taken > 0.95 * records
+
+
+FATAL = [
+    "1\t110\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/1:3,3\t0/2:3,3\t0/0:5,0",  # allele 2 of 1 ALT
+    "1\t111\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/1:3,3:9\t0/1:3\t0/0:5,0",  # too many values
+    "1\t112\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/x:3,3\t0/1:3,3\t0/0:5,0",  # invalid GT
+    "1\t11x\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/1:3,3\t0/1:3,3\t0/0:5,0",  # POS
+    "1\t113\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/1:3,3\t0/1:3,3",  # a sample short
+]
+
+
+@pytest.mark.parametrize("bad", FATAL)
+def test_a_bad_record_fails_the_same_way(tmp_path: Path, bad: str) -> None:
+    head = [x for x in SYNTHETIC.splitlines() if x.startswith("#")]
+    body = [x for x in SYNTHETIC.splitlines() if not x.startswith("#")]
+    path = tmp_path / "bad.vcf"
+    path.write_text("\n".join([*head, *body[:5], bad, *body[5:]]) + "\n")
+    messages = []
+    for columnar in (False, True):
+        with pytest.raises(Exception) as caught:
+            parse(path, columnar=columnar, size=10_000)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] and ", line 27: " in messages[0]
+
+
+# Per field: ordinary values (taken in columns), then odd ones (left to the general parser).
+POOLS = {
+    "chrom": (["1", "X", "chr1"], ["MT", "chrM", "GL000192.1"]),
+    "ref": (["A", "C", "AT", "G", "ATT"], ["g", "N", "AC"]),
+    "alt": (["G", "T", "A", "C"], ["ATTT", "C,G", "*", "<DEL>", "AT", "a", "."]),
+    "qual": (["50", "12.5", ".", "0", "99.999"], ["1e3", "inf", "-1", "nan"]),
+    "filter": (["PASS", ".", "q10;s50"], ["", ";", "a;;b"]),
+    "info": (["AC=1", "AF=0.5", "DP=30", "DB", "QD=1", "PAIR=1,2", "TAGS=a,b", "RC=3,4",
+              "UNDECLARED=q", "FL=0.1,2", "AF=1e-7",
+              "CSQ=G|missense_variant|MODERATE|G1|E1|T1|protein_coding|c.1A>G|p.A1%3D|e",
+              "CSQ=-|frameshift_variant|HIGH|G2||||||", "CSQ=T|intron_variant||G3||||||"],
+             ["AC=01", "AF=nan", "DP=.", "NAME=x%3Ay", "NAME=%25", "AC=1;AC=2", "FL=1,.",
+              "CSQ=Q|intron_variant||G4||||||", "CSQ=T|a&&b||G5||||||"]),
+    "gt": (["0/1", "0/0", "1/1", "./.", "0|1", "1|0"], ["1", "0", ".", "1/.", "0/1/1"]),
+    "ad": (["3,4", "0,0", ".", "10,2"], ["5", "3,4,5", "2,.", ""]),
+    "dp": (["7", ".", "0", "25"], ["-3", "2.5", "99999999999"]),
+    "gq": (["99", ".", "40"], ["x"]),
+    "ps": (["100", "."], ["-5"]),
+}
+
+
+def _pick(rng: random.Random, field: str) -> str:
+    ordinary, odd = POOLS[field]
+    return rng.choice(odd if rng.random() < 0.04 else ordinary)
+
+
+def _record(rng: random.Random, pos: int) -> str:
+    info = ";".join(_pick(rng, "info") for _ in range(rng.randint(0, 4))) or "."
+    fmt = rng.choice(["GT:AD:DP:GQ", "GT:AD:DP:GQ:PS", "GT:DP", "GT", "AD:DP", "GT:AD:DP:GQ"])
+    samples = [":".join(_pick(rng, k.lower()) for k in fmt.split(":")) for _ in range(3)]
+    if rng.random() < 0.05:
+        pos -= 10  # the same position as the previous record now and then
+    fields = [_pick(rng, k) for k in ("chrom", "ref", "alt", "qual", "filter")]
+    return "\t".join([fields[0], str(pos), ".", *fields[1:], info, fmt, *samples])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_records_give_the_same_rows_or_the_same_error(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    head = [x for x in SYNTHETIC.splitlines() if x.startswith("#")]
+    body = [_record(rng, 1000 + 10 * i) for i in range(60)]
+    path = tmp_path / f"random{seed}.vcf"
+    path.write_text("\n".join([*head, *body]) + "\n")
+    outcomes = []
+    for columnar, size in ((False, 10_000), (True, 10_000), (True, 7)):
+        try:
+            outcomes.append(parse(path, columnar=columnar, size=size)[:4])
+        except Exception as exc:  # the same error, named the same way
+            outcomes.append(("error", type(exc).__name__, str(exc)))
+    assert outcomes[1] == outcomes[0] and outcomes[2] == outcomes[0]
