@@ -6,7 +6,8 @@ Each measurement runs in its own process (for its peak RSS); "all MB" is the pea
 importing process and its parser processes together, sampled every 0.2 s. The baseline splits
 each line on tabs and COPYs the raw columns (no normalisation, no genotype decoding, no
 annotations); the ratio is Regovar's wall time over the baseline's, measured in the same run on
-the same server.
+the same server. "general s" is Regovar's time without its columnar parser (every record read
+by the general parser), also measured in the same run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,6 +34,11 @@ def _open(path: Path):
     with path.open("rb") as fh:
         magic = fh.read(2)
     return gzip.open(path, "rt") if magic == b"\x1f\x8b" else path.open("rt")
+
+
+async def general(path: Path, url: str) -> dict[str, float]:
+    """Regovar with the general parser only (no columnar parser), for comparison."""
+    return await regovar(path, url, {"REGOVAR_IMPORT_COLUMNAR_ROWS": "0"})
 
 
 async def baseline(path: Path, url: str) -> dict[str, float]:
@@ -63,14 +70,17 @@ async def baseline(path: Path, url: str) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "records": records}
 
 
-async def regovar(path: Path, url: str) -> dict[str, float]:
+async def regovar(path: Path, url: str, env: dict[str, str] | None = None) -> dict[str, float]:
     from regovar.bootstrap import build
     from regovar.config import load_settings
     from regovar.domain.imports import StartImport
     from regovar.domain.principal import SYSTEM
     from regovar.domain.projects import CreateProject
 
-    c = build(load_settings(env={}, database_url=url), url=url, with_broker=False)
+    # REGOVAR_IMPORT_* tuning from the environment applies (e.g. REGOVAR_IMPORT_PROCESSES=2).
+    tuning = {k: v for k, v in os.environ.items() if k.startswith("REGOVAR_IMPORT_")}
+    settings = load_settings(env=tuning | (env or {}), database_url=url)
+    c = build(settings, url=url, with_broker=False)
     project = await c.projects.create(SYSTEM, CreateProject(f"bench-{time.time_ns()}"))
     start = time.perf_counter()
     started = await c.imports.start(SYSTEM, StartImport(project.id, str(path)), queue=False)
@@ -99,10 +109,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--database-url", help="server to use (default: a private PostgreSQL)")
-    parser.add_argument("--one", choices=("baseline", "regovar"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", choices=("baseline", "regovar", "general"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        work = baseline if args.one == "baseline" else regovar
+        work = {"baseline": baseline, "regovar": regovar, "general": general}[args.one]
         with TreeRss() as tree:
             result = asyncio.run(work(args.files[0], args.database_url))
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -117,13 +127,14 @@ def main() -> None:
     ]
     print(
         f"{'file':38} {'records':>9} {'regovar s':>9} {'rec/s':>8} {'geno/s':>10} "
-        f"{'peak MB':>8} {'all MB':>7} {'COPY s':>7} {'ratio':>6}"
+        f"{'peak MB':>8} {'all MB':>7} {'COPY s':>7} {'ratio':>6} {'general s':>9}"
     )
     for path in files:
         url, server = database(args.database_url)
         try:
             base = measure("baseline", path, url)
             ours = measure("regovar", path, url)
+            plain = measure("general", path, url)
         finally:
             drop(url)
         print(
@@ -131,7 +142,8 @@ def main() -> None:
             f"{ours['records'] / ours['seconds']:>8,.0f} "
             f"{ours['genotypes'] / ours['seconds']:>10,.0f} {ours['peak_mb']:>8.0f} "
             f"{ours['tree_mb']:>7.0f} "
-            f"{base['seconds']:>7.2f} {ours['seconds'] / base['seconds']:>6.2f}",
+            f"{base['seconds']:>7.2f} {ours['seconds'] / base['seconds']:>6.2f} "
+            f"{plain['seconds']:>9.2f}",
             flush=True,
         )
         if server is not None:

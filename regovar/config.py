@@ -44,7 +44,7 @@ class Settings:
     import_batch_rows: int = 2000
     import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
     import_parallel_min_mb: int = 1  # smaller files are parsed without extra processes
-    import_columnar_rows: int = 10000  # records per chunk of the columnar parser; 0 = off
+    import_columnar_rows: int = 4000  # records per chunk of the columnar parser; 0 = off
     ldap_url: str | None = None  # directory sign-in, e.g. ldaps://ldap.hospital.example
     ldap_user_dn: str | None = None  # DN template: uid={login},ou=people,dc=hospital,dc=example
     ldap_base_dn: str | None = None  # or search under this base...

@@ -37,15 +37,17 @@ class ImportTuning:
     batch_rows: int = 2_000  # records per chunk, bounded by CELLS_PER_BATCH
     processes: int = 0  # parser processes; 0 = one more than the cores (at most 8); 1 = none
     parallel_min_bytes: int = 1 << 20  # smaller files are parsed in-process
-    columnar_rows: int = 10_000  # records per chunk for the columnar parser; 0 = not used
+    columnar_rows: int = 4_000  # records per chunk for the columnar parser; 0 = not used
 
-    def parser_processes(self, file_bytes: int) -> int:
+    def parser_processes(self, file_bytes: int, columnar: bool = False) -> int:
         # In a child process (a script without a ``__main__`` guard, re-run by
         # multiprocessing), never start more processes.
         if file_bytes < self.parallel_min_bytes or multiprocessing.parent_process() is not None:
             return 1
-        # One more than the cores: the reading process and PostgreSQL wait at times.
-        wanted = self.processes or min((os.cpu_count() or 1) + 1, MAX_AUTO_PROCESSES)
+        # One more than the cores: the reading process and PostgreSQL wait at times. A columnar
+        # parser holds a few times more memory (larger chunks, columns): one per core.
+        extra = 0 if columnar else 1
+        wanted = self.processes or min((os.cpu_count() or 1) + extra, MAX_AUTO_PROCESSES)
         return max(wanted, 1)
 
 

@@ -139,7 +139,7 @@ async def _stream(
     chunks = reader.record_chunks(size)
     pool = ChunkPool(
         ChunkWork(reader.chunk_parser(), store.encoder(sample_filters), columnar),
-        tuning.parser_processes(reader.total_bytes),
+        tuning.parser_processes(reader.total_bytes, columnar is not None),
     )
     pending: deque[Awaitable[ChunkResult]] = deque()
     records, exhausted = 0, False

@@ -8,6 +8,7 @@ records, so that one file's chunks are spread over both processes and come back 
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,10 @@ def test_small_files_stay_in_process():
     tuning = ImportTuning(processes=4, parallel_min_bytes=8 << 20)
     assert tuning.parser_processes(1 << 20) == 1
     assert tuning.parser_processes(64 << 20) == 4
+
+
+def test_columnar_parsers_are_one_per_core():
+    cores = os.cpu_count() or 1
+    tuning = ImportTuning(parallel_min_bytes=1)
+    assert tuning.parser_processes(64 << 20) == min(cores + 1, 8)
+    assert tuning.parser_processes(64 << 20, columnar=True) == min(cores, 8)

@@ -27,7 +27,6 @@ _CSQ_MAPPED = {"Consequence", "IMPACT", "SYMBOL", "Gene", "Feature", "BIOTYPE", 
 _ANN_MAPPED = {"annotation", "annotationimpact", "genename", "geneid", "featureid",
                "transcriptbiotype", "hgvsc", "hgvsp", "errorswarningsinfo"}  # fmt: skip
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
-_decoding = [True]  # whether the entries being read have a '%' at all (set per source)
 _SUMMARY: dict[str, pl.DataType] = {"genes": pl.List(pl.String), "consequences": pl.List(pl.String),
             "worst_consequence": pl.String(), "worst_impact": pl.Int16(),
             "transcripts": pl.String()}  # fmt: skip
@@ -75,29 +74,42 @@ def _entries(rows: pl.DataFrame, key: str, layout: list[str]) -> pl.DataFrame:
         "line", "ref", "alt", clean.alias("clean"),
         raw.str.contains(r"\s").alias("spaces"), raw.str.split(",").alias("entry"),
     ).explode("entry")  # fmt: skip
-    _decoding[0] = bool(rows["ann_raw"].str.contains("%", literal=True).any())
+    fields = _Fields(bool(rows["ann_raw"].str.contains("%", literal=True).any()))
     if key == "BCSQ":
-        return _bcsq(frame, layout)
+        return _bcsq(frame, layout, fields)
     if key == "CSQ":
-        return _csq(frame, layout)
-    return _ann(frame, layout)
+        return _csq(frame, layout, fields)
+    return _ann(frame, layout, fields)
 
 
-def _decode(expr: pl.Expr) -> pl.Expr:
-    if not _decoding[0]:
+class _Fields:
+    """Reads the sub-fields of ``values`` (an entry split on '|'); ``percent`` says whether any
+    entry of the source has a '%' (without one, decoding is skipped)."""
+
+    def __init__(self, percent: bool) -> None:
+        self.percent = percent
+
+    def get(self, at: int | None, decode: bool = True) -> pl.Expr:
+        """Sub-field ``at``, percent-decoded; null when absent or empty."""
+        if at is None:
+            return pl.lit(None, dtype=pl.String)
+        v = pl.col("values").list.get(at, null_on_oob=True)
+        return pl.when(v == "").then(None).otherwise(self._decode(v) if decode else v)
+
+    def extra(self, named: list[tuple[int, str]]) -> pl.Expr:
+        """The sub-fields without a column of their own, as JSON members."""
+        pieces = [pl.format('"{}":"{}"', pl.lit(name), self.get(i)) for i, name in named]
+        if not pieces:
+            return pl.lit(None, dtype=pl.String)
+        return pl.concat_str(pieces, separator=",", ignore_nulls=True)
+
+    def _decode(self, expr: pl.Expr) -> pl.Expr:
+        if not self.percent:
+            return expr
+        for code, char in _DECODED.items():
+            expr = expr.str.replace_all("%" + code, char, literal=True)
+            expr = expr.str.replace_all("%" + code.lower(), char, literal=True)
         return expr
-    for code, char in _DECODED.items():
-        expr = expr.str.replace_all("%" + code, char, literal=True)
-        expr = expr.str.replace_all("%" + code.lower(), char, literal=True)
-    return expr
-
-
-def _field(values: pl.Expr, at: int | None, decode: bool = True) -> pl.Expr:
-    """Sub-field ``at``, percent-decoded; null when absent or empty."""
-    if at is None:
-        return pl.lit(None, dtype=pl.String)
-    v = values.list.get(at, null_on_oob=True)
-    return pl.when(v == "").then(None).otherwise(_decode(v) if decode else v)
 
 
 def _terms_map(
@@ -115,14 +127,7 @@ def _terms_map(
     return terms, impacts, odd
 
 
-def _extra(values: pl.Expr, named: list[tuple[int, str]]) -> pl.Expr:
-    pieces = [pl.format('"{}":"{}"', pl.lit(name), _field(values, i)) for i, name in named]
-    if not pieces:
-        return pl.lit(None, dtype=pl.String)
-    return pl.concat_str(pieces, separator=",", ignore_nulls=True)
-
-
-def _bcsq(frame: pl.DataFrame, layout: list[str]) -> pl.DataFrame:
+def _bcsq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     at = _positions(tuple(layout))
     frame = frame.filter((pl.col("entry") != "") & ~pl.col("entry").str.starts_with("@"))
     star = pl.col("entry").str.starts_with("*")
@@ -134,15 +139,15 @@ def _bcsq(frame: pl.DataFrame, layout: list[str]) -> pl.DataFrame:
     translated = {t: _translate(t, {}) for t in texts}
     terms = {t: _SEP.join(found) for t, (found, _) in translated.items()}
     impacts = {t: impact or "" for t, (_, impact) in translated.items()}
-    extra = _extra(v, [(4 + i, name) for i, name in enumerate(layout[4:])])
+    extra = f.extra([(4 + i, name) for i, name in enumerate(layout[4:])])
     extra = pl.when(pl.col("star")).then(pl.concat_str(
         [extra, pl.lit('"downstream_of_stop":"true"')], separator=",", ignore_nulls=True,
     )).otherwise(extra)  # fmt: skip
     return frame.select(
         "line", pl.col("clean").alias("entry_ok"), pl.lit("BCSQ").alias("source"),
-        _field(v, at[1]).alias("gene"), pl.lit(None, dtype=pl.String).alias("gene_id"),
-        _field(v, at[2], decode=False).alias("feature"),
-        _field(v, at[3], decode=False).alias("biotype"),
+        f.get(at[1]).alias("gene"), pl.lit(None, dtype=pl.String).alias("gene_id"),
+        f.get(at[2], decode=False).alias("feature"),
+        f.get(at[3], decode=False).alias("biotype"),
         consequence.replace_strict(terms, return_dtype=pl.String).alias("terms"),
         consequence.replace_strict(impacts, return_dtype=pl.String).alias("impact"),
         pl.lit(None, dtype=pl.String).alias("hgvsc"), pl.lit(None, dtype=pl.String).alias("hgvsp"),
@@ -150,7 +155,7 @@ def _bcsq(frame: pl.DataFrame, layout: list[str]) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _csq(frame: pl.DataFrame, layout: list[str]) -> pl.DataFrame:
+def _csq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     idx = {name: i for i, name in enumerate(layout)}
     frame = frame.with_columns(pl.col("entry").str.split("|").alias("values"))
     v = pl.col("values")
@@ -160,23 +165,23 @@ def _csq(frame: pl.DataFrame, layout: list[str]) -> pl.DataFrame:
     elif "Allele" in idx:
         allele = v.list.get(idx["Allele"], null_on_oob=True).str.to_uppercase()
         ok = ok & allele.is_in(pl.concat_list(_vep_alleles())).fill_null(False)
-    consequence = _field(v, idx.get("Consequence"))
+    consequence = f.get(idx.get("Consequence"))
     terms, impacts, odd = _terms_map(
         frame.select(consequence.alias("c"))["c"], lambda t: t.split("&")
     )
     ok = ok & ~consequence.is_in(odd).fill_null(False)
     named = [(i, n) for i, n in enumerate(layout) if n not in _CSQ_MAPPED]
-    impact = _field(v, idx.get("IMPACT"))
+    impact = f.get(idx.get("IMPACT"))
     return frame.select(
         "line", ok.alias("entry_ok"), pl.lit("CSQ").alias("source"),
-        _field(v, idx.get("SYMBOL")).alias("gene"), _field(v, idx.get("Gene")).alias("gene_id"),
-        _field(v, idx.get("Feature")).alias("feature"),
-        _field(v, idx.get("BIOTYPE")).alias("biotype"),
+        f.get(idx.get("SYMBOL")).alias("gene"), f.get(idx.get("Gene")).alias("gene_id"),
+        f.get(idx.get("Feature")).alias("feature"),
+        f.get(idx.get("BIOTYPE")).alias("biotype"),
         consequence.replace_strict(terms, default=None, return_dtype=pl.String).alias("terms"),
         pl.coalesce(impact, consequence.replace_strict(
             impacts, default="", return_dtype=pl.String)).alias("impact"),
-        _field(v, idx.get("HGVSc")).alias("hgvsc"), _field(v, idx.get("HGVSp")).alias("hgvsp"),
-        pl.lit(None, dtype=pl.String).alias("warnings"), _extra(v, named).alias("extra"),
+        f.get(idx.get("HGVSc")).alias("hgvsc"), f.get(idx.get("HGVSp")).alias("hgvsp"),
+        pl.lit(None, dtype=pl.String).alias("warnings"), f.extra(named).alias("extra"),
     )  # fmt: skip
 
 
@@ -197,30 +202,30 @@ def _vep_alleles() -> list[pl.Expr]:
     return [alt, default.otherwise(alt), minimal]
 
 
-def _ann(frame: pl.DataFrame, layout: list[str]) -> pl.DataFrame:
+def _ann(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     idx = {_NON_ALNUM.sub("", name.lower()): i for i, name in enumerate(layout)}
     frame = frame.with_columns(pl.col("entry").str.split("|").alias("values"))
     v = pl.col("values")
     allele = v.list.get(idx.get("allele", 0), null_on_oob=True).str.to_uppercase()
     ok = pl.col("clean") & ~pl.col("spaces") & (allele == pl.col("alt").str.to_uppercase())
-    consequence = _field(v, idx.get("annotation"))
-    messages = _field(v, idx.get("errorswarningsinfo"))
+    consequence = f.get(idx.get("annotation"))
+    messages = f.get(idx.get("errorswarningsinfo"))
     terms, impacts, _ = _terms_map(frame.select(consequence.alias("c"))["c"], _split_terms)
     named = [(i, n) for i, n in enumerate(layout)
              if _NON_ALNUM.sub("", n.lower()) not in _ANN_MAPPED]  # fmt: skip
-    impact = _field(v, idx.get("annotationimpact"))
+    impact = f.get(idx.get("annotationimpact"))
     return frame.select(
         "line", ok.fill_null(False).alias("entry_ok"), pl.lit("ANN").alias("source"),
-        _field(v, idx.get("genename")).alias("gene"), _field(v, idx.get("geneid")).alias("gene_id"),
-        _field(v, idx.get("featureid")).alias("feature"),
-        _field(v, idx.get("transcriptbiotype")).alias("biotype"),
+        f.get(idx.get("genename")).alias("gene"), f.get(idx.get("geneid")).alias("gene_id"),
+        f.get(idx.get("featureid")).alias("feature"),
+        f.get(idx.get("transcriptbiotype")).alias("biotype"),
         consequence.replace_strict(terms, default=None, return_dtype=pl.String).alias("terms"),
         pl.coalesce(impact, consequence.replace_strict(
             impacts, default="", return_dtype=pl.String)).alias("impact"),
-        _field(v, idx.get("hgvsc")).alias("hgvsc"), _field(v, idx.get("hgvsp")).alias("hgvsp"),
+        f.get(idx.get("hgvsc")).alias("hgvsc"), f.get(idx.get("hgvsp")).alias("hgvsp"),
         messages.str.replace_all("+", "&", literal=True).str.split("&")
         .list.eval(pl.element().filter(pl.element() != "")).list.join(_SEP).alias("warnings"),
-        _extra(v, named).alias("extra"),
+        f.extra(named).alias("extra"),
     )  # fmt: skip
 
 
