@@ -137,6 +137,9 @@ class ChunkPool:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="regovar-parse")
         else:
             context = multiprocessing.get_context("forkserver")
+            # The fork server imports the parsers' modules once; each parser process forks
+            # from it nearly ready to work, for this import and the next ones.
+            context.set_forkserver_preload(PARSER_MODULES)
             self._executor = ProcessPoolExecutor(
                 processes, mp_context=context, initializer=_install, initargs=(work,)
             )
@@ -150,6 +153,9 @@ class ChunkPool:
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
 
 
+# "__main__" first, as multiprocessing's default (a script's own functions). Not polars: each
+# parser process loads it (in parallel); kept out of the long-lived fork server's memory.
+PARSER_MODULES = ["__main__", "regovar.domain.import_parse"]
 _installed: ChunkWork | None = None  # the work of this parser process (one import per pool)
 
 

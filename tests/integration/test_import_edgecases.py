@@ -99,6 +99,33 @@ async def test_duplicate_records_keep_the_first_and_warn(container):
     assert "9" in warning["message"] and "10" in warning["message"]
 
 
+async def test_a_record_split_into_a_duplicate_keeps_the_first_allele(container, import_dir):
+    # line 5's second ALT is line 4's variant; line 7 repeats it again: the first one is kept,
+    # the message lists every line, the catalogue counts the sample once.
+    path = import_dir / "dups-multi.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        "1\t5000\t.\tG\tA\t50\tPASS\t.\tGT:DP\t0/1:11\n"
+        "1\t5000\t.\tG\tT,A\t50\tPASS\t.\tGT:DP\t1/2:22\n"
+        "1\t6000\t.\tC\tT\t50\tPASS\t.\tGT:DP\t1/1:33\n"
+        "1\t5000\t.\tG\tA\t50\tPASS\t.\tGT:DP\t0/1:44\n"
+    )
+    job = await import_file(container, path)
+    assert job.state == "done", job.error_message
+    items, ids = await rows(container, job)
+    loci = by_locus(items)
+    assert set(loci) == {"1:5000:G>A", "1:5000:G>T", "1:6000:C>T"}
+    assert loci["1:5000:G>A"].samples[ids["S1"]]["dp"] == 11
+    (warning,) = [w for w in job.warnings if w["kind"] == "duplicate_record"]
+    assert warning["count"] == 2 and warning["lines"] == [5, 7]
+    assert warning["message"] == "1:5000 G>A appears on lines 4, 5, 7; the first one is kept"
+    carriers = await _scalar(
+        container, "SELECT carriers FROM variants WHERE chrom = '1' AND pos = 5000 AND alt = 'A'"
+    )
+    assert carriers == 1
+
+
 async def test_contig_names_follow_the_assembly(container):
     a = await import_file(container, EDGE / "28a-chr-prefix-grch37.vcf", assembly="GRCh37")
     b = await import_file(container, EDGE / "28b-no-prefix-grch38.vcf", assembly="GRCh38")
