@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING, Any
 
 from regovar.adapters.vcf.lazy import sample_filters
 from regovar.adapters.vcf.model import CallRow
 from regovar.repositories import copy_text as ct
+
+if TYPE_CHECKING:  # parser processes import this module: they need no SQLAlchemy
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 ASSEMBLY_CODES = {"GRCh37": 37, "GRCh38": 38}
 
