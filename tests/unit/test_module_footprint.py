@@ -1,0 +1,26 @@
+"""What each kind of process loads: parser processes and the CLI stay light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _loaded(module: str, *watched: str) -> dict[str, bool]:
+    code = (
+        f"import sys, {module}; "
+        f"print(' '.join(str(m in sys.modules) for m in {list(watched)!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return dict(zip(watched, (v == "True" for v in out.stdout.split()), strict=True))
+
+
+def test_parser_processes_load_neither_sqlalchemy_nor_polars_up_front() -> None:
+    # The fork server preloads import_parse for every parser process: SQLAlchemy would add
+    # about 25 MB to each; polars is loaded by a parser when it first parses a chunk.
+    loaded = _loaded("regovar.domain.import_parse", "sqlalchemy", "asyncpg", "polars")
+    assert loaded == {"sqlalchemy": False, "asyncpg": False, "polars": False}
+
+
+def test_the_cli_does_not_load_polars() -> None:
+    assert _loaded("regovar.cli", "polars") == {"polars": False}
