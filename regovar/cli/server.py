@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -95,14 +97,31 @@ def worker(threads: int = typer.Option(2, min=1, help="Worker threads.")) -> Non
     """Run the batch worker: imports queued from GraphQL, the CLI or the scheduler."""
     c = _prepare()
     w = _start_worker(c, threads)
-    stop = threading.Event()
+    signals: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _: signals.append(signum))
     typer.echo("worker running (Ctrl-C to stop)")
-    stop.wait()
-    w.stop()  # type: ignore[attr-defined]
-    c.close_broker()
+    # Python runs signal handlers in the main thread, between bytecodes: a signal the kernel
+    # hands to another thread (a worker's, a library's) would not wake an endless wait.
+    while not signals:
+        time.sleep(0.5)
+    typer.echo("worker stopping: the running jobs finish first (Ctrl-C again to stop now; "
+               "an interrupted import leaves nothing behind and runs again later)")  # fmt: skip
+    stopped = threading.Event()
+
+    def graceful() -> None:
+        w.stop()  # type: ignore[attr-defined]
+        c.close_broker()
+        stopped.set()
+
+    threading.Thread(target=graceful, name="regovar-stop", daemon=True).start()
+    # A second signal, or a broker that cannot be reached, must not keep the worker alive.
+    while not stopped.wait(0.5) and len(signals) < 2:
+        pass
     c.stop_embedded()
+    if not stopped.is_set():
+        typer.echo("worker stopped before its jobs finished", err=True)
+        os._exit(1)  # the job threads cannot be interrupted; their imports roll back
 
 
 DEMO_PROJECT = "demo"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from regovar.adapters.vcf import CallRow, ImportWarnings
 from regovar.adapters.vcf.consequences import IMPACT_CODES, impact_of, worst_consequence
-from regovar.adapters.vcf.reader import ChunkParser, Record
+from regovar.adapters.vcf.reader import ChunkParser, ColumnarPlan, Record
 from regovar.repositories.variant_store import Batch, BatchEncoder
 
 if TYPE_CHECKING:  # polars is loaded by the processes that parse, not by every command
@@ -65,13 +65,23 @@ class ChunkWork:
     others by the general parser (see adapters/vcf/columnar.py)."""
 
     def __init__(
-        self, parser: ChunkParser, encoder: BatchEncoder, columnar: ColumnarParser | None = None
+        self, parser: ChunkParser, encoder: BatchEncoder, columnar: ColumnarPlan | None = None
     ) -> None:
         self.parser, self.encoder, self.columnar = parser, encoder, columnar
+        self._columnar: ColumnarParser | None = None  # built from the plan where it runs
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"parser": self.parser, "encoder": self.encoder, "columnar": self.columnar}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["parser"], state["encoder"], state["columnar"])  # type: ignore[misc]
 
     def __call__(self, chunk: list[Record]) -> ChunkResult:
+        if self.columnar is not None and self._columnar is None:
+            self._columnar = self.columnar.build()
         with _no_cycle_collection():
-            frame, rest = self.columnar.split(chunk) if self.columnar else (None, chunk)
+            fast = self._columnar
+            frame, rest = fast.split(chunk) if fast is not None else (None, chunk)
             rows = list(self.parser.parse(rest))
             batch = self.encoder.encode(rows, [summarize(r) for r in rows], frame)
             records = _records(rows) + (frame.height if frame is not None else 0)

@@ -130,7 +130,7 @@ async def _stream(
     COPY payloads and PostgreSQL ingests the current one: every core works at the same time."""
     n_samples = max(len(reader.header.samples), 1)
     sample_filters = "FT" in reader.header.formats
-    columnar = reader.columnar_parser(sample_filters) if tuning.columnar_rows else None
+    columnar = reader.columnar_plan(sample_filters) if tuning.columnar_rows else None
     # The columnar parser works a column at a time: larger chunks pay its fixed costs less.
     rows = tuning.columnar_rows if columnar else tuning.batch_rows
     # Bound memory by genotype cells, not rows: a 2,000-sample file gets small chunks.

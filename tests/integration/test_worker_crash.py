@@ -90,3 +90,56 @@ async def test_killed_worker_then_retry(container, import_dir, tmp_path):
     assert (
         await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job_id) == 3
     )
+
+
+async def test_ctrl_c_stops_a_worker_that_has_run_imports(container, import_dir, tmp_path):
+    # A worker that had parsed a file in parallel once ignored SIGINT (Ctrl-C) for good.
+    vcf = trio_copies(2, import_dir / "ctrl-c-trio.vcf")
+    project = await new_project(container, "ctrl-c")
+    sender = build(
+        dataclasses.replace(container.settings, broker_url=None), url=container.database_url
+    )
+    worker = _worker(container.database_url, tmp_path)
+    try:
+        started = await sender.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
+        job = await _wait(container, started.job.id, lambda j: j.state in ("done", "failed"), 120)
+        assert job.state == "done", job.error_message
+        os.kill(worker.pid, signal.SIGINT)
+        assert worker.wait(timeout=20) == 0
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        await sender.aclose()
+        sender.close_broker()
+
+
+async def test_a_second_ctrl_c_stops_the_worker_in_the_middle_of_an_import(
+    container, import_dir, tmp_path
+):
+    vcf = trio_copies(6, import_dir / "ctrl-c-twice-trio.vcf")
+    project = await new_project(container, "ctrl-c-twice")
+    sender = build(
+        dataclasses.replace(container.settings, broker_url=None), url=container.database_url
+    )
+    worker = _worker(container.database_url, tmp_path)
+    try:
+        started = await sender.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
+        job_id = started.job.id
+        await _wait(container, job_id, lambda j: j.state == "running" and j.progress >= 0.1, 120)
+        os.kill(worker.pid, signal.SIGINT)
+        await asyncio.sleep(0.3)
+        os.kill(worker.pid, signal.SIGINT)
+        assert worker.wait(timeout=10) == 1
+        job = await container.imports.get(SYSTEM, job_id)
+        if job.state == "running":  # stopped before the end: nothing of it was written
+            assert await _scalar(container, "SELECT to_regclass(:t) IS NULL", t=f"calls_i{job_id}")
+            assert await _scalar(
+                container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job_id
+            ) == 0
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        await sender.aclose()
+        sender.close_broker()

@@ -24,3 +24,15 @@ def test_parser_processes_load_neither_sqlalchemy_nor_polars_up_front() -> None:
 
 def test_the_cli_does_not_load_polars() -> None:
     assert _loaded("regovar.cli", "polars") == {"polars": False}
+
+
+def test_the_reading_process_plans_the_columnar_parser_without_polars() -> None:
+    # polars threads in a worker's main process once kept Ctrl-C from reaching it.
+    code = (
+        "import sys; from regovar.adapters.vcf import open_vcf; "
+        "from tests.helpers import DEMO_VCF; r = open_vcf(DEMO_VCF); "
+        "plan = r.columnar_plan(False); import pickle; pickle.dumps(plan); "
+        "print(plan is not None, 'polars' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]

@@ -34,8 +34,9 @@ def parse(path: Path, columnar: bool, size: int) -> tuple[list[str], list[str], 
     """(sorted calls lines, sorted transcript lines, warnings, records, rows taken columnar)."""
     with open_vcf(path) as reader:
         filters = "FT" in reader.header.formats
-        fast = reader.columnar_parser(filters) if columnar else None
-        work = ChunkWork(reader.chunk_parser(), BatchEncoder(7, 37, filters), fast)
+        plan = reader.columnar_plan(filters) if columnar else None
+        fast = plan.build() if plan is not None else None
+        work = ChunkWork(reader.chunk_parser(), BatchEncoder(7, 37, filters), plan)
         calls: list[str] = []
         transcripts: list[str] = []
         records = taken = 0

@@ -7,6 +7,7 @@ before the importer starts writing; records are then streamed with bounded memor
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,25 @@ if TYPE_CHECKING:
     from regovar.adapters.vcf.columnar import ColumnarParser
 
 Record = tuple[int, "str | list[str]"]  # (line number, text line or BCF columns)
+
+
+@dataclass(frozen=True)
+class ColumnarPlan:
+    """What the columnar parser of one file is made of: sent to the parser processes, which
+    build the parser (and load polars); the reading process never loads polars."""
+
+    header: VcfHeader
+    assembly: str
+    sample_filters: bool = False  # FORMAT FT is stored: records with FT go to the general parser
+    snvs_only: bool = False  # indels are left-aligned with a reference (general parser)
+
+    def build(self) -> ColumnarParser:
+        from regovar.adapters.vcf.columnar import ColumnarParser
+
+        return ColumnarParser(
+            self.header, self.assembly, sample_filters=self.sample_filters,
+            snvs_only=self.snvs_only,
+        )  # fmt: skip
 
 
 class ChunkParser:
@@ -210,14 +230,13 @@ class VcfReader:
         it can run in another process."""
         return ChunkParser(self.header, self.assembly, reference=self._records.reference)
 
-    def columnar_parser(self, sample_filters: bool) -> ColumnarParser | None:
-        """The vectorised parser of this file's ordinary records (text VCF only); with
-        ``sample_filters``, records with FORMAT FT are left to the general parser."""
+    def columnar_plan(self, sample_filters: bool) -> ColumnarPlan | None:
+        """The vectorised parser of this file's ordinary records (text VCF only), to build
+        where it runs; with ``sample_filters``, records with FORMAT FT are left to the general
+        parser."""
         if self._bcf is not None or not self.header.samples:
             return None
-        from regovar.adapters.vcf.columnar import ColumnarParser  # polars: only when parsing
-
-        return ColumnarParser(
+        return ColumnarPlan(
             self.header,
             self.assembly,
             sample_filters=sample_filters,
