@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,8 @@ from regovar.domain.import_parse import ImportTuning
 from regovar.domain.principal import Principal
 from regovar.models import File, Import
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
+
+_log = logging.getLogger(__name__)
 
 IMPORT_STATES = ("queued", "running", "done", "failed")
 ASSEMBLY_ALIASES = {
@@ -194,8 +198,15 @@ class ImportManager:
             raise
         except Exception as exc:
             # Never leave a job "running" behind an error: record it, answer with a code.
+            # The log gets where in the code, not the message (it may quote the file's names
+            # and values: patient identifiers stay on the job row, for the lab).
+            _log.error("import %s failed unexpectedly: %s at\n%s", import_id,
+                       type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
+            vcf = files.get(job.file_id)
+            where = f" ({vcf.path})" if vcf is not None else ""
             failure = ImportFailed(
-                f"import {import_id} failed: {type(exc).__name__}: {str(exc)[:500]}",
+                f"import {import_id}{where} failed: {type(exc).__name__}: {str(exc)[:500]} "
+                "(an unexpected error: the server log has its details)",
                 id=import_id,
             )
             await import_pipeline.mark_failed(self.uow, import_id, failure)

@@ -6,6 +6,7 @@ more than building the whole text line; PostgreSQL then parses the text on its o
 
 from __future__ import annotations
 
+import json as _json
 from typing import Any
 
 import orjson
@@ -83,7 +84,10 @@ def json(value: Any) -> str:
     """jsonb: like text, it cannot hold NUL, which JSON writes as an escape."""
     if not value:
         return NULL
-    encoded = orjson.dumps(value).decode()
+    try:
+        encoded = orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits (e.g. an INFO DP of 20 digits): jsonb keeps it
+        encoded = _json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if "\\u0000" in encoded:
         encoded = encoded.replace("\\u0000", "\\ufffd")
     return text(encoded)

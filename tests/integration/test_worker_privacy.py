@@ -44,3 +44,33 @@ async def test_a_failed_import_logs_no_sample_or_file_name(container, import_dir
     assert PATIENT in job.error_message  # the reason is there for the lab
     assert f"import {job.id} failed: VCF_MALFORMED" in caplog.text
     assert PATIENT not in caplog.text
+
+
+async def test_an_unexpected_failure_names_the_file_on_the_job_not_in_the_log(
+    container, import_dir, caplog, monkeypatch
+):
+    from regovar.domain import import_pipeline
+
+    vcf = import_dir / f"{PATIENT}-2.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        "1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n"
+    )
+    project = await new_project(container)
+    started = await container.imports.start(SYSTEM, StartImport(project.id, str(vcf)), queue=False)
+
+    async def broken(*args, **kwargs):
+        raise KeyError(f"sample {PATIENT}")
+
+    monkeypatch.setattr(import_pipeline, "load", broken)
+    caplog.set_level(logging.DEBUG)
+    try:
+        await container.imports.run(SYSTEM, started.job.id)
+    except Exception as exc:
+        assert type(exc).__name__ == "ImportFailed"
+    job = await container.imports.get(SYSTEM, started.job.id)
+    assert (job.state, job.error_code) == ("failed", "IMPORT_FAILED")
+    assert str(vcf) in job.error_message and "KeyError" in job.error_message
+    assert f"import {job.id} failed unexpectedly: KeyError" in caplog.text
+    assert "broken" in caplog.text  # where it happened
+    assert PATIENT not in caplog.text

@@ -8,6 +8,7 @@ records, so both paths run on it.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -113,6 +114,7 @@ X	201	.	A	T	30	PASS	AC=1	GT:AD	1:0,5	0/0:3,0	0/0:5,0
 MT	300	.	A	G	30	PASS	AC=1	GT	1	0	.
 chrMT	301	.	A	G	30	PASS	AC=1	GT	1	0	.
 1	302	.	A	G	30	PASS	AC=1;QD=12.0	GT:AD:DP:GQ	0/1:10,12:22:99	0/0:20,0:20:60	0/1:1,2:3:4
+1	303	.	A	G	30	PASS	DP=99999999999999999999;PAIR=1,-99999999999999999999	GT	0/1	0/0	1/1
 """  # noqa: E501
 
 
@@ -141,6 +143,8 @@ FATAL = [
     "1\t112\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/x:3,3\t0/1:3,3\t0/0:5,0",  # invalid GT
     "1\t11x\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/1:3,3\t0/1:3,3\t0/0:5,0",  # POS
     "1\t113\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD\t0/1:3,3\t0/1:3,3",  # a sample short
+    # one value short in A, one too many in B: the flat count matches
+    "1\t113\t.\tT\tC\t30\tPASS\tAC=1\tGT:AD:DP\t0/1:3,3\t5:0/1:3,3:6\t0/0:5,0:5",
 ]
 
 
@@ -208,3 +212,42 @@ def test_random_records_give_the_same_rows_or_the_same_error(tmp_path: Path, see
         except Exception as exc:  # the same error, named the same way
             outcomes.append(("error", type(exc).__name__, str(exc)))
     assert outcomes[1] == outcomes[0] and outcomes[2] == outcomes[0]
+
+
+BCSQ_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=1,length=249250621>
+##INFO=<ID=BCSQ,Number=.,Type=String,Description="Haplotype-aware consequence annotation from BCFtools/csq. Format: {layout}">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="g">
+#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO	FORMAT	A	B
+"""  # noqa: E501
+BCSQ_RECORDS = {
+    # bcftools' own layout; '*': downstream of a stop, here without any further field
+    "Consequence|gene|transcript|biotype|strand|amino_acid_change|dna_change": [
+        "BCSQ=missense|G1|ENST1|protein_coding|+|5A>5T|15C>T",
+        "BCSQ=*missense|G1|ENST1|protein_coding",
+        "BCSQ=*synonymous|G1|ENST1|protein_coding|+",
+        "BCSQ=intron|G2|ENST2|protein_coding,*missense|G2|ENST3|lncRNA|-|1K>1N",
+    ],
+    # the consequence last: an entry may stop before it
+    "gene|transcript|biotype|strand|consequence": [
+        "BCSQ=G1|ENST1|protein_coding|+|missense",
+        "BCSQ=G1|ENST1|protein_coding",
+        "BCSQ=G2|ENST2",
+    ],
+}
+
+
+@pytest.mark.parametrize("layout", list(BCSQ_RECORDS))
+def test_bcsq_entries_of_any_length_give_the_same_rows(tmp_path: Path, layout: str) -> None:
+    body = []
+    for i in range(12):  # ordinary records around the odd ones, so both parsers run
+        info = BCSQ_RECORDS[layout][i % len(BCSQ_RECORDS[layout])] if i % 3 else "."
+        body.append(f"1\t{1000 + i}\t.\tA\tG\t50\tPASS\t{info}\tGT\t0/1\t0/0")
+    path = tmp_path / "bcsq.vcf"
+    path.write_text(BCSQ_HEADER.format(layout=layout) + "\n".join(body) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    columnar = parse(path, columnar=True, size=10_000)
+    assert columnar[:4] == general[:4]
+    assert columnar[4] == 12  # all taken in columns
+    transcripts = [json.loads(line.split("\t")[-1]) for line in general[1]]
+    assert all(entry["source"] == "BCSQ" for t in transcripts for entry in t)

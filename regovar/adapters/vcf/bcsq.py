@@ -33,13 +33,14 @@ def parse_bcsq(
     dozen per file), the only costly part of an entry.
     """
     at = _positions(tuple(layout))
+    need = max(4, max(at) + 1)  # an entry may stop before its last fields
     names = layout[4:]
     for k, entry in enumerate(raw.split(",")):
         if not entry or entry[0] == "@":
             continue
         star = entry[0] == "*"
         values = (entry[1:] if star else entry).split("|")
-        values.extend([""] * (4 - len(values)))
+        values.extend([""] * (need - len(values)))
         terms, impact = consequences.get(values[at[0]]) or _translate(values[at[0]], consequences)
         gene, feature, biotype = values[at[1]], values[at[2]], values[at[3]]
         extra = {

@@ -94,12 +94,17 @@ class ColumnarParser:
     def _rows(self, frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.with_columns(pl.col("text").str.split("\t").alias("cols"))
         cols = pl.col("cols")
+        # Values per sample column (as ':' count): each must have as many as FORMAT has keys.
+        frame = frame.with_columns(cols.list.slice(9).list.eval(
+            pl.element().str.count_matches(":", literal=True)).alias("colons"))  # fmt: skip
         df = frame.select(
             "line",
             pl.col("text").str.contains(_UNSAFE).alias("unsafe"),
             cols.list.len().alias("n_cols"),
             *(cols.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(_NAMES)),
             cols.list.slice(9).list.join(":").alias("samples"),
+            pl.col("colons").list.min().alias("colons_min"),
+            pl.col("colons").list.max().alias("colons_max"),
         )
         ok = (
             ~pl.col("unsafe")
@@ -164,7 +169,10 @@ class ColumnarParser:
             return df.with_columns(pl.lit(False).alias("ok"))
         nk, n, rows = len(keys), self.n, df.height
         tokens = df["samples"].str.split(":")
-        fits = tokens.list.len() == nk * n
+        # Every sample with its nk values (a flat count would let one sample's missing value be
+        # filled by the next sample's extra one).
+        fits = (tokens.list.len() == nk * n) & (df["colons_min"] == nk - 1) & (
+            df["colons_max"] == nk - 1)  # fmt: skip
         tokens = pl.select(
             pl.when(fits).then(tokens).otherwise(pl.lit(["."] * (nk * n), dtype=tokens.dtype))
         ).to_series()

@@ -101,7 +101,8 @@ class _Fields:
         pieces = [pl.format('"{}":"{}"', pl.lit(name), self.get(i)) for i, name in named]
         if not pieces:
             return pl.lit(None, dtype=pl.String)
-        return pl.concat_str(pieces, separator=",", ignore_nulls=True)
+        joined = pl.concat_str(pieces, separator=",", ignore_nulls=True)
+        return pl.when(joined == "").then(None).otherwise(joined)  # none of them: null
 
     def _decode(self, expr: pl.Expr) -> pl.Expr:
         if not self.percent:

@@ -28,6 +28,7 @@ from regovar.adapters.vcf.samples import (
     FormatPlan,
     SampleBlock,
     SampleParser,
+    aligned,
     biallelic_columns,
     general_block,
     split_columns,
@@ -122,7 +123,7 @@ class RecordParser:
             ]
         plan = self.plans.get(fields[8]) or self._plan(fields[8])
         tokens = fields[9].replace("\t", ":").split(":")
-        if len(tokens) != plan.n_tokens:
+        if len(tokens) != plan.n_tokens or not aligned(fields[9], plan.n_keys, self.n_samples):
             tokens = self.samples.tokens(plan, fields[9], line)
         gt, zyg, ac, an, dp, gq, ps, ad_ref, ad_alt, vaf = biallelic_columns(
             self.samples, plan, tokens, ref, alt, line

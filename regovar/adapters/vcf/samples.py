@@ -157,7 +157,7 @@ class SampleParser:
         """
         n_keys = plan.n_keys
         tokens = text.replace("\t", ":").split(":") if n_keys != 1 else text.split("\t")
-        if len(tokens) == n_keys * self.n:
+        if len(tokens) == n_keys * self.n and aligned(text, n_keys, self.n):
             return tokens
         columns = text.rstrip("\t").split("\t")  # tolerate stray trailing tabs
         if len(columns) != self.n:
@@ -249,6 +249,15 @@ class ValueCache(dict[str, Any]):
             self.clear()
         value = self[raw] = self.fplan.whole(raw)
         return value
+
+
+def aligned(text: str, n_keys: int, n_samples: int) -> bool:
+    """Whether each sample column of ``text`` has ``n_keys`` values, once the flat count of
+    values matched: one sample short and the next one long would match it too."""
+    if n_samples == 1 or n_keys == 1:
+        return True  # the count alone decides (no empty sample column gives zero values)
+    colons = n_keys - 1
+    return all(column.count(":") == colons for column in text.split("\t"))
 
 
 def split_columns(tokens: list[str], n_keys: int) -> list[list[str]]:
