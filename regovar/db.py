@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+APPLICATION_NAME = "regovar"  # the CLI names its command: "regovar worker", "regovar serve"
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
@@ -22,7 +23,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         hide_parameters=True,
         connect_args={
             "server_settings": {
-                "application_name": "regovar",
+                "application_name": APPLICATION_NAME,
                 "jit": "off",
                 # Variant queries depend on their values (which partition, which genes):
                 # plan each execution rather than reuse a generic plan.

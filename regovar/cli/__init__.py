@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from regovar import db as regovar_db
 from regovar.cli import (
     analyses,
     base,
@@ -26,6 +27,7 @@ app = typer.Typer(
 
 @app.callback()
 def _global(
+    ctx: typer.Context,
     as_login: str | None = typer.Option(
         None,
         "--as",
@@ -37,6 +39,10 @@ def _global(
     if as_login is not None and not as_login.strip():
         raise base.fail("INVALID_INPUT", "--as needs a login (an empty one is not the server)")
     base.act_as(as_login)
+    # The database's session list (pg_stat_activity, `regovar db stop`) says which command.
+    command = ctx.invoked_subcommand
+    if command:
+        regovar_db.APPLICATION_NAME = f"regovar {command}"
 
 
 app.add_typer(db.app, name="db")

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import MAX_ID, container, fail, principal, run
+from regovar.cli.base import LIMIT_HELP, MAX_ID, container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.cli.variants import _row, sample_id
 from regovar.domain import variant_filter as vf
@@ -114,7 +114,7 @@ def update(
 def list_(
     project: str | None = typer.Option(None, "--project", "-p", help="Project name or id."),
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List analyses."""
@@ -166,7 +166,7 @@ def run_(
         "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
     ),
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     genes: bool = typer.Option(False, help="Print the count of variants per gene instead."),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:

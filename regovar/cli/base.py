@@ -24,6 +24,7 @@ _principal: ContextVar[Principal] = ContextVar("principal", default=SYSTEM)
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit in the database
+LIMIT_HELP = "Rows per page (at most REGOVAR_MAX_PAGE_SIZE, 1000 by default; --offset for more)."
 
 
 def act_as(login: str | None) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import MAX_ID, container, fail, principal, run, settings
+from regovar.cli.base import LIMIT_HELP, MAX_ID, container, fail, principal, run, settings
 from regovar.cli.output import print_table
 from regovar.models import Job
 
@@ -57,7 +57,7 @@ def _summary(job: Job) -> str:
 def list_jobs(
     kind: str | None = typer.Option(None, help="Only this batch (monitor, mail, inbox, archive)."),
     state: str | None = typer.Option(None, help="queued, running, done or failed."),
-    limit: int = typer.Option(20, min=0, max=1000),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     offset: int = typer.Option(0, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
@@ -116,7 +116,7 @@ def run_job(
 @inbox_app.command("list")
 def list_runs(
     state: str | None = typer.Option(None, help="settling, importing, done, failed, duplicate."),
-    limit: int = typer.Option(20, min=0, max=1000),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     offset: int = typer.Option(0, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
@@ -145,7 +145,7 @@ def scan_inbox() -> None:
 
 @archive_app.command("list")
 def list_archives(
-    limit: int = typer.Option(20, min=0, max=1000),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     offset: int = typer.Option(0, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
@@ -210,7 +210,7 @@ def restore_archive(archive_id: int = typer.Argument(..., min=1, max=MAX_ID)) ->
 @mail_app.command("list")
 def list_mail(
     state: str | None = typer.Option(None, help="pending, sent or failed."),
-    limit: int = typer.Option(20, min=0, max=1000),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     offset: int = typer.Option(0, min=0),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:

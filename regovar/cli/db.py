@@ -44,12 +44,21 @@ def start() -> None:
 
 
 @app.command()
-def stop() -> None:
-    """Stop the private PostgreSQL."""
+def stop(
+    force: bool = typer.Option(False, help="Stop even while other clients are connected."),
+) -> None:
+    """Stop the private PostgreSQL (refused while a server, a worker or a command uses it)."""
     config = settings()
     if config.database_url:
         raise fail("INVALID_INPUT", "REGOVAR_DATABASE_URL is set: Regovar does not own that server")
-    EmbeddedPostgres(config.data_dir).stop()
+    server = EmbeddedPostgres(config.data_dir)
+    sessions = server.client_sessions()
+    if sessions and not force:
+        who = ", ".join(f"{n} x {name}" for name, n in sessions.items())
+        raise fail("CONFLICT", f"{sum(sessions.values())} client sessions are connected ({who}): "
+                   "stop `regovar serve`, `regovar worker` and `regovar scheduler` first, or "
+                   "use --force (their work in progress is rolled back)")  # fmt: skip
+    server.stop()
     typer.echo("private PostgreSQL stopped")
 
 

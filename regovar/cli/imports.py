@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from regovar.bootstrap import Container
-from regovar.cli.base import MAX_ID, container, principal, run
+from regovar.cli.base import LIMIT_HELP, MAX_ID, container, principal, run
 from regovar.cli.output import print_table
+from regovar.domain.errors import RegovarError
 from regovar.domain.imports import StartImport
 from regovar.models import Import
 
@@ -66,8 +68,28 @@ def _print_summary(job: Import) -> None:
         f"{job.assembly}"
     )
     for w in job.warnings or []:
-        lines = f" (lines {', '.join(map(str, w['lines']))})" if w["lines"] else ""
-        typer.echo(f"warning {w['kind']} x{w['count']}: {w['message']}{lines}")
+        typer.echo(f"warning {w['kind']} x{w['count']}: {w['message']}{_lines(w)}")
+
+
+async def _project_names(c: Container, ids: set[int]) -> dict[int, str | int]:
+    """Project names for a listing (the id where the name cannot be read, e.g. archived)."""
+    names: dict[int, str | int] = {}
+    for project_id in ids:
+        try:
+            names[project_id] = (await c.projects.get(principal(), project_id)).name
+        except RegovarError:
+            names[project_id] = project_id
+    return names
+
+
+def _lines(warning: dict[str, Any]) -> str:
+    """The lines a warning kept (the first ones met), in file order, and how many more."""
+    lines = sorted(warning["lines"] or [])
+    if not lines:
+        return ""
+    more = warning["count"] - len(lines)
+    rest = f" and {more} more" if more > 0 else ""
+    return f" (line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}{rest})"
 
 
 @imports_app.command("list")
@@ -75,7 +97,7 @@ def list_imports(
     project: str | None = typer.Option(None, "--project", "-p"),
     state: str | None = typer.Option(None, help="queued, running, done or failed"),
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List import jobs with their state and progress."""
@@ -84,10 +106,11 @@ def list_imports(
         pid = (await c.projects.find(principal(), project)).id if project else None
         page = await c.imports.page(principal(), pid, state, offset, limit)
         files = await c.imports.files_by_id(principal(), [i.file_id for i in page.items])
+        names = await _project_names(c, {i.project_id for i in page.items})
         rows = [
             {
                 "id": i.id,
-                "project": i.project_id,
+                "project": names[i.project_id],
                 "file": files[i.file_id].name,
                 "state": i.state,
                 "progress": f"{i.progress:.0%}",
@@ -122,7 +145,7 @@ def show_import(import_id: int) -> None:
 def list_samples(
     project: str | None = typer.Option(None, "--project", "-p"),
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List samples (one per VCF column)."""
@@ -135,11 +158,12 @@ def list_samples(
                        "its samples come back with `regovar archive restore ID` (see `regovar "
                        "archive list`)", err=True)  # fmt: skip
         page = await c.variants.samples(principal(), project_id=pid, offset=offset, limit=limit)
+        names = await _project_names(c, {s.project_id for s in page.items})
         rows = [
             {
                 "id": s.id,
                 "name": s.name,
-                "project": s.project_id,
+                "project": names[s.project_id],
                 "import": s.import_id,
                 "subject": s.subject_id,
             }

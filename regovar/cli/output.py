@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from typing import Any
 
 import typer
@@ -32,7 +34,10 @@ def print_table(rows: list[dict[str, Any]], fmt: str, *, total: int | None = Non
         table.add_column(Text(str(name)))
     for row in rows:  # Text: square brackets in a value are text, never rich markup
         table.add_row(*(Text("" if v is None else _text(v)) for v in row.values()))
-    Console().print(table)
+    # Piped (no terminal, COLUMNS unset): the table keeps its natural width instead of being
+    # cut to 80 columns.
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    Console(width=10_000 if piped else None).print(table)
     if total is not None:
         typer.echo(f"{len(rows)} shown of {total}")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import MAX_ID, container, principal, run
+from regovar.cli.base import LIMIT_HELP, MAX_ID, container, principal, run
 from regovar.cli.output import print_table
 from regovar.domain.projects import CreateProject
 
@@ -31,7 +31,7 @@ def create(
 @app.command("list")
 def list_(
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List projects."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import MAX_ID, container, fail, principal, run
+from regovar.cli.base import LIMIT_HELP, MAX_ID, container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.domain.audit import AuditQuery, parse_anchors
 from regovar.domain.users import CreateUser
@@ -60,7 +60,7 @@ def create(
 @users_app.command("list")
 def list_(
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """List users."""
@@ -220,7 +220,7 @@ def audit_list(
     user: str | None = typer.Option(None, help="Events of this user (login)."),
     project: str | None = typer.Option(None, help="Events of this project (name or id)."),
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """Audit events, newest first."""

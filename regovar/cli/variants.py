@@ -7,7 +7,7 @@ import re
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import MAX_ID, container, fail, principal, run
+from regovar.cli.base import LIMIT_HELP, MAX_ID, container, fail, principal, run
 from regovar.cli.output import print_table
 from regovar.domain import variant_filter as vf
 from regovar.domain.variants import VariantRow
@@ -47,7 +47,7 @@ def variants(
         max=MAX_ID,
     ),
     offset: int = typer.Option(0, min=0, max=MAX_ID),
-    limit: int = typer.Option(100, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """Variants of one or several samples of a project.

@@ -238,8 +238,9 @@ class MonitoringManager:
                 ping = await uow.monitoring.ping_ms()
                 size = await uow.monitoring.database_bytes()
                 queue = await uow.monitoring.queue(s.worker_heartbeat_ttl)
-                failed = await uow.monitoring.failed_imports(24)
-                failed += await uow.jobs.failed_since(24)
+                failed_imports = await uow.monitoring.failed_imports(24)
+                latest = await uow.monitoring.latest_failed_imports(24)
+                failed_batches = await uow.jobs.failed_since(24)
                 mail_waiting, mail_oldest = await uow.outbox.waiting()
         except Exception as exc:
             return [Check("database", CRITICAL, None, "", "reachable",
@@ -247,7 +248,8 @@ class MonitoringManager:
         checks = [
             Check("database", OK, round(ping, 1), "ms", "reachable"),
             Check("database size", OK, round(size / 2**30, 3), "GiB", ""),
-            _max("failed jobs (24 h)", failed, "imports and batches", s.monitor_failed_jobs_max),
+            _max("failed jobs (24 h)", failed_imports + failed_batches, "imports and batches",
+                 s.monitor_failed_jobs_max, _failures(failed_imports, latest, failed_batches)),
         ]
         if not s.smtp_host:
             checks.append(Check("mail waiting", UNKNOWN, mail_waiting, "messages", "",
@@ -312,6 +314,17 @@ def _minutes_since(at: datetime | None) -> float:
 def _min(name: str, value: float, unit: str, minimum: float, detail: str = "") -> Check:
     state = OK if value >= minimum else CRITICAL
     return Check(name, state, round(value, 1), unit, f">= {minimum}", detail)
+
+
+def _failures(imports: int, latest: list[tuple[int, str]], batches: int) -> str:
+    """Which jobs failed: the last imports with their error codes (a file the import refused,
+    VCF_MALFORMED say, is the lab's to fix, not the server's), then the batches."""
+    parts = [", ".join(f"import {i} {code}" for i, code in latest)] if latest else []
+    if imports > len(latest):
+        parts.append(f"{imports - len(latest)} more import{'s' * (imports - len(latest) > 1)}")
+    if batches:
+        parts.append(f"{batches} batch{'es' * (batches > 1)} (regovar batches list)")
+    return "; ".join(parts)
 
 
 def _max(name: str, value: float, unit: str, maximum: float, detail: str = "") -> Check:

@@ -62,6 +62,16 @@ class MonitoringRepository:
             "AND coalesce(finished_at, started_at, created_at) > now() - make_interval(hours => :h)"
         ), {"h": hours}) or 0)  # fmt: skip
 
+    async def latest_failed_imports(self, hours: int, limit: int = 3) -> list[tuple[int, str]]:
+        """(id, error code) of the last failed imports, newest first."""
+        rows = await self.session.execute(text(
+            "SELECT id, coalesce(error_code, '?') FROM imports WHERE state = 'failed' "
+            "AND coalesce(finished_at, started_at, created_at) > "
+            "now() - make_interval(hours => :h) "
+            "ORDER BY coalesce(finished_at, started_at, created_at) DESC, id DESC LIMIT :n"
+        ), {"h": hours, "n": limit})  # fmt: skip
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     async def alert_states(self) -> dict[str, AlertState]:
         """The state each check had at the last watch, locked until the transaction ends (two
         watches at once would both see a change and both alert)."""

@@ -72,6 +72,7 @@ async def test_thresholds_crossed_make_checks_critical(database_url, import_dir,
     assert checks["disk free: data folder"].state == "critical"
     assert checks["failed jobs (24 h)"].state == "critical"
     assert checks["failed jobs (24 h)"].value >= 1
+    assert f"import {job.id} VCF_MALFORMED" in checks["failed jobs (24 h)"].detail
     assert checks["queue oldest message"].state == "critical"
     assert checks["queue oldest message"].value >= 119
     assert checks["workers alive"].state == "critical"

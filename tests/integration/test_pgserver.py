@@ -363,3 +363,22 @@ def test_unprivileged_user_runs_the_server_itself(open_dir: Path) -> None:
     proc.join(timeout=30)
     assert result == (1,)
     assert (open_dir / "data" / "postgres" / "pgdata").stat().st_uid == nobody
+
+
+def test_db_stop_refuses_while_a_client_is_connected(make_server: Make, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    url = make_server(data).ensure_running()
+    env = {k: v for k, v in os.environ.items() if k != "REGOVAR_DATABASE_URL"}
+    env["REGOVAR_DATA_DIR"] = str(data)
+    stop = [sys.executable, "-c", "from regovar.cli import main; main()", "db", "stop"]
+    with psycopg.connect(dsn(url), autocommit=True, application_name="regovar worker"):
+        refused = subprocess.run(stop, env=env, capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0
+        assert "CONFLICT" in refused.stderr and "1 x regovar worker" in refused.stderr
+        assert EmbeddedPostgres(data).is_running()
+        forced = subprocess.run([*stop, "--force"], env=env, capture_output=True, text=True,
+                                timeout=60)  # fmt: skip
+        assert forced.returncode == 0, forced.stderr
+    assert not EmbeddedPostgres(data).is_running()
+    again = subprocess.run(stop, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "stopped" in again.stdout  # nothing connected, or running

@@ -116,6 +116,19 @@ class EmbeddedPostgres:
         self._ensure_database(name, port)
         return settings.url(self._password(), port, name)
 
+    def client_sessions(self) -> dict[str, int]:
+        """Other clients connected to the running server, by application name (a web server,
+        a worker, a CLI command); empty when it is not running."""
+        if not self.is_running():
+            return {}
+        with self._connect(self._current_port()) as conn:
+            rows = conn.execute(
+                "SELECT coalesce(nullif(application_name, ''), 'unnamed'), count(*) "
+                "FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                "AND pid <> pg_backend_pid() GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        return {str(name): int(str(n)) for name, n in rows}
+
     def drop_database(self, name: str) -> None:
         """Drops even with sessions still connected, so a test run can always clean up."""
         if settings.checked_name(name) == "postgres":
