@@ -99,6 +99,11 @@ async def load(
                 raise ImportBusy(f"import {job.id} is being loaded by another worker")
             progress = _Progress(uow_factory, job.id, reader, on_progress)
             release_id = await _release(uow, reader.header, vcf_file.sha256)
+            others = await uow.imports.assemblies(job.project_id) - {reader.assembly}
+            if others:
+                warnings.add("assembly_differs", None, f"this file is {reader.assembly}, the "
+                             f"project's other imports {', '.join(sorted(others))}: their "
+                             "samples cannot be analysed together")  # fmt: skip
             await uow.variant_store.begin(job.id, reader.assembly)
             records = await _stream(uow, reader, tuning, progress)
             counts = await uow.variant_store.finish()

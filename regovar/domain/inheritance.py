@@ -10,7 +10,8 @@ node of its own. The definitions, which docs/analyses.md repeats for users:
   condition**, so a missing parent is never taken as hom-ref (nor as a carrier).
 - Samples whose affected status is unknown are not constrained.
 - **de novo**: the proband is a carrier and both parents are called non-carriers (needs both
-  parents). On Y only the father is required, on the mitochondrion only the mother.
+  parents). On Y only the father is required, on the mitochondrion only the mother. No
+  unaffected sibling carries it (a sibling's missing call does not exclude the variant).
 - **autosomal dominant**: on chromosomes 1-22, the proband is heterozygous, every affected
   member is a carrier, every unaffected member a called non-carrier.
 - **autosomal recessive (homozygous)**: on 1-22, the proband and every affected member are
@@ -49,6 +50,8 @@ NON_CARRIER = ("hom_ref", "hemi_ref", "other_alt")
 HET = ("het", "het_alt")
 NOT_HOM_ALT = ("hom_ref", "het", "hemi_ref", "het_alt", "other_alt")
 MALE_CARRIER = ("hom_alt", "hemi_alt")
+# No called copy of the ALT, missing calls included (and absence from the member's file).
+NO_ALT_COPY = ("hom_ref", "hemi_ref", "other_alt", "partial", "missing")
 
 # Pseudo-autosomal regions of X (1-based, inclusive), per assembly.
 PAR = {
@@ -134,6 +137,10 @@ def expand(mode: str, family: Family, candidates: vf.Node | None) -> vf.Node:
         on_y = vf.And((vf.Chromosome("Y"), _is(father, NON_CARRIER)))
         on_mt = vf.And((vf.Chromosome("MT"), _is(mother, NON_CARRIER)))
         parts.append(vf.Or((autosomal_or_x, on_y, on_mt)))
+        # An unaffected sibling who carries it too points to a parent's call or mosaicism,
+        # not a new mutation of the proband (a sibling's missing call does not exclude).
+        siblings = [m for m in family.unaffected() if m not in (mother, father)]
+        parts += [_is(m, NO_ALT_COPY) for m in siblings]
     elif mode == "autosomal_dominant":
         parts += [vf.Chromosome("autosome"), _is(proband, HET)]
         parts += [_is(m, CARRIER) for m in family.affected() if m is not proband]

@@ -41,6 +41,16 @@ class ImportRepository:
         )
         return sorted(rows)
 
+    async def assemblies(self, project_id: int) -> set[str]:
+        """The genome builds of a project's finished imports."""
+        rows = await self.session.scalars(
+            select(Import.assembly).distinct().where(
+                Import.project_id == project_id, Import.state == "done",
+                Import.assembly.is_not(None),
+            )
+        )  # fmt: skip
+        return {str(a) for a in rows}
+
     async def get_many(self, ids: list[int]) -> dict[int, Import]:
         rows = await self.session.scalars(select(Import).where(Import.id.in_(ids)))
         return {i.id: i for i in rows}

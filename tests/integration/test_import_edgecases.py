@@ -175,3 +175,20 @@ async def test_a_bad_line_late_in_the_file_leaves_nothing(container, tmp_path: P
     assert (
         await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job.id) == 0
     )
+
+
+async def test_an_import_of_another_assembly_than_the_project_warns(container):
+    from tests.helpers import new_project
+
+    project = await new_project(container, "two-builds")
+    first = await import_file(container, EDGE / "28a-chr-prefix-grch37.vcf", assembly="GRCh37",
+                              project=project)  # fmt: skip
+    assert not [w for w in first.warnings if w["kind"] == "assembly_differs"]
+    second = await import_file(container, EDGE / "28b-no-prefix-grch38.vcf", assembly="GRCh38",
+                               project=project)  # fmt: skip
+    assert second.state == "done", second.error_message
+    (warning,) = [w for w in second.warnings if w["kind"] == "assembly_differs"]
+    assert warning["message"] == (
+        "this file is GRCh38, the project's other imports GRCh37: their samples cannot be "
+        "analysed together"
+    )

@@ -173,8 +173,10 @@ def test_gvcf_blocks_and_reference_sites_give_no_rows(tmp_path: Path) -> None:
                 "1 31 . G . . . . GT 0/0 0/0 0/0",
                 "1 32 . T *,<NON_REF> . . . GT 0/1 0/0 0/0",
                 "1 33 . A C,<*> 50 . . GT:AD 0/1:5,5,0 0/0:9,0,1 0/2:3,0,3")
-    _, rows = read(write_vcf(tmp_path, body))
+    reader, rows = read(write_vcf(tmp_path, body))
     (row,) = rows
+    (skipped,) = [w for w in reader.warnings.as_list() if w["kind"] == "no_variant_allele"]
+    assert skipped["count"] == 4 and skipped["lines"] == [9, 10, 11, 12]  # the first four records
     assert (row.pos, row.alt, row.n_alts, vaf3(row.vaf)) == (33, "C", 1, [0.5, 0.0, 0.0])
     assert row.zyg == [Z.HET, Z.HOM_REF, Z.OTHER_ALT]
 

@@ -180,6 +180,10 @@ class RecordParser:
         alts = fields[4].split(",")
         kept, kinds = self._alt_kinds(alts, ref, line)
         if not kept:
+            if BASES not in kinds:  # (an ALT equal to REF has its own warning)
+                self.warnings.add("no_variant_allele", line, "no variant allele (a gVCF "
+                                  "reference block, ALT '.', '<NON_REF>', '<*>' or '*' only): "
+                                  "not stored")  # fmt: skip
             return []
         chrom = self.contig.cache.get(fields[0]) or self.contig(fields[0])
         qual = None if fields[5] == "." else self._qual(fields[5], line)
