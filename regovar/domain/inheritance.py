@@ -18,7 +18,8 @@ node of its own. The definitions, which docs/analyses.md repeats for users:
   hom-alt; unaffected members are called and not hom-alt; the proband's unaffected parents are
   heterozygous carriers.
 - **compound heterozygous**: see :class:`CompoundHet`; the label says which evidence was
-  available: ``trio``, ``duo`` (one parent) or ``singleton``.
+  available: ``trio``, ``duo`` (one parent) or ``singleton``. A pair both halves of which an
+  unaffected sibling carries does not count.
 - **X-linked recessive**: on X outside the pseudo-autosomal regions, an affected male is a
   hemizygous (or hom-alt called) carrier, an affected female hom-alt; an unaffected mother of
   the proband is a heterozygous carrier; unaffected males are called non-carriers; unaffected
@@ -157,6 +158,7 @@ def expand(mode: str, family: Family, candidates: vf.Node | None) -> vf.Node:
             proband.sample_id,
             mother.sample_id if mother else None,
             father.sample_id if father else None,
+            tuple(m.sample_id for m in family.unaffected() if m not in (mother, father)),
         )
     elif mode == "x_linked_recessive":
         parts.append(_outside_par(family))

@@ -99,7 +99,7 @@ def _validate(node: Node, sample_ids: tuple[int, ...]) -> None:
     elif isinstance(node, Not):
         _validate(node.child, sample_ids)
     elif isinstance(node, CompoundHet):
-        for sid in (node.proband, node.mother, node.father):
+        for sid in (node.proband, node.mother, node.father, *node.unaffected):
             if sid is not None and sid not in sample_ids:
                 raise InvalidInput(f"sample {sid} is not one of the queried samples")
         if node.candidates is not None:

@@ -216,12 +216,17 @@ class CompoundHet:
     parent a called heterozygous carrier of one and a called non-carrier of the other). With
     one parent: one variant that parent carries and one it does not. Alone: two variants in the
     gene, unless read-backed phase puts all of them on one haplotype. Missing parental calls
-    never count as non-carrier. Every variant of a qualifying gene that takes part is kept."""
+    never count as non-carrier. Every variant of a qualifying gene that takes part is kept.
+
+    With ``unaffected`` siblings, the variants pair up one pair at a time: a pair that an
+    unaffected sibling carries both halves of (the same compound genotype, no disease) does not
+    count."""
 
     candidates: Node | None
     proband: int
     mother: int | None = None
     father: int | None = None
+    unaffected: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH
 from sqlalchemy.exc import DBAPIError
@@ -285,17 +286,24 @@ class _Compiler:
             (and_(gt == "1|0", ps.is_not(None)), func.concat("b", ps)),
         )
         genes = inner.record_column("genes")
+        # Per unaffected sibling: whether it has a called copy of the variant.
+        siblings = [
+            func.coalesce(zyg(sid).in_(_CARRIER), false()).label(f"sib{i}")
+            for i, sid in enumerate(node.unaffected)
+        ]
         cand_stmt = select(
             inner.locus.c.vkey.label("vkey"),
             func.unnest(genes).label("gene"),
             origin.label("origin"),
             haplotype.label("hap"),
+            *siblings,
         )
-        cand = (
-            inner.from_clause(cand_stmt)
-            .where(and_(het, genes.is_not(None), inner.compile(node.candidates)))
-            .subquery(f"comphet_{self.prefix}")
+        where = inner.from_clause(cand_stmt).where(
+            and_(het, genes.is_not(None), inner.compile(node.candidates))
         )
+        if node.unaffected:
+            return self._compound_het_pairs(where.cte(f"comphet_{self.prefix}"), node, wanted)
+        cand = where.subquery(f"comphet_{self.prefix}")
         # One pass over the candidates, each gene's verdict from window aggregates (a join of
         # the candidates with their genes' verdicts is planned from poor row estimates).
         gene = cand.c.gene
@@ -320,6 +328,32 @@ class _Compiler:
         # overlaps): what a count per gene of this mode counts.
         self.pairs = select(judged.c.vkey, judged.c.gene).where(judged.c.kept)
         return self.locus.c.vkey.in_(keep)
+
+    def _compound_het_pairs(
+        self, cand: Any, node: vf.CompoundHet, wanted: tuple[str, ...]
+    ) -> ColumnElement[bool]:
+        """The compound heterozygous mode with unaffected siblings, one pair at a time: a pair
+        counts unless a sibling carries both of its variants (genes hold a few candidates: the
+        pairs of one gene are few)."""
+        a, b = cand.alias(f"ca_{self.prefix}"), cand.alias(f"cb_{self.prefix}")
+        if wanted:  # one variant from each parent (or: the one parent has one, not the other)
+            paired = and_(a.c.origin == wanted[0], b.c.origin == wanted[1])
+        else:  # any two, unless read-backed phase puts both on one haplotype
+            paired = and_(a.c.vkey < b.c.vkey,
+                          not_(and_(a.c.hap.is_not(None), a.c.hap == b.c.hap)))  # fmt: skip
+        shared = or_(false(), *(and_(a.c[f"sib{i}"], b.c[f"sib{i}"])
+                                for i in range(len(node.unaffected))))  # fmt: skip
+        good = (
+            select(a.c.vkey.label("va"), b.c.vkey.label("vb"), a.c.gene.label("gene"))
+            .select_from(a.join(b, a.c.gene == b.c.gene))
+            .where(paired, not_(shared))
+            .subquery(f"pairs_{self.prefix}")
+        )
+        members = union(
+            select(good.c.va.label("vkey"), good.c.gene), select(good.c.vb, good.c.gene)
+        ).subquery(f"paired_{self.prefix}")
+        self.pairs = select(members.c.vkey, members.c.gene)
+        return self.locus.c.vkey.in_(select(members.c.vkey))
 
     def _genotype(self, node: vf.Genotype) -> ColumnElement[bool]:
         codes = sorted({c for z in node.zygosity for c in vf.ZYGOSITY_CODES[z]})

@@ -157,6 +157,10 @@ def expected(mode: str, records: list[dict], family: str = "trio", min_qual: int
 
 
 def _compound_het(rows: list[dict], family: str) -> set:
+    """Pairs of the proband's het variants in one gene: one from each parent (trio), one the
+    mother carries and one she does not (duo), any two not phased on one haplotype
+    (singleton); in the trio, a pair whose two variants the unaffected sister both carries
+    does not count."""
     by_gene: dict[str, list[tuple[dict, str | None]]] = {}
     for r in rows:
         g = r["gt"]
@@ -165,23 +169,28 @@ def _compound_het(rows: list[dict], family: str) -> set:
         if family == "trio":
             origin = ("M" if het(g["M"]) and non_carrier(g["F"]) else
                       "F" if het(g["F"]) and non_carrier(g["M"]) else None)  # fmt: skip
-            wanted = {"M", "F"}
         elif family == "duo":  # mother only
             origin = "in" if het(g["M"]) else "out" if non_carrier(g["M"]) else None
-            wanted = {"in", "out"}
         else:
-            origin, wanted = "any", set()
+            origin = "any"
         by_gene.setdefault(r["gene"], []).append((r, origin))
+    siblings = ("S",) if family == "trio" else ()
     keep = set()
     for items in by_gene.values():
-        if wanted:
-            if wanted <= {o for _, o in items}:
-                keep |= {(r["chrom"], r["pos"]) for r, o in items if o in wanted}
-        elif len(items) >= 2:
-            # all read-phased on one haplotype (same phase set, same side): cis, not a pair
-            sides = {r["gt"]["P"] if "|" in r["gt"]["P"] else None for r, _ in items}
-            if not (len(sides) == 1 and None not in sides):
-                keep |= {(r["chrom"], r["pos"]) for r, _ in items}
+        for i, (r1, o1) in enumerate(items):
+            for r2, o2 in items[i + 1:]:
+                if o1 is None or o2 is None:
+                    continue
+                if family == "singleton":
+                    g1, g2 = r1["gt"]["P"], r2["gt"]["P"]
+                    if "|" in g1 and g1 == g2:  # same phase set (7), same side: cis
+                        continue
+                elif o1 == o2:
+                    continue
+                if any("1" in alleles(r1["gt"][s]) and "1" in alleles(r2["gt"][s])
+                       for s in siblings):  # fmt: skip
+                    continue
+                keep |= {(r1["chrom"], r1["pos"]), (r2["chrom"], r2["pos"])}
     return keep
 
 
