@@ -260,7 +260,7 @@ async def test_two_workers_at_once_import_the_run_once(fresh_url, inbox, smtp):
 async def test_a_crash_in_the_middle_then_a_clean_retry(fresh_url, inbox, smtp, tmp_path):
     c = _build(fresh_url, inbox, smtp)
     await _setup(c)
-    big = trio_copies(6, tmp_path / "big-trio.vcf")
+    big = trio_copies(20, tmp_path / "big-trio.vcf")  # an import of a few seconds
     _drop(inbox, "RUN_CRASH", vcf=big)
     env = {**os.environ, "REGOVAR_DATABASE_URL": fresh_url,
            "REGOVAR_DATA_DIR": str(tmp_path / "data"), "REGOVAR_INBOXES": f"{inbox}=exomes",

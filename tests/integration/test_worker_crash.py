@@ -18,6 +18,8 @@ from regovar.domain.principal import SYSTEM
 from tests.helpers import new_project, trio_copies
 
 HEARTBEAT_TTL = "3"
+# Records enough for an import of a few seconds: the test must catch it in the middle.
+COPIES = 20
 
 
 def _worker(database_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -53,7 +55,7 @@ async def _wait(container, import_id: int, done, seconds: float):
 
 
 async def test_killed_worker_then_retry(container, import_dir, tmp_path):
-    vcf = trio_copies(6, import_dir / "crash-trio.vcf")
+    vcf = trio_copies(COPIES, import_dir / "crash-trio.vcf")
     project = await new_project(container, "crash")
     sender = build(
         dataclasses.replace(container.settings, broker_url=None), url=container.database_url
@@ -86,7 +88,7 @@ async def test_killed_worker_then_retry(container, import_dir, tmp_path):
         sender.close_broker()
     assert job.state == "done", job.error_message
     assert job.attempts == 2
-    assert job.records == 6 * 9940
+    assert job.records == COPIES * 9940
     assert (
         await _scalar(container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job_id) == 3
     )
@@ -117,7 +119,7 @@ async def test_ctrl_c_stops_a_worker_that_has_run_imports(container, import_dir,
 async def test_a_second_ctrl_c_stops_the_worker_in_the_middle_of_an_import(
     container, import_dir, tmp_path
 ):
-    vcf = trio_copies(6, import_dir / "ctrl-c-twice-trio.vcf")
+    vcf = trio_copies(COPIES, import_dir / "ctrl-c-twice-trio.vcf")
     project = await new_project(container, "ctrl-c-twice")
     sender = build(
         dataclasses.replace(container.settings, broker_url=None), url=container.database_url
