@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import signal
@@ -94,20 +95,17 @@ async def test_killed_worker_then_retry(container, import_dir, tmp_path):
     )
 
 
-async def test_ctrl_c_stops_a_worker_that_has_run_imports(container, import_dir, tmp_path):
-    # A worker that had parsed a file in parallel once ignored SIGINT (Ctrl-C) for good.
-    vcf = trio_copies(2, import_dir / "ctrl-c-trio.vcf")
-    project = await new_project(container, "ctrl-c")
+@contextlib.asynccontextmanager
+async def _queued_import(container, vcf: Path, name: str, tmp_path: Path):
+    """A worker process, and an import of ``vcf`` queued for it: (worker, import id)."""
+    project = await new_project(container, name)
     sender = build(
         dataclasses.replace(container.settings, broker_url=None), url=container.database_url
     )
     worker = _worker(container.database_url, tmp_path)
     try:
         started = await sender.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
-        job = await _wait(container, started.job.id, lambda j: j.state in ("done", "failed"), 120)
-        assert job.state == "done", job.error_message
-        os.kill(worker.pid, signal.SIGINT)
-        assert worker.wait(timeout=20) == 0
+        yield worker, started.job.id
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
@@ -116,18 +114,21 @@ async def test_ctrl_c_stops_a_worker_that_has_run_imports(container, import_dir,
         sender.close_broker()
 
 
+async def test_ctrl_c_stops_a_worker_that_has_run_imports(container, import_dir, tmp_path):
+    # A worker that had parsed a file in parallel once ignored SIGINT (Ctrl-C) for good.
+    vcf = trio_copies(2, import_dir / "ctrl-c-trio.vcf")
+    async with _queued_import(container, vcf, "ctrl-c", tmp_path) as (worker, job_id):
+        job = await _wait(container, job_id, lambda j: j.state in ("done", "failed"), 120)
+        assert job.state == "done", job.error_message
+        os.kill(worker.pid, signal.SIGINT)
+        assert worker.wait(timeout=20) == 0
+
+
 async def test_a_second_ctrl_c_stops_the_worker_in_the_middle_of_an_import(
     container, import_dir, tmp_path
 ):
     vcf = trio_copies(COPIES, import_dir / "ctrl-c-twice-trio.vcf")
-    project = await new_project(container, "ctrl-c-twice")
-    sender = build(
-        dataclasses.replace(container.settings, broker_url=None), url=container.database_url
-    )
-    worker = _worker(container.database_url, tmp_path)
-    try:
-        started = await sender.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
-        job_id = started.job.id
+    async with _queued_import(container, vcf, "ctrl-c-twice", tmp_path) as (worker, job_id):
         await _wait(container, job_id, lambda j: j.state == "running" and j.progress >= 0.1, 120)
         os.kill(worker.pid, signal.SIGINT)
         await asyncio.sleep(0.3)
@@ -139,9 +140,3 @@ async def test_a_second_ctrl_c_stops_the_worker_in_the_middle_of_an_import(
             assert await _scalar(
                 container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job_id
             ) == 0
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-        await sender.aclose()
-        sender.close_broker()

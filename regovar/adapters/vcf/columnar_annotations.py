@@ -172,18 +172,30 @@ def _csq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     )
     ok = ok & ~consequence.is_in(odd).fill_null(False)
     named = [(i, n) for i, n in enumerate(layout) if n not in _CSQ_MAPPED]
-    impact = f.get(idx.get("IMPACT"))
+    names = ("SYMBOL", "Gene", "Feature", "BIOTYPE", "IMPACT", "HGVSc", "HGVSp")
     return frame.select(
         "line", ok.alias("entry_ok"), pl.lit("CSQ").alias("source"),
-        f.get(idx.get("SYMBOL")).alias("gene"), f.get(idx.get("Gene")).alias("gene_id"),
-        f.get(idx.get("Feature")).alias("feature"),
-        f.get(idx.get("BIOTYPE")).alias("biotype"),
+        *_entry_columns(f, [idx.get(n) for n in names], consequence, terms, impacts),
+        pl.lit(None, dtype=pl.String).alias("warnings"), f.extra(named).alias("extra"),
+    )  # fmt: skip
+
+
+def _entry_columns(
+    f: _Fields, at: list[int | None], consequence: pl.Expr, terms: dict[str, str],
+    impacts: dict[str, str],
+) -> list[pl.Expr]:
+    """gene, gene_id, feature, biotype, terms, impact (the annotator's, else from the terms),
+    hgvsc, hgvsp of a CSQ or ANN entry; ``at``: where the sub-fields are, in that order
+    (impact before hgvsc)."""
+    gene, gene_id, feature, biotype, impact, hgvsc, hgvsp = (f.get(i) for i in at)
+    return [
+        gene.alias("gene"), gene_id.alias("gene_id"), feature.alias("feature"),
+        biotype.alias("biotype"),
         consequence.replace_strict(terms, default=None, return_dtype=pl.String).alias("terms"),
         pl.coalesce(impact, consequence.replace_strict(
             impacts, default="", return_dtype=pl.String)).alias("impact"),
-        f.get(idx.get("HGVSc")).alias("hgvsc"), f.get(idx.get("HGVSp")).alias("hgvsp"),
-        pl.lit(None, dtype=pl.String).alias("warnings"), f.extra(named).alias("extra"),
-    )  # fmt: skip
+        hgvsc.alias("hgvsc"), hgvsp.alias("hgvsp"),
+    ]  # fmt: skip
 
 
 def _vep_alleles() -> list[pl.Expr]:
@@ -214,16 +226,11 @@ def _ann(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     terms, impacts, _ = _terms_map(frame.select(consequence.alias("c"))["c"], _split_terms)
     named = [(i, n) for i, n in enumerate(layout)
              if _NON_ALNUM.sub("", n.lower()) not in _ANN_MAPPED]  # fmt: skip
-    impact = f.get(idx.get("annotationimpact"))
+    names = ("genename", "geneid", "featureid", "transcriptbiotype", "annotationimpact", "hgvsc",
+             "hgvsp")  # fmt: skip
     return frame.select(
         "line", ok.fill_null(False).alias("entry_ok"), pl.lit("ANN").alias("source"),
-        f.get(idx.get("genename")).alias("gene"), f.get(idx.get("geneid")).alias("gene_id"),
-        f.get(idx.get("featureid")).alias("feature"),
-        f.get(idx.get("transcriptbiotype")).alias("biotype"),
-        consequence.replace_strict(terms, default=None, return_dtype=pl.String).alias("terms"),
-        pl.coalesce(impact, consequence.replace_strict(
-            impacts, default="", return_dtype=pl.String)).alias("impact"),
-        f.get(idx.get("hgvsc")).alias("hgvsc"), f.get(idx.get("hgvsp")).alias("hgvsp"),
+        *_entry_columns(f, [idx.get(n) for n in names], consequence, terms, impacts),
         messages.str.replace_all("+", "&", literal=True).str.split("&")
         .list.eval(pl.element().filter(pl.element() != "")).list.join(_SEP).alias("warnings"),
         f.extra(named).alias("extra"),
