@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from regovar.adapters import system
 from regovar.bootstrap import Container
 from regovar.cli.base import container, fail, settings
 from regovar.cli.imports import _print_summary, _run_with_bar
@@ -121,6 +122,7 @@ def worker(threads: int = typer.Option(2, min=1, help="Worker threads.")) -> Non
     c.stop_embedded()
     if not stopped.is_set():
         typer.echo("worker stopped before its jobs finished", err=True)
+        system.kill_descendants()  # parser processes: nothing to finish, nothing to keep
         os._exit(1)  # the job threads cannot be interrupted; their imports roll back
 
 

@@ -441,13 +441,19 @@ async def _set_members(
 
 _STATUS_MODES = ("autosomal_dominant", "autosomal_recessive", "x_linked_recessive",
                  "x_linked_dominant", "mitochondrial")  # fmt: skip
+_SIBLING_MODES = ("de_novo", "compound_heterozygous")
 
 
 def _notes(mode: str | None, prepared: Prepared) -> list[str]:
-    """Modes that read affected statuses: say whose status is unknown (not constrained)."""
-    if mode not in _STATUS_MODES:
+    """Modes that read affected statuses: say whose status is unknown (not constrained). De
+    novo and compound heterozygous read the parents by their role, the siblings by status."""
+    if mode in _SIBLING_MODES:
+        roles: tuple[str, ...] = ("sibling",)
+    elif mode in _STATUS_MODES:
+        roles = ("mother", "father", "sibling", "other")
+    else:
         return []
-    unknown = [m for m in prepared.family.members if m.affected == 0 and m.role != "proband"]
+    unknown = [m for m in prepared.family.members if m.affected == 0 and m.role in roles]
     if not unknown:
         return []
     who = ", ".join(f"{prepared.names.get(m.sample_id, m.sample_id)} ({m.role})" for m in unknown)

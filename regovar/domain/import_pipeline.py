@@ -101,9 +101,9 @@ async def load(
             release_id = await _release(uow, reader.header, vcf_file.sha256)
             others = await uow.imports.assemblies(job.project_id) - {reader.assembly}
             if others:
-                warnings.add("assembly_differs", None, f"this file is {reader.assembly}, the "
-                             f"project's other imports {', '.join(sorted(others))}: their "
-                             "samples cannot be analysed together")  # fmt: skip
+                warnings.add("assembly_differs", None, f"this file is {reader.assembly}; the "
+                             f"project also holds {' and '.join(sorted(others))} imports, whose "
+                             "samples cannot be analysed with these")  # fmt: skip
             await uow.variant_store.begin(job.id, reader.assembly)
             records = await _stream(uow, reader, tuning, progress)
             counts = await uow.variant_store.finish()
@@ -218,7 +218,12 @@ async def _release(uow: UnitOfWork, header: VcfHeader, sha256: str) -> int | Non
 def _duplicate_warnings(warnings: ImportWarnings, counts: LoadCounts) -> None:
     """One warning per dropped record; the message shows the first duplicated variant."""
     for label, lines in counts.duplicates:
-        message = f"{label} appears on lines {', '.join(map(str, lines))}; the first one is kept"
+        # An ALT written twice in one record gives that line twice: said once, with a count.
+        where = ", ".join(
+            str(line) if lines.count(line) == 1 else f"{line} ({lines.count(line)} times)"
+            for line in dict.fromkeys(lines)
+        )
+        message = f"{label} appears on lines {where}; the first one is kept"
         for line in lines[1:]:
             warnings.add("duplicate_record", line, message)
     shown = sum(len(lines) - 1 for _, lines in counts.duplicates)

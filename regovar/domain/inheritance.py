@@ -92,6 +92,11 @@ class Family:
         """The proband is the one the analysis is about: never among the unaffected."""
         return [m for m in self.members if m.affected == 1 and m.role != "proband"]
 
+    def unaffected_siblings(self) -> list[Member]:
+        """Children of the proband's parents without the disease (not other relatives: an
+        aunt may carry two variants of a gene in cis)."""
+        return [m for m in self.unaffected() if m.role == "sibling"]
+
 
 def _is(member: Member, zygosity: tuple[str, ...]) -> vf.Node:
     return vf.Genotype(member.sample_id, zygosity)
@@ -140,8 +145,7 @@ def expand(mode: str, family: Family, candidates: vf.Node | None) -> vf.Node:
         parts.append(vf.Or((autosomal_or_x, on_y, on_mt)))
         # An unaffected sibling who carries it too points to a parent's call or mosaicism,
         # not a new mutation of the proband (a sibling's missing call does not exclude).
-        siblings = [m for m in family.unaffected() if m not in (mother, father)]
-        parts += [_is(m, NO_ALT_COPY) for m in siblings]
+        parts += [_is(m, NO_ALT_COPY) for m in family.unaffected_siblings()]
     elif mode == "autosomal_dominant":
         parts += [vf.Chromosome("autosome"), _is(proband, HET)]
         parts += [_is(m, CARRIER) for m in family.affected() if m is not proband]
@@ -158,7 +162,7 @@ def expand(mode: str, family: Family, candidates: vf.Node | None) -> vf.Node:
             proband.sample_id,
             mother.sample_id if mother else None,
             father.sample_id if father else None,
-            tuple(m.sample_id for m in family.unaffected() if m not in (mother, father)),
+            tuple(m.sample_id for m in family.unaffected_siblings()),
         )
     elif mode == "x_linked_recessive":
         parts.append(_outside_par(family))

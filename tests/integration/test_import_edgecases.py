@@ -93,6 +93,8 @@ async def test_duplicate_records_keep_the_first_and_warn(container):
     loci = by_locus(items)
     assert len([r for r in items if r.pos == 2900100]) == 1
     assert loci["1:2900100:G>A"].samples[ids["S1"]]["dp"] == 15  # the first line's values
+    # the dropped copy is not "another ALT" at the position: S1 stays het, not het-ALT
+    assert loci["1:2900100:G>A"].samples[ids["S1"]]["zyg"] == 1
     assert "1:2900150:T>C" in loci
     (warning,) = [w for w in job.warnings if w["kind"] == "duplicate_record"]
     assert warning["count"] == 1 and warning["lines"] == [10]
@@ -189,6 +191,27 @@ async def test_an_import_of_another_assembly_than_the_project_warns(container):
     assert second.state == "done", second.error_message
     (warning,) = [w for w in second.warnings if w["kind"] == "assembly_differs"]
     assert warning["message"] == (
-        "this file is GRCh38, the project's other imports GRCh37: their samples cannot be "
-        "analysed together"
+        "this file is GRCh38; the project also holds GRCh37 imports, whose samples cannot be "
+        "analysed with these"
     )
+
+
+async def test_a_duplicate_line_leaves_the_kept_genotypes_as_written(container, import_dir):
+    path = import_dir / "dup-genotypes.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tKID\tMUM\tDAD\n"
+        "1\t1000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/0\t0/0\n"
+        "1\t1000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/0\t0/0\n"
+        "1\t2000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/0\t0/0\n"
+        "1\t2000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/1\t0/0\n"
+        "1\t2000\t.\tG\tT\t50\tPASS\t.\tGT\t0/0\t0/0\t0/1\n"
+    )
+    job = await import_file(container, path)
+    assert job.state == "done", job.error_message
+    items, ids = await rows(container, job)
+    loci = by_locus(items)
+    zyg = {k: [loci[k].samples[ids[s]]["zyg"] for s in ("KID", "MUM", "DAD")] for k in loci}
+    # as the kept lines are written: at 2000 the father carries T (other-ALT in the A row), the
+    # child A (other-ALT in the T row); the mother's 0/1 is on the dropped copy only
+    assert zyg == {"1:1000:G>A": [1, 0, 0], "1:2000:G>A": [1, 0, 6], "1:2000:G>T": [6, 0, 1]}

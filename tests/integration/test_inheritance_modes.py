@@ -377,3 +377,41 @@ async def test_x_modes_with_a_female_proband(container, family, mode):
     assert got == want
     if mode != "de_novo":
         assert want, "the generated family must exercise the mode"
+
+
+@pytest.mark.parametrize("mode", ["de_novo", "compound_heterozygous"])
+async def test_only_unaffected_siblings_exclude_and_an_unknown_one_is_noted(
+    container, family, mode
+):
+    job, samples = family
+    records = _records()
+
+    async def run_with(role: str, affected: str):
+        view = await container.analyses.create(
+            SYSTEM,
+            CreateAnalysis(job.project_id, f"{mode}-{role}-{uuid.uuid4().hex[:8]}", (
+                MemberSpec(samples["P"].id, "proband", "male", "affected"),
+                MemberSpec(samples["M"].id, "mother", "female", "unaffected"),
+                MemberSpec(samples["F"].id, "father", "male", "unaffected"),
+                MemberSpec(samples["S"].id, role, "female", affected),
+            ), with_family=False),
+        )  # fmt: skip
+        return await _run(container, view.analysis.id, mode)
+
+    with_sister, free = expected(mode, records), _unconstrained(mode, records)
+    assert with_sister < free  # the sister's calls matter in this family
+    result, got = await run_with("sibling", "unaffected")
+    assert got == with_sister and result.notes == []
+    # the same person as an unrelated member ("other"): not a sibling, not used
+    result, got = await run_with("other", "unaffected")
+    assert got == free and result.notes == []
+    # a sibling whose status is unknown: not used, and the result says so
+    result, got = await run_with("sibling", "unknown")
+    assert got == free
+    assert len(result.notes) == 1 and "S (sibling): affected status unknown" in result.notes[0]
+
+
+def _unconstrained(mode: str, records: list[dict]) -> set:
+    """The trio's result without the sister (her calls replaced by missing ones)."""
+    blind = [{**r, "gt": {**r["gt"], "S": "./."}} for r in records]
+    return expected(mode, blind)

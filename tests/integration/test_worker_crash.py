@@ -95,6 +95,29 @@ async def test_killed_worker_then_retry(container, import_dir, tmp_path):
     )
 
 
+def _alive_in_group(pgid: int) -> list[int]:
+    """Processes of the group still running (zombies, dead but not yet reaped, do not count)."""
+    alive = []
+    for entry in (p for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        state, _, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            alive.append(int(entry))
+    return alive
+
+
+async def _group_gone(pgid: int, seconds: float = 3.0) -> bool:
+    """Whether every process of the worker's group (its parsers, their fork server) ended."""
+    for _ in range(int(seconds * 10)):
+        if not _alive_in_group(pgid):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
 @contextlib.asynccontextmanager
 async def _queued_import(container, vcf: Path, name: str, tmp_path: Path):
     """A worker process, and an import of ``vcf`` queued for it: (worker, import id)."""
@@ -134,6 +157,7 @@ async def test_a_second_ctrl_c_stops_the_worker_in_the_middle_of_an_import(
         await asyncio.sleep(0.3)
         os.kill(worker.pid, signal.SIGINT)
         assert worker.wait(timeout=10) == 1
+        assert await _group_gone(worker.pid), "parser processes outlived the worker"
         job = await container.imports.get(SYSTEM, job_id)
         if job.state == "running":  # stopped before the end: nothing of it was written
             assert await _scalar(container, "SELECT to_regclass(:t) IS NULL", t=f"calls_i{job_id}")

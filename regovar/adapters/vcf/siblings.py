@@ -6,7 +6,9 @@ In a split file each line only knows its own ALT: a sample with genotype 1/2 app
 written, that parent would pass as hom-ref in a de novo search while carrying another allele at
 the very base. So, as for an unsplit record, a sample that carries the ALT of another line at
 the same position is never hom-ref in this line: 0/0 becomes other-ALT, 0/1 becomes
-het-ALT (this ALT and another one), haploid REF becomes other-ALT.
+het-ALT (this ALT and another one), haploid REF becomes other-ALT. A line that repeats an
+allele of an earlier line (a duplicate record, dropped at the end of the load) counts for
+nothing.
 """
 
 from __future__ import annotations
@@ -41,12 +43,19 @@ def with_siblings(rows: list[CallRow]) -> Iterator[CallRow]:
         yield from rows
         return
     n_samples = len(rows[0].zyg)
-    carriers: dict[int, set[int]] = {}  # line -> samples carrying an ALT of that line
+    # allele -> (its first line, the samples carrying it there). A later line with the same
+    # allele is a duplicate record, dropped at the end of the load: its calls do not count.
+    carriers: dict[tuple[int, str, str, int], tuple[int, set[int]]] = {}
     for r in rows:
-        found = carriers.setdefault(r.line, set())
-        found.update(i for i, z in enumerate(r.zyg) if z in CARRIES)
+        allele = (r.pos, r.ref, r.alt, r.end)
+        line, found = carriers.setdefault(allele, (r.line, set()))
+        if line == r.line:
+            found.update(i for i, z in enumerate(r.zyg) if z in CARRIES)
     for r in rows:
-        elsewhere = set().union(*(s for line, s in carriers.items() if line != r.line))
+        mine = (r.pos, r.ref, r.alt, r.end)
+        elsewhere = set().union(*(
+            s for allele, (line, s) in carriers.items() if line != r.line and allele != mine
+        ))  # fmt: skip
         if elsewhere and n_samples:
             # A new list: zygosity lists may be shared between rows of one record.
             r.zyg = [
