@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # polars is loaded by the processes that parse, not by every 
     from regovar.adapters.vcf.columnar import ColumnarParser
 
 MAX_AUTO_PROCESSES = 8
+CELLS_PER_BATCH = 100_000  # genotype cells per chunk (records x samples)
+MIN_COLUMNAR_ROWS = 1_000  # smaller chunks are read by the general parser
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,17 @@ class ImportTuning:
     processes: int = 0  # parser processes; 0 = one more than the cores (at most 8); 1 = none
     parallel_min_bytes: int = 1 << 20  # smaller files are parsed in-process
     columnar_rows: int = 4_000  # records per chunk for the columnar parser; 0 = not used
+
+    def chunking(self, n_samples: int, columnar: bool) -> tuple[int, bool]:
+        """(records per chunk, whether the columnar parser reads them). Chunks are bounded by
+        genotype cells (a 2,000-sample file gets small chunks); the columnar parser works a
+        column at a time, and on chunks that few cells leave small its fixed costs exceed
+        what it saves (a 483-sample file: slower, and more memory): the general parser then
+        reads them."""
+        cells = CELLS_PER_BATCH // max(n_samples, 1)
+        if columnar and self.columnar_rows and min(self.columnar_rows, cells) >= MIN_COLUMNAR_ROWS:
+            return max(100, min(self.columnar_rows, cells)), True
+        return max(100, min(self.batch_rows, cells)), False
 
     def parser_processes(self, file_bytes: int, columnar: bool = False) -> int:
         # In a child process (a script without a ``__main__`` guard, re-run by

@@ -33,7 +33,6 @@ from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.variant_store import Batch, LoadCounts, RowOutOfRange
 
 PROGRESS_EVERY_S = 1.0
-CELLS_PER_BATCH = 100_000
 
 
 async def mark_running(uow: UnitOfWork, job: Import) -> None:
@@ -133,13 +132,10 @@ async def _stream(
 ) -> int:
     """Reads chunks of records here while parser threads or processes turn the next ones into
     COPY payloads and PostgreSQL ingests the current one: every core works at the same time."""
-    n_samples = max(len(reader.header.samples), 1)
     sample_filters = "FT" in reader.header.formats
-    columnar = reader.columnar_plan(sample_filters) if tuning.columnar_rows else None
-    # The columnar parser works a column at a time: larger chunks pay its fixed costs less.
-    rows = tuning.columnar_rows if columnar else tuning.batch_rows
-    # Bound memory by genotype cells, not rows: a 2,000-sample file gets small chunks.
-    size = max(100, min(rows, CELLS_PER_BATCH // n_samples))
+    plan = reader.columnar_plan(sample_filters)
+    size, use_columnar = tuning.chunking(len(reader.header.samples), plan is not None)
+    columnar = plan if use_columnar else None
     store = uow.variant_store
     chunks = reader.record_chunks(size)
     pool = ChunkPool(

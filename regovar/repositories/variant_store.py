@@ -11,6 +11,7 @@ catalogue is shared between imports: new alleles are added to it in one sorted i
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 from dataclasses import dataclass
@@ -123,9 +124,14 @@ class VariantStore:
         self.import_id, self.assembly = int(import_id), ASSEMBLY_CODES[assembly]
         self.table = f"calls_i{self.import_id}"
         self.transcripts = f"transcripts_i{self.import_id}"
+        # Through the session: its transaction is open from here (the driver's connection
+        # alone would run each statement in its own, and COPY FREEZE needs the tables created
+        # in this one). Set-based steps sort and hash the whole import: they get memory.
+        from sqlalchemy import text  # here: parser processes, which import this module, not
+
+        await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
+        await self.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
         conn = await self._driver()
-        # Set-based steps sort and hash the whole import: give them memory for this transaction.
-        await conn.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'")
         await conn.execute(f"CREATE TABLE {self.table} (LIKE calls INCLUDING DEFAULTS)")
         await conn.execute(
             f"CREATE TABLE {self.transcripts} (LIKE call_transcripts INCLUDING DEFAULTS)"
@@ -153,6 +159,11 @@ class VariantStore:
                 format="text",
                 freeze=True,
             )
+        # asyncpg's COPY leaves a reference cycle holding its source, and so the payload: it
+        # would stay until a full collection, which an importing process (few, large objects)
+        # seldom runs. A 483-sample file kept 100 MB of payloads so; the young generations
+        # are collected here instead.
+        gc.collect(1)
 
     async def send_csv(self, calls: Any, calls_columns: list[str], transcripts: Any | None,
                        transcript_columns: list[str]) -> None:  # fmt: skip
