@@ -41,3 +41,12 @@ def test_chunks_never_cut_a_position():
     with open_vcf(SPLIT) as reader:
         chunks = list(reader.record_chunks(1))
     assert [[line for line, _ in c] for c in chunks] == [[8, 9], [10, 11], [12]]
+
+
+def test_the_first_chunks_ramp_up_to_the_size():
+    from tests.helpers import DEMO_VCF
+
+    with open_vcf(DEMO_VCF) as reader:
+        sizes = [len(c) for c in reader.record_chunks(1000, ramp=2)]
+    assert sizes[:3] == [250, 500, 1000] and set(sizes[2:-1]) == {1000}
+    assert sum(sizes) == 9940

@@ -213,14 +213,17 @@ class VcfReader:
             elif text:
                 self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
 
-    def record_chunks(self, size: int) -> Iterator[list[Record]]:
+    def record_chunks(self, size: int, ramp: int = 0) -> Iterator[list[Record]]:
         """The records in lists of about ``size``, for parsing in parallel; records of one
-        position stay in one list (they are read together)."""
+        position stay in one list (they are read together). With ``ramp``, the first ``ramp``
+        lists are smaller (a quarter, a half...): the database gets its first rows sooner."""
         chunk: list[Record] = []
+        wanted = max(size >> ramp, 1)
         for record in self.records():
-            if len(chunk) >= size and locus(record[1]) != locus(chunk[-1][1]):
+            if len(chunk) >= wanted and locus(record[1]) != locus(chunk[-1][1]):
                 yield chunk
                 chunk = []
+                wanted = min(wanted * 2, size)
             chunk.append(record)
         if chunk:
             yield chunk
