@@ -14,24 +14,18 @@ NULL = "\\N"
 _md5 = hashlib.md5
 
 
-def _numbers(frame: pl.DataFrame, column: str) -> pl.Series:
-    """A fixed-size array column (one value per sample) as array text, NULL elements allowed."""
-    values = frame[column]
-    width = values.dtype.size  # type: ignore[attr-defined]
-    whole = values
-    if values.null_count():
-        empty = pl.lit([None] * width, dtype=values.dtype)
-        whole = pl.select(pl.when(values.is_null()).then(empty).otherwise(values)).to_series()
-    flat = whole.arr.explode().cast(pl.String).fill_null("NULL")
-    text = "{" + flat.reshape((frame.height, width)).arr.join(",") + "}"
-    return pl.select(pl.when(values.is_null()).then(None).otherwise(text)).to_series()
+def _numbers(column: str) -> pl.Expr:
+    """A fixed-size array column (one value per sample) as array text, NULL elements allowed;
+    one expression, evaluated with the rest of the line (each separate operation on a column
+    costs polars a query of its own)."""
+    c = pl.col(column)
+    items = c.arr.to_list().list.eval(pl.element().cast(pl.String).fill_null("NULL"))
+    return pl.when(c.is_null()).then(None).otherwise(pl.format("{{{}}}", items.list.join(",")))
 
 
-def _quoted(frame: pl.DataFrame, column: str) -> pl.Series:
-    values = frame[column]
-    width = values.dtype.size  # type: ignore[attr-defined]
-    flat = values.arr.explode()
-    return '{"' + flat.reshape((frame.height, width)).arr.join('","') + '"}'
+def _quoted(column: str) -> pl.Expr:
+    """An array of strings written as they are (GTs: no quote, backslash or comma in them)."""
+    return pl.format('{{"{}"}}', pl.col(column).arr.join('","'))
 
 
 def _texts(column: str) -> pl.Expr:
@@ -66,10 +60,9 @@ def encode_frame(
             pl.col("ref"), pl.col("alt"), pl.col("qual").cast(pl.String).fill_null(NULL),
             _texts("filters").fill_null(NULL), pl.col("info").fill_null(NULL),
             pl.col("ac").cast(pl.String), pl.col("an").cast(pl.String),
-            _quoted(frame, "gt"), _numbers(frame, "zyg"), _numbers(frame, "ps").fill_null(NULL),
-            _numbers(frame, "dp"), _numbers(frame, "ad_ref"), _numbers(frame, "ad_alt"),
-            _numbers(frame, "gq"),
-            _numbers(frame, "vaf"), _texts("genes").fill_null(NULL),
+            _quoted("gt"), _numbers("zyg"), _numbers("ps").fill_null(NULL),
+            _numbers("dp"), _numbers("ad_ref"), _numbers("ad_alt"), _numbers("gq"),
+            _numbers("vaf"), _texts("genes").fill_null(NULL),
             _texts("consequences").fill_null(NULL),
             pl.col("worst_consequence").fill_null(NULL),
             pl.col("worst_impact").cast(pl.String).fill_null(NULL), pl.lit(NULL),

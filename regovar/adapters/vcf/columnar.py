@@ -168,18 +168,22 @@ class ColumnarParser:
         if not usable:
             return df.with_columns(pl.lit(False).alias("ok"))
         nk, n, rows = len(keys), self.n, df.height
-        tokens = df["samples"].str.split(":")
+        split = pl.col("samples").str.split(":")
         # Every sample with its nk values (a flat count would let one sample's missing value be
         # filled by the next sample's extra one).
-        fits = (tokens.list.len() == nk * n) & (df["colons_min"] == nk - 1) & (
-            df["colons_max"] == nk - 1)  # fmt: skip
-        tokens = pl.select(
-            pl.when(fits).then(tokens).otherwise(pl.lit(["."] * (nk * n), dtype=tokens.dtype))
-        ).to_series()
+        fit = (split.list.len() == nk * n) & (pl.col("colons_min") == nk - 1) & (
+            pl.col("colons_max") == nk - 1)  # fmt: skip
+        placeholder = pl.lit(["."] * (nk * n), dtype=pl.List(pl.String))
+        prepared = df.select(
+            fit.alias("fits"), pl.when(fit).then(split).otherwise(placeholder).alias("tokens")
+        )
+        fits = prepared["fits"]
         # One row per (record, sample), one column per FORMAT key, then back to one array of
         # ``n`` values per record: flat column operations, nothing per record.
-        flat = tokens.explode().reshape((rows * n, nk))
-        cells = pl.DataFrame({k.lower(): flat.arr.get(at[k]) for k in _CORE if k in at})
+        flat = prepared["tokens"].explode().reshape((rows * n, nk))
+        cells = pl.DataFrame({"flat": flat}).select(
+            pl.col("flat").arr.get(at[k]).alias(k.lower()) for k in _CORE if k in at
+        )
         zyg, copies, called = self._gt_maps(cells["gt"])
         c = pl.col
         exprs = {
@@ -212,24 +216,28 @@ class ColumnarParser:
         for more in checks[1:]:
             check = check & more
         cells = cells.select(c("gt"), check.fill_null(False).alias("check"), **exprs)
-        per_record = {name: cells[name].reshape((rows, n)) for name in cells.columns}
-        ok = df["ok"] & fits & per_record["check"].arr.all()
-        ps = per_record["ps"]
-        has_ps = cells["ps"].is_not_null().reshape((rows, n)).arr.any()
-        return df.with_columns(
-            ok.alias("ok"),
-            per_record["gt"], per_record["zyg"], per_record["dp"], per_record["gq"],
-            per_record["ad_ref"], per_record["ad_alt"], per_record["vaf"],
-            per_record["copies"].arr.sum().alias("ac"), per_record["called"].arr.sum().alias("an"),
+        # Back to one array of n values per record, every column in one query.
+        per_record = cells.select(
+            *(c(name).reshape((rows, n)) for name in cells.columns),
+            c("ps").is_not_null().reshape((rows, n)).arr.any().alias("has_ps"),
+        )
+        joined = pl.concat([df, per_record.with_columns(fits.alias("fits"))], how="horizontal")
+        return joined.select(
+            *(name for name in df.columns if name != "ok"),
+            (c("ok") & c("fits") & c("check").arr.all()).alias("ok"),
+            "gt", "zyg", "dp", "gq", "ad_ref", "ad_alt", "vaf",
+            c("copies").arr.sum().alias("ac"), c("called").arr.sum().alias("an"),
             # PS only when some sample has one (the general parser writes NULL otherwise)
-            pl.when(has_ps).then(ps).otherwise(None).alias("ps"),
+            pl.when(c("has_ps")).then(c("ps")).otherwise(None).alias("ps"),
         )  # fmt: skip
 
     def _gt_maps(self, gts: pl.Series) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
         """Zygosity, ALT copies and called alleles of each distinct GT of a biallelic record,
         from the general parser's own genotype code (GTs it would refuse are left out)."""
         zyg, copies, called = {}, {}, {}
-        for gt in gts.explode().unique().drop_nulls().to_list():
+        for gt in gts.unique().to_list():
+            if gt is None:
+                continue
             z, c, a = self._gts[gt]
             if z is not None:
                 zyg[gt], copies[gt], called[gt] = z, c, a
