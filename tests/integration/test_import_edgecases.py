@@ -16,6 +16,19 @@ from regovar.domain import variant_filter as vf
 from tests.helpers import DEMO_VCF, EDGE, by_locus, import_file, rows, samples_of
 
 
+def _chr1_vcf(path: Path, samples: list[str], *records: str) -> Path:
+    """A VCF on chromosome 1; each record "POS REF ALT FORMAT SAMPLE..." (QUAL 50, PASS)."""
+    head = ["##fileformat=VCFv4.2", "##contig=<ID=1,length=249250621>",
+            "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT",
+                       *samples])]  # fmt: skip
+    body = []
+    for record in records:
+        pos, ref, alt, fmt, *calls = record.split()
+        body.append("\t".join(["1", pos, ".", ref, alt, "50", "PASS", ".", fmt, *calls]))
+    path.write_text("\n".join(head + body) + "\n")
+    return path
+
+
 async def _scalar(container, sql: str, **params):
     async with container.engine.connect() as conn:
         return (await conn.execute(text(sql), params)).scalar_one()
@@ -104,15 +117,8 @@ async def test_duplicate_records_keep_the_first_and_warn(container):
 async def test_a_record_split_into_a_duplicate_keeps_the_first_allele(container, import_dir):
     # line 5's second ALT is line 4's variant; line 7 repeats it again: the first one is kept,
     # the message lists every line, the catalogue counts the sample once.
-    path = import_dir / "dups-multi.vcf"
-    path.write_text(
-        "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
-        "1\t5000\t.\tG\tA\t50\tPASS\t.\tGT:DP\t0/1:11\n"
-        "1\t5000\t.\tG\tT,A\t50\tPASS\t.\tGT:DP\t1/2:22\n"
-        "1\t6000\t.\tC\tT\t50\tPASS\t.\tGT:DP\t1/1:33\n"
-        "1\t5000\t.\tG\tA\t50\tPASS\t.\tGT:DP\t0/1:44\n"
-    )
+    path = _chr1_vcf(import_dir / "dups-multi.vcf", ["S1"], "5000 G A GT:DP 0/1:11",
+                     "5000 G T,A GT:DP 1/2:22", "6000 C T GT:DP 1/1:33", "5000 G A GT:DP 0/1:44")
     job = await import_file(container, path)
     assert job.state == "done", job.error_message
     items, ids = await rows(container, job)
@@ -197,16 +203,10 @@ async def test_an_import_of_another_assembly_than_the_project_warns(container):
 
 
 async def test_a_duplicate_line_leaves_the_kept_genotypes_as_written(container, import_dir):
-    path = import_dir / "dup-genotypes.vcf"
-    path.write_text(
-        "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tKID\tMUM\tDAD\n"
-        "1\t1000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/0\t0/0\n"
-        "1\t1000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/0\t0/0\n"
-        "1\t2000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/0\t0/0\n"
-        "1\t2000\t.\tG\tA\t50\tPASS\t.\tGT\t0/1\t0/1\t0/0\n"
-        "1\t2000\t.\tG\tT\t50\tPASS\t.\tGT\t0/0\t0/0\t0/1\n"
-    )
+    path = _chr1_vcf(import_dir / "dup-genotypes.vcf", ["KID", "MUM", "DAD"],
+                     "1000 G A GT 0/1 0/0 0/0", "1000 G A GT 0/1 0/0 0/0",
+                     "2000 G A GT 0/1 0/0 0/0", "2000 G A GT 0/1 0/1 0/0",
+                     "2000 G T GT 0/0 0/0 0/1")  # fmt: skip
     job = await import_file(container, path)
     assert job.state == "done", job.error_message
     items, ids = await rows(container, job)
