@@ -251,3 +251,23 @@ def test_bcsq_entries_of_any_length_give_the_same_rows(tmp_path: Path, layout: s
     assert columnar[4] == 12  # all taken in columns
     transcripts = [json.loads(line.split("\t")[-1]) for line in general[1]]
     assert all(entry["source"] == "BCSQ" for t in transcripts for entry in t)
+
+
+def test_non_finite_info_numbers_are_missing_with_a_warning(tmp_path: Path) -> None:
+    head = [x for x in SYNTHETIC.splitlines() if x.startswith("#")]
+    body = [
+        "1\t100\t.\tA\tG\t50\tPASS\tQD=inf;DP=30\tGT\t0/1\t0/0\t1/1",
+        "1\t200\t.\tA\tG\t50\tPASS\tAF=nan;FL=1,1e400\tGT\t0/1\t0/0\t1/1",
+        "1\t300\t.\tA\tG\t50\tPASS\tQD=2.5;FL=1,2\tGT\t0/1\t0/0\t1/1",
+    ]
+    path = tmp_path / "non-finite.vcf"
+    path.write_text("\n".join([*head, *body]) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    assert parse(path, columnar=True, size=10_000)[:4] == general[:4]
+    (warning,) = [w for w in general[2] if w["kind"] == "info_not_finite"]
+    first = len(head) + 1
+    assert warning["count"] == 2 and warning["lines"] == [first, first + 1]
+    info = {int(c.split("\t")[2]): c.split("\t")[12] for c in general[0]}  # by line
+    assert '"DP":30' in info[first] and "QD" not in info[first]
+    assert "AF" not in info[first + 1] and '"FL":[1.0,null]' in info[first + 1]
+    assert '"QD":2.5' in info[first + 2]

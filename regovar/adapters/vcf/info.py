@@ -43,6 +43,7 @@ class InfoParser:
 
     def __init__(self, definitions: dict[str, FieldDef]) -> None:
         self.definitions = definitions
+        self.non_finite = 0  # NaN, infinite or out-of-range numbers met (stored as missing)
         self.plans: dict[str, FieldPlan] = {}
         self.items: dict[str, tuple[str, object]] = {}
         self.items_multi: dict[str, tuple[str, object]] = {}
@@ -68,10 +69,12 @@ class InfoParser:
                 try:
                     value = plan.fast(raw)
                     if value.__class__ is float and value - value != 0.0:
-                        continue  # NaN, inf: no value
+                        self.non_finite += 1  # NaN, inf: no value
+                        continue
                 except ValueError:
                     value = plan.conv(raw)
-                    if value is None:
+                    if value is None:  # not '.' here: a number that is not finite
+                        self.non_finite += 1
                         continue
                 whole[key] = value
                 if len(items) < 200_000:
@@ -93,21 +96,21 @@ class InfoParser:
             value = True
         elif raw == "." or not raw:
             return
-        elif kind == ONE:
+        elif kind == ONE or (kind == PER_A and biallelic and "," not in raw):
             try:
                 value = finite(plan.fast(raw))
             except ValueError:
                 value = plan.conv(raw)
+            if value is None:  # raw is not '.': a number that is not finite
+                self.non_finite += 1
         elif kind == _ANNOTATION:
             info.annotations[key] = raw
             return
-        elif kind == PER_A and biallelic and "," not in raw:
-            try:
-                value = finite(plan.fast(raw))
-            except ValueError:
-                value = plan.conv(raw)
         elif kind < PER_A or (biallelic and kind != PER_A):
-            info.whole[key] = plan.whole(raw)  # lists; R/G values of a biallelic record
+            values = plan.whole(raw)  # lists; R/G values of a biallelic record
+            if isinstance(values, list) and values.count(None) > raw.split(",").count("."):
+                self.non_finite += 1
+            info.whole[key] = values
             return
         else:
             info.per_allele.append((plan, raw))

@@ -31,7 +31,15 @@ RecordContext = tuple[
 def record_info(ctx: RecordContext) -> RecordInfo:
     cache = ctx[8]
     if not cache:
-        cache.append(ctx[0].info.parse(ctx[1][7], len(ctx[4]) + 1))
+        parser = ctx[0]
+        met = parser.info.non_finite
+        cache.append(parser.info.parse(ctx[1][7], len(ctx[4]) + 1))
+        if parser.info.non_finite != met:
+            parser.warnings.add(
+                "info_not_finite", ctx[2],
+                "an INFO number that is NaN, infinite or beyond a double (1e400) was stored "
+                "as missing",
+            )  # fmt: skip
     info: RecordInfo = cache[0]
     return info
 
