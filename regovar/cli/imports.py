@@ -9,7 +9,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from regovar.bootstrap import Container
 from regovar.cli.base import LIMIT_HELP, MAX_ID, container, principal, run
 from regovar.cli.output import print_table
-from regovar.domain.errors import RegovarError
 from regovar.domain.imports import StartImport
 from regovar.models import Import
 
@@ -72,14 +71,9 @@ def _print_summary(job: Import) -> None:
 
 
 async def _project_names(c: Container, ids: set[int]) -> dict[int, str | int]:
-    """Project names for a listing (the id where the name cannot be read, e.g. archived)."""
-    names: dict[int, str | int] = {}
-    for project_id in ids:
-        try:
-            names[project_id] = (await c.projects.get(principal(), project_id)).name
-        except RegovarError:
-            names[project_id] = project_id
-    return names
+    """Project names for a listing (the id where the name cannot be read)."""
+    found = await c.projects.get_many(principal(), sorted(ids))
+    return {i: found[i].name if i in found else i for i in ids}
 
 
 def _lines(warning: dict[str, Any]) -> str:

@@ -78,20 +78,20 @@ class ChunkWork:
     others by the general parser (see adapters/vcf/columnar.py)."""
 
     def __init__(
-        self, parser: ChunkParser, encoder: BatchEncoder, columnar: ColumnarPlan | None = None
+        self, parser: ChunkParser, encoder: BatchEncoder, plan: ColumnarPlan | None = None
     ) -> None:
-        self.parser, self.encoder, self.columnar = parser, encoder, columnar
+        self.parser, self.encoder, self.plan = parser, encoder, plan
         self._columnar: ColumnarParser | None = None  # built from the plan where it runs
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"parser": self.parser, "encoder": self.encoder, "columnar": self.columnar}
+        return {"parser": self.parser, "encoder": self.encoder, "plan": self.plan}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["parser"], state["encoder"], state["columnar"])  # type: ignore[misc]
+        self.__init__(state["parser"], state["encoder"], state["plan"])  # type: ignore[misc]
 
     def __call__(self, chunk: list[Record]) -> ChunkResult:
-        if self.columnar is not None and self._columnar is None:
-            self._columnar = self.columnar.build()
+        if self.plan is not None and self._columnar is None:
+            self._columnar = self.plan.build()
         with _no_cycle_collection():
             fast = self._columnar
             frame, rest = fast.split(chunk) if fast is not None else (None, chunk)

@@ -238,8 +238,7 @@ class MonitoringManager:
                 ping = await uow.monitoring.ping_ms()
                 size = await uow.monitoring.database_bytes()
                 queue = await uow.monitoring.queue(s.worker_heartbeat_ttl)
-                failed_imports = await uow.monitoring.failed_imports(24)
-                latest = await uow.monitoring.latest_failed_imports(24)
+                failed_imports, latest = await uow.monitoring.failed_imports(24)
                 failed_batches = await uow.jobs.failed_since(24)
                 mail_waiting, mail_oldest = await uow.outbox.waiting()
         except Exception as exc:

@@ -56,21 +56,18 @@ class MonitoringRepository:
         )  # fmt: skip
         return QueueState(int(row[0]), row[1], int(alive or 0))
 
-    async def failed_imports(self, hours: int) -> int:
-        return int(await self.session.scalar(text(
-            "SELECT count(*) FROM imports WHERE state = 'failed' "
-            "AND coalesce(finished_at, started_at, created_at) > now() - make_interval(hours => :h)"
-        ), {"h": hours}) or 0)  # fmt: skip
-
-    async def latest_failed_imports(self, hours: int, limit: int = 3) -> list[tuple[int, str]]:
-        """(id, error code) of the last failed imports, newest first."""
-        rows = await self.session.execute(text(
-            "SELECT id, coalesce(error_code, '?') FROM imports WHERE state = 'failed' "
-            "AND coalesce(finished_at, started_at, created_at) > "
+    async def failed_imports(
+        self, hours: int, latest: int = 3
+    ) -> tuple[int, list[tuple[int, str]]]:
+        """How many imports failed in the last ``hours``, and (id, error code) of the last
+        ``latest`` of them, newest first: one query."""
+        rows = (await self.session.execute(text(
+            "SELECT id, coalesce(error_code, '?'), count(*) OVER () FROM imports "
+            "WHERE state = 'failed' AND coalesce(finished_at, started_at, created_at) > "
             "now() - make_interval(hours => :h) "
             "ORDER BY coalesce(finished_at, started_at, created_at) DESC, id DESC LIMIT :n"
-        ), {"h": hours, "n": limit})  # fmt: skip
-        return [(int(r[0]), str(r[1])) for r in rows]
+        ), {"h": hours, "n": latest})).all()  # fmt: skip
+        return (int(rows[0][2]) if rows else 0), [(int(r[0]), str(r[1])) for r in rows]
 
     async def alert_states(self) -> dict[str, AlertState]:
         """The state each check had at the last watch, locked until the transaction ends (two

@@ -318,7 +318,8 @@ _DUPLICATE_KEYS = "SELECT vkey FROM {table} GROUP BY vkey HAVING count(*) > 1"
 
 _FIND_DUPLICATES = """
 CREATE TEMP TABLE stage_duplicates ON COMMIT DROP AS
-SELECT vkey, count(*) AS n, array_agg(line) AS lines, min(ARRAY[line, alt_index]) AS first
+SELECT vkey, count(*) AS n, array_agg(line ORDER BY line) AS lines,
+       min(ARRAY[line, alt_index]) AS first
 FROM {table} WHERE vkey = ANY($1::bytea[]) GROUP BY vkey
 """
 
@@ -328,7 +329,7 @@ _DUPLICATES = """
 SELECT s.chrom || ':' || s.pos || ' ' ||
        CASE WHEN length(s.ref) > 20 THEN left(s.ref, 10) || '...' ELSE s.ref END || '>' ||
        CASE WHEN length(s.alt) > 20 THEN left(s.alt, 10) || '...' ELSE s.alt END AS label,
-       (SELECT array_agg(x ORDER BY x) FROM unnest(d.lines) x) AS lines
+       d.lines
 FROM stage_duplicates d
 JOIN {table} s ON s.vkey = d.vkey AND s.line = d.first[1] AND s.alt_index = d.first[2]
 ORDER BY d.first[1] LIMIT 5

@@ -215,3 +215,26 @@ async def test_a_duplicate_line_leaves_the_kept_genotypes_as_written(container, 
     # as the kept lines are written: at 2000 the father carries T (other-ALT in the A row), the
     # child A (other-ALT in the T row); the mother's 0/1 is on the dropped copy only
     assert zyg == {"1:1000:G>A": [1, 0, 0], "1:2000:G>A": [1, 0, 6], "1:2000:G>T": [6, 0, 1]}
+
+
+async def test_the_cli_listings_name_the_projects(container, database_url, import_dir):
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import new_project
+
+    project = await new_project(container, "listed")
+    job = await import_file(container, EDGE / "25-duplicate-records.vcf", project=project)
+    env = {**os.environ, "REGOVAR_DATABASE_URL": database_url,
+           "REGOVAR_DATA_DIR": str(import_dir.parent / "data")}  # fmt: skip
+    for command in (["imports", "list"], ["samples", "list"]):
+        listed = subprocess.run(
+            [sys.executable, "-c", "from regovar.cli import main; main()", *command, "-p",
+             project.name, "--format", "tsv"], capture_output=True, text=True, timeout=60, env=env,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        head, *rows = listed.stdout.splitlines()
+        at = head.split("\t").index("project")
+        assert rows and {r.split("\t")[at] for r in rows} == {project.name}, (command, rows)
+    assert job.state == "done"
