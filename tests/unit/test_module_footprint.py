@@ -36,3 +36,40 @@ def test_the_reading_process_plans_the_columnar_parser_without_polars() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
+
+
+_SCRIPT = """\
+import multiprocessing, sys
+from concurrent.futures import ProcessPoolExecutor
+from regovar.cli import _run_as_package, main
+from regovar.domain.import_parse import PARSER_MODULES
+if {named}:
+    _run_as_package()
+if __name__ == "__main__":
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PARSER_MODULES)
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        print(pool.submit(eval, "'regovar.cli' in __import__('sys').modules").result())
+"""
+
+
+def test_parser_processes_do_not_load_the_console_script_again(tmp_path) -> None:
+    # The `regovar` script as pip writes it imports the whole CLI (0.7 s). Unnamed, it was
+    # imported again by the fork server of every `regovar import` before a parser started.
+    def child_loads_cli(named: bool) -> bool:
+        script = tmp_path / f"regovar_{named}"
+        script.write_text(_SCRIPT.format(named=named))
+        out = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, check=True
+        )
+        return out.stdout.split()[-1] == "True"
+
+    assert child_loads_cli(named=False) is True  # what multiprocessing does by default
+    assert child_loads_cli(named=True) is False
+
+
+def test_python_dash_m_regovar_is_the_regovar_command() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "regovar", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "variant-analysis server" in out.stdout
