@@ -271,3 +271,23 @@ def test_non_finite_info_numbers_are_missing_with_a_warning(tmp_path: Path) -> N
     assert '"DP":30' in info[first] and "QD" not in info[first]
     assert "AF" not in info[first + 1] and '"FL":[1.0,null]' in info[first + 1]
     assert '"QD":2.5' in info[first + 2]
+
+
+def test_non_finite_per_allele_info_numbers_of_a_multiallelic_record_are_warned(
+    tmp_path: Path,
+) -> None:
+    head = [x for x in SYNTHETIC.splitlines() if x.startswith("#")]
+    body = [
+        "1\t100\t.\tA\tG,T\t50\tPASS\tAF=0.25,nan;DP=30\tGT\t0/1\t0/2\t1/2",
+        "1\t200\t.\tA\tG,T\t50\tPASS\tAF=0.25,.;DP=30\tGT\t0/1\t0/2\t1/2",  # '.': just missing
+        "1\t300\t.\tA\tG,T\t50\tPASS\tAF=1e400,0.5\tGT\t0/1\t0/2\t1/2",
+    ]
+    path = tmp_path / "non-finite-alt.vcf"
+    path.write_text("\n".join([*head, *body]) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    (warning,) = [w for w in general[2] if w["kind"] == "info_not_finite"]
+    first = len(head) + 1
+    assert warning["count"] == 2 and warning["lines"] == [first, first + 2]
+    info = {(int(c.split("\t")[2]), int(c.split("\t")[3])): c.split("\t")[12] for c in general[0]}
+    assert '"AF":0.25' in info[first, 1] and "AF" not in info[first, 2]
+    assert "AF" not in info[first + 2, 1] and '"AF":0.5' in info[first + 2, 2]

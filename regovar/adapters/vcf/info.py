@@ -113,6 +113,10 @@ class InfoParser:
             info.whole[key] = values
             return
         else:
+            # Cut for each ALT later, where a number that is not finite becomes missing: said
+            # here, once for the record.
+            if plan.not_finite(raw):
+                self.non_finite += 1
             info.per_allele.append((plan, raw))
             return
         if value is None:

@@ -95,6 +95,14 @@ class FieldPlan:
             return [v if v - v == 0.0 else None for v in values]  # type: ignore[operator]
         return values
 
+    def not_finite(self, raw: str) -> bool:
+        """Whether a number in ``raw`` (comma-separated) is NaN, infinite or beyond a double,
+        which typing turns into a missing value; only text with n, N, e or E can be one."""
+        if self.conv is _to_str or not any(c in raw for c in "nNeE"):
+            return False
+        items = raw.split(",")
+        return sum(self.conv(x) is None for x in items) > items.count(".")
+
     def for_allele(self, raw: str, alt_index: int, n_alleles: int) -> object:
         """This ALT's share of a Number=A/R/G value (None when absent or '.')."""
         if raw == ".":
