@@ -86,6 +86,13 @@ def _lines(warning: dict[str, Any]) -> str:
     return f" (line{'s' * (len(lines) > 1)} {', '.join(map(str, lines))}{rest})"
 
 
+INTERRUPTED = (
+    "interrupted: no process loads it any more (its worker or command stopped; nothing of it "
+    "was kept). A worker takes it up again once its message is requeued "
+    "(REGOVAR_WORKER_HEARTBEAT_TTL); `regovar import` of the same file runs it now."
+)
+
+
 @imports_app.command("list")
 def list_imports(
     project: str | None = typer.Option(None, "--project", "-p"),
@@ -101,12 +108,13 @@ def list_imports(
         page = await c.imports.page(principal(), pid, state, offset, limit)
         files = await c.imports.files_by_id(principal(), [i.file_id for i in page.items])
         names = await _project_names(c, {i.project_id for i in page.items})
+        lost = await c.imports.interrupted(principal(), [i.id for i in page.items])
         rows = [
             {
                 "id": i.id,
                 "project": names[i.project_id],
                 "file": files[i.file_id].name,
-                "state": i.state,
+                "state": "interrupted" if lost.get(i.id) else i.state,
                 "progress": f"{i.progress:.0%}",
                 "records": i.records,
                 "variants": i.variants,
@@ -125,11 +133,14 @@ def list_imports(
 def show_import(import_id: int) -> None:
     """Show one import job, its counts and warnings."""
 
-    async def work(c: Container) -> Import:
-        return await c.imports.get(principal(), import_id)
+    async def work(c: Container) -> tuple[Import, bool]:
+        job = await c.imports.get(principal(), import_id)
+        return job, (await c.imports.interrupted(principal(), [job.id])).get(job.id, False)
 
-    job = run(container(with_broker=False), work)
+    job, lost = run(container(with_broker=False), work)
     typer.echo(f"import {job.id}: {job.state} {job.progress:.0%}")
+    if lost:
+        typer.echo(INTERRUPTED)
     if job.error_code:
         typer.echo(f"{job.error_code}: {job.error_message}")
     _print_summary(job)

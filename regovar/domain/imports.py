@@ -7,6 +7,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from regovar.adapters.runs import sha256_of
@@ -30,6 +31,7 @@ from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 _log = logging.getLogger(__name__)
 
 IMPORT_STATES = ("queued", "running", "done", "failed")
+STARTING_GRACE_S = 10  # from "running" to holding the load lock
 ASSEMBLY_ALIASES = {
     "grch37": "GRCh37",
     "hg19": "GRCh37",
@@ -262,6 +264,19 @@ class ImportManager:
     async def files_by_id(self, principal: Principal, ids: list[int]) -> dict[int, File]:
         async with self.uow() as uow:
             return await readable(uow, principal, await uow.files.get_many(ids))
+
+    async def interrupted(self, principal: Principal, ids: list[int]) -> dict[int, bool]:
+        """Per import: whether it reads ``running`` although no process loads it any more
+        (the worker or command that ran it stopped; nothing of it was kept). It runs again
+        when a worker takes its message back (after ``REGOVAR_WORKER_HEARTBEAT_TTL``), or when
+        the same file is imported again. An import that started in the last few seconds does
+        not count: it takes its lock just after it is marked running."""
+        async with self.uow() as uow:
+            jobs = await readable(uow, principal, await uow.imports.get_many(ids))
+            running = [i for i, job in jobs.items() if job.state == "running"]
+            before = datetime.now(UTC) - timedelta(seconds=STARTING_GRACE_S)
+            lost = await uow.imports.running_unheld(running, before)
+        return {i: i in lost for i in jobs}
 
     async def get_many(self, principal: Principal, ids: list[int]) -> dict[int, Import]:
         async with self.uow() as uow:

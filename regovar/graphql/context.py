@@ -38,6 +38,7 @@ class Context:
         readers: dict[str, Callable[[Principal, list[int]], Awaitable[dict[int, Any]]]] = {
             "project": c.projects.get_many,
             "import": c.imports.get_many,
+            "interrupted": c.imports.interrupted,
             "file": c.imports.files_by_id,
             "sample": c.variants.samples_by_id,
         }

@@ -124,6 +124,22 @@ class ImportRepository:
         )
         return not got
 
+    async def running_unheld(self, import_ids: list[int], started_before: datetime) -> set[int]:
+        """Of these imports, those that read ``running`` (since before ``started_before``)
+        although no live transaction holds their load lock: the process that loaded them died.
+        One statement, reading pg_locks without taking a lock."""
+        if not import_ids:
+            return set()
+        rows = await self.session.scalars(text(
+            "SELECT i.id FROM imports i WHERE i.id = ANY(:ids) AND i.state = 'running' "
+            "AND i.started_at < :before AND NOT EXISTS (SELECT 1 FROM pg_locks l "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid = (hashtext('regovar.import')::bigint & 4294967295)::oid "
+            "AND l.objid::bigint = i.id)"
+        ), {"ids": [int(i) for i in import_ids], "before": started_before})  # fmt: skip
+        return {int(r) for r in rows}
+
     async def try_lock(self, import_id: int) -> bool:
         """Transaction-scoped: two workers never load the same import at once."""
         got = await self.session.scalar(

@@ -75,6 +75,16 @@ class Import:
             finished_at=i.finished_at,
         )
 
+    @strawberry.field(
+        description="True when the import reads running although no process loads it any "
+        "more (its worker or command stopped; nothing of it was kept). It runs again when a "
+        "worker takes its message back, or when the same file is imported again."
+    )
+    async def interrupted(self, info: strawberry.Info) -> bool:
+        if self.state != "running":
+            return False
+        return bool(await info.context.loader("interrupted").load(int(self.id)))
+
     @strawberry.field(description="The VCF file.")
     async def file(self, info: strawberry.Info) -> ImportedFile:
         return _file(await info.context.loader("file").load(int(self.file_id)))
