@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.bootstrap import Container
 from regovar.cli.base import container, principal, run, settings
 from regovar.cli.output import print_table
@@ -32,6 +33,13 @@ def status(format: str = typer.Option("table", help="table, tsv or json")) -> No
         return found.state
 
     config = settings()  # a wrong setting is said as it is (exit status 1)
+    if not config.database_url and not EmbeddedPostgres(config.data_dir).is_running():
+        # Asking must not start the private server that nobody runs (a monitor polling
+        # `regovar status` would bring it back up behind the administrator's back).
+        typer.echo(f"database: critical - the private PostgreSQL in {config.data_dir} is not "
+                   "running (`regovar serve`, or `regovar db start`, starts it)")  # fmt: skip
+        typer.echo("server: critical")
+        raise typer.Exit(2)
     try:
         c = container(with_broker=False, config=config)
     except typer.Exit as exc:

@@ -90,3 +90,14 @@ def test_the_cli_says_critical_with_its_exit_status(database_url, tmp_path):
     full = subprocess.run([*REGOVAR, "status"], env=env, capture_output=True, text=True,
                           check=False)  # fmt: skip
     assert full.returncode == 2 and "server: critical" in full.stdout
+
+
+def test_status_does_not_start_a_stopped_private_postgresql(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "REGOVAR_DATABASE_URL"}
+    env["REGOVAR_DATA_DIR"] = str(tmp_path)
+    down = subprocess.run([*REGOVAR, "status"], env=env, capture_output=True, text=True,
+                          check=False, timeout=60)  # fmt: skip
+    assert down.returncode == 2, down
+    assert f"the private PostgreSQL in {tmp_path} is not running" in down.stdout
+    assert down.stdout.splitlines()[-1] == "server: critical"
+    assert not (tmp_path / "postgres").exists()  # nothing was created, nothing started
