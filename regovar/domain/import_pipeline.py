@@ -214,11 +214,8 @@ async def _release(uow: UnitOfWork, header: VcfHeader, sha256: str) -> int | Non
 def _duplicate_warnings(warnings: ImportWarnings, counts: LoadCounts) -> None:
     """One warning per dropped record; the message shows the first duplicated variant."""
     for label, lines in counts.duplicates:
-        # An ALT written twice in one record gives that line twice: said once, with a count.
-        where = ", ".join(
-            str(line) if lines.count(line) == 1 else f"{line} ({lines.count(line)} times)"
-            for line in dict.fromkeys(lines)
-        )
+        # (An ALT listed twice in one record is merged by the parser: a line is named once.)
+        where = ", ".join(str(line) for line in dict.fromkeys(lines))
         message = f"{label} appears on lines {where}; the first one is kept"
         for line in lines[1:]:
             warnings.add("duplicate_record", line, message)

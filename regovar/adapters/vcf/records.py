@@ -10,6 +10,7 @@ from typing import Any
 
 from regovar.adapters.vcf.annotations import AnnotationParser
 from regovar.adapters.vcf.contigs import ContigNamer
+from regovar.adapters.vcf.duplicate_alts import merge_record, merged_alleles
 from regovar.adapters.vcf.header import DEFAULT_LAYOUTS
 from regovar.adapters.vcf.info import InfoParser
 from regovar.adapters.vcf.lazy import LazyCallRow, RecordContext, new_row, record_info
@@ -84,6 +85,16 @@ class RecordParser:
             raise VcfMalformed(self.path, line, ref_error(ref) or "invalid REF")
         if "," not in alt and alt and not alt.strip(_BASE_CHARS) and alt != ref:
             return self._biallelic(fields, line, pos, ref.upper(), alt.upper())
+        if "," in alt and (numbers := merged_alleles(alt)) is not None:
+            fields, repeated = merge_record(fields, numbers, self.header.info,
+                                            self.header.formats)  # fmt: skip
+            self.warnings.add(
+                "duplicate_alt", line,
+                f"ALT {', '.join(repeated)} listed more than once: read as one allele (GTs "
+                "renumbered, integer counts such as AD added, other per-ALT values of the "
+                "first listing kept, per-genotype values dropped)",
+            )  # fmt: skip
+            return self.parse(fields, line)
         return self._multiallelic(fields, line, pos, ref)
 
     def _biallelic(

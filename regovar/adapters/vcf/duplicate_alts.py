@@ -1,0 +1,107 @@
+"""Records that list one ALT allele more than once (``G A,A``, or ``A,a``).
+
+The VCF specification does not allow it, but merging tools write such records. Read as they
+are, the copies split into two rows of the same variant, of which the second is dropped as a
+duplicate, and a sample whose GT names the second copy (``0/2``) reads as carrying another
+ALT. The record is rewritten first: one allele per distinct ALT, GT allele numbers moved to it,
+and the per-ALT values merged: integer counts (AD, AC, F1R2...) are added, other Number=A/R
+values keep the first copy's, Number=G values (likelihoods per genotype) become missing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from regovar.adapters.vcf.model import FieldDef
+
+_ALLELE = re.compile(r"\d+")
+
+
+def merged_alleles(alt: str) -> list[int] | None:
+    """The new number of each listed ALT (1-based), or None when no ALT is listed twice."""
+    alts = alt.split(",")
+    first: dict[str, int] = {}
+    numbers = [first.setdefault(a.upper(), len(first) + 1) for a in alts]
+    return None if len(first) == len(alts) else numbers
+
+
+def merge_record(
+    fields: list[str],
+    numbers: list[int],
+    info: dict[str, FieldDef],
+    formats: dict[str, FieldDef],
+) -> tuple[list[str], list[str]]:
+    """(the record's fields with one allele per distinct ALT, the ALTs that were repeated).
+
+    ``fields`` are the first nine columns and the sample columns joined by tabs."""
+    alts = fields[4].split(",")
+    distinct: dict[int, str] = {}
+    for a, n in zip(alts, numbers, strict=True):
+        distinct.setdefault(n, a)
+    kept = [distinct[n] for n in sorted(distinct)]
+    repeated = [distinct[n] for n in sorted(distinct) if numbers.count(n) > 1]
+    out = list(fields)
+    out[4] = ",".join(kept)
+    if len(out) > 7 and out[7] not in (".", ""):
+        out[7] = ";".join(_info_item(item, numbers, info) for item in out[7].split(";"))
+    if len(out) > 9:
+        keys = out[8].split(":")
+        out[9] = "\t".join(
+            _sample(column, keys, numbers, formats) for column in out[9].split("\t")
+        )
+    return out, repeated
+
+
+def _info_item(item: str, numbers: list[int], info: dict[str, FieldDef]) -> str:
+    key, eq, raw = item.partition("=")
+    definition = info.get(key)
+    if not eq or definition is None:
+        return item
+    return f"{key}={_values(raw, definition, numbers)}"
+
+
+def _sample(column: str, keys: list[str], numbers: list[int], formats: dict[str, FieldDef]) -> str:
+    values = column.split(":")
+    for i, (key, value) in enumerate(zip(keys, values, strict=False)):
+        if key == "GT":
+            values[i] = _ALLELE.sub(lambda m: _renumber(int(m.group()), numbers), value)
+        elif (definition := formats.get(key)) is not None:
+            values[i] = _values(value, definition, numbers)
+    return ":".join(values)
+
+
+def _renumber(allele: int, numbers: list[int]) -> str:
+    # 0 is REF; a number beyond the ALTs stays as it is (and is refused as before)
+    return str(numbers[allele - 1]) if 0 < allele <= len(numbers) else str(allele)
+
+
+def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str:
+    """One Number=A/R/G value list, merged; other values, and lists of an unexpected length
+    (reported by the parser as usual), are left as they are."""
+    number = definition.number
+    if number not in ("A", "R", "G") or raw in (".", ""):
+        return raw
+    if number == "G":
+        return "."
+    items = raw.split(",")
+    head = items[:1] if number == "R" else []
+    alts = items[1:] if number == "R" else items
+    if len(alts) != len(numbers):
+        return raw
+    merged: dict[int, list[str]] = {}
+    for n, value in zip(numbers, alts, strict=True):
+        merged.setdefault(n, []).append(value)
+    out = [_combine(merged[n], definition.type) for n in sorted(merged)]
+    return ",".join(head + out)
+
+
+def _combine(values: list[str], kind: str) -> str:
+    if kind != "Integer" or len(values) == 1:
+        return values[0]
+    present = [v for v in values if v != "."]
+    if not present:
+        return "."
+    try:
+        return str(sum(int(v) for v in present))
+    except ValueError:  # not integers after all: the first copy's, as written
+        return values[0]

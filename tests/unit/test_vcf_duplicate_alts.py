@@ -1,0 +1,66 @@
+"""A record that lists one ALT twice (``G A,A``) is read as if it listed it once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from regovar.adapters.vcf import ImportWarnings, open_vcf
+from regovar.adapters.vcf.model import Zygosity
+
+HEADER = """##fileformat=VCFv4.2
+##reference=GRCh37
+##contig=<ID=1,length=1000000>
+##INFO=<ID=AC,Number=A,Type=Integer,Description="c">
+##INFO=<ID=AF,Number=A,Type=Float,Description="f">
+##INFO=<ID=GL,Number=G,Type=Float,Description="l">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="g">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="a">
+##FORMAT=<ID=PL,Number=G,Type=Integer,Description="p">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tmum\tdad\tkid
+"""
+
+
+def _rows(tmp_path: Path, *records: str):
+    path = tmp_path / "dup-alt.vcf"
+    path.write_text(HEADER + "".join(r + "\n" for r in records))
+    warnings = ImportWarnings()
+    rows = list(open_vcf(path, warnings=warnings).rows())
+    return rows, {w["kind"]: w for w in warnings.as_list()}
+
+
+def test_a_repeated_alt_is_one_allele(tmp_path: Path) -> None:
+    rows, warned = _rows(
+        tmp_path,
+        "1\t100\t.\tG\tA,A\t50\tPASS\tAC=1,2;AF=0.1,0.2;GL=1,2,3,4,5,6\tGT:AD:PL"
+        "\t0/2:10,0,5:0,1,2,3,4,5\t1|2:0,4,6:.\t0/1:7,3,0:.",
+    )
+    (row,) = rows
+    assert (row.alt, row.alt_index) == ("A", 1)
+    assert row.gt == ["0/1", "1|1", "0/1"]  # allele 2 renumbered to 1, phase kept
+    assert row.zyg == [Zygosity.HET, Zygosity.HOM_ALT, Zygosity.HET]
+    assert (row.ad_ref, row.ad_alt) == ([10, 0, 7], [5, 10, 3])  # reads of both copies
+    assert row.vaf == [5 / 15, 1.0, 0.3]
+    assert row.ac == 4 and row.an == 6
+    assert row.info == {"AC": 3, "AF": 0.1}  # counts added, others the first copy's, G gone
+    assert warned["duplicate_alt"]["lines"] == [len(HEADER.splitlines()) + 1]
+    assert "duplicate_record" not in warned  # not a second variant row dropped
+
+
+def test_repeats_differing_in_case_among_other_alts(tmp_path: Path) -> None:
+    rows, warned = _rows(tmp_path, "1\t200\t.\tG\tA,T,a\t50\tPASS\t.\tGT:AD"
+                                   "\t0/3:10,0,0,5\t2/3:0,0,4,6\t1/1:0,7,0,0")  # fmt: skip
+    a, t = rows
+    assert (a.alt, a.alt_index, t.alt, t.alt_index) == ("A", 1, "T", 2)
+    assert a.zyg == [Zygosity.HET, Zygosity.HET_ALT, Zygosity.HOM_ALT]
+    assert a.ad_alt == [5, 6, 7] and t.ad_alt == [0, 4, 0]
+    assert "ALT A listed more than once" in warned["duplicate_alt"]["message"]
+
+
+def test_an_allele_number_beyond_the_alts_is_still_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from regovar.adapters.vcf import VcfMalformed
+
+    with pytest.raises(VcfMalformed) as caught:
+        _rows(tmp_path, "1\t300\t.\tG\tA,A\t50\tPASS\t.\tGT\t0/3\t0/1\t0/0")
+    assert caught.value.line == len(HEADER.splitlines()) + 1
