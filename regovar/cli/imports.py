@@ -19,7 +19,10 @@ samples_app = typer.Typer(help="Samples.", no_args_is_help=True)
 def import_file(
     path: Path = typer.Argument(..., help="VCF (.vcf, .vcf.gz, .bcf) on this server."),
     project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
-    ped: Path | None = typer.Option(None, help="PED file describing the samples' family."),
+    ped: Path | None = typer.Option(
+        None, help="PED file describing the samples' family (given again with a VCF imported "
+        "before, a corrected PED sets its subjects' pedigree; the VCF is not loaded again)."
+    ),
     assembly: str | None = typer.Option(None, help="GRCh37 or GRCh38 (else read from the header)."),
     queue: bool = typer.Option(False, "--queue", help="Queue it for `regovar worker` instead."),
 ) -> None:
@@ -29,6 +32,12 @@ def import_file(
         found = await c.projects.find(principal(), project)
         command = StartImport(found.id, str(path), str(ped) if ped else None, assembly)
         started = await c.imports.start(principal(), command, queue=queue)
+        if started.pedigree_updated is not None:
+            changed = started.pedigree_updated
+            who = f": {', '.join(changed[:10])}{' ...' * (len(changed) > 10)}" if changed else ""
+            plural = "s" * (len(changed) != 1)
+            typer.echo(f"pedigree of import {started.job.id} set from {Path(str(ped)).name}: "
+                       f"{len(changed)} subject{plural} changed{who}")  # fmt: skip
         if started.already_imported:
             typer.echo(f"already imported as import {started.job.id} ({started.job.state})")
             return started.job

@@ -228,9 +228,7 @@ async def _samples(
     uow: UnitOfWork, job: Import, header: VcfHeader, ped: list[PedEntry], warnings: ImportWarnings
 ) -> int:
     by_id = {e.individual: e for e in ped}
-    records = [
-        SubjectRecord(e.individual, e.family, e.father, e.mother, e.sex, e.affected) for e in ped
-    ]
+    records = pedigree_records(ped)
     records += [SubjectRecord(name) for name in header.samples if name not in by_id]
     for name in header.samples:
         if ped and name not in by_id:
@@ -238,6 +236,12 @@ async def _samples(
     subject_ids = await uow.subjects.upsert_many(job.project_id, records)
     await uow.samples.add_many(job.project_id, job.id, header.samples, subject_ids)
     return len(header.samples)
+
+
+def pedigree_records(ped: list[PedEntry]) -> list[SubjectRecord]:
+    return [
+        SubjectRecord(e.individual, e.family, e.father, e.mother, e.sex, e.affected) for e in ped
+    ]
 
 
 def _header_summary(header: VcfHeader) -> dict[str, Any]:

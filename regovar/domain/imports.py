@@ -10,15 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from regovar.adapters.ped import PedMalformed, read_ped
 from regovar.adapters.runs import sha256_of
 from regovar.domain import import_pipeline
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
 from regovar.domain.common import Page, check_page
 from regovar.domain.errors import (
+    Conflict,
     ImportFailed,
     InvalidInput,
     NotFound,
+    PedMalformedError,
     PermissionDenied,
     ProjectArchived,
     RegovarError,
@@ -55,6 +58,8 @@ class StartImport:
 class ImportStarted:
     job: Import
     already_imported: bool  # the same bytes were imported (or are being imported) before
+    # With a new PED for a VCF imported before: the subjects whose pedigree it changed.
+    pedigree_updated: list[str] | None = None
 
 
 class ImportManager:
@@ -102,13 +107,20 @@ class ImportManager:
                 )
             # Two requests for the same bytes at once: the second waits, then finds the first.
             await uow.imports.lock_content(command.project_id, vcf_sha)
-            previous = await uow.imports.same_content(command.project_id, vcf_sha, ped_sha)
+            # Keyed on the VCF's bytes alone: the same VCF with another (corrected) PED is not
+            # loaded again, the new PED sets the pedigree of its subjects.
+            previous = await uow.imports.same_content(command.project_id, vcf_sha)
+            updated: list[str] | None = None
+            if previous is not None and ped is not None and ped_sha is not None:
+                updated = await self._new_pedigree(uow, principal, previous, ped, ped_sha)
             if previous is not None and await _in_hand(uow, previous, queue):
                 if previous.state == "queued" and queue and self.dispatch is not None:
                     # Its message may be lost (broker purged, worker never ran): send it again;
                     # the import is idempotent and locked, so a duplicate message is harmless.
                     self.dispatch(previous.id)
-                return ImportStarted(previous, already_imported=True)
+                await uow.commit()
+                refreshed = await self._get(previous.id)
+                return ImportStarted(refreshed, already_imported=True, pedigree_updated=updated)
             if previous is not None:  # failed, or left running by a process that died
                 job = previous
                 await uow.imports.mark(
@@ -125,6 +137,38 @@ class ImportManager:
             await uow.commit()
             refreshed = await self._get(job.id)
             return ImportStarted(refreshed, already_imported=False)
+
+    async def _new_pedigree(
+        self, uow: UnitOfWork, principal: Principal, job: Import, ped: Path, ped_sha: str
+    ) -> list[str] | None:
+        """A PED given with a VCF imported before: the import now refers to it, and the
+        subjects of a loaded import take its pedigree at once (an import not loaded yet reads
+        it when it runs). Returns the subjects changed, or None when the PED is not new."""
+        known = await uow.files.get(job.ped_file_id) if job.ped_file_id else None
+        if known is not None and known.sha256 == ped_sha:
+            return None
+        if job.state == "running" and await uow.imports.is_being_loaded(job.id):
+            raise Conflict(
+                f"import {job.id} of this VCF is being loaded with its earlier PED: give the "
+                "new PED again once it is done", id=job.id,
+            )  # fmt: skip
+        changed: list[str] = []
+        if job.state == "done":
+            try:
+                entries = read_ped(ped)
+            except PedMalformed as exc:
+                raise PedMalformedError(str(exc), file=exc.path, line=exc.line,
+                                        problem=exc.message) from exc  # fmt: skip
+            changed = await uow.subjects.set_pedigree(
+                job.project_id, import_pipeline.pedigree_records(entries)
+            )
+        added = await uow.files.add(job.project_id, str(ped), ped.name, "ped",
+                                    ped.stat().st_size, ped_sha)  # fmt: skip
+        await uow.imports.mark(job.id, ped_file_id=added.id)
+        await record(uow, principal, "import.pedigree", "import", job.id,
+                     project_id=job.project_id, ped=ped.name, sha256=ped_sha,
+                     subjects_changed=changed)  # fmt: skip
+        return changed
 
     async def _register(
         self,

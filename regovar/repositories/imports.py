@@ -55,17 +55,12 @@ class ImportRepository:
         rows = await self.session.scalars(select(Import).where(Import.id.in_(ids)))
         return {i.id: i for i in rows}
 
-    async def same_content(
-        self, project_id: int, sha256: str, ped_sha256: str | None
-    ) -> Import | None:
-        """The newest import of a file with these bytes (and the same PED) in the project."""
-        ped = File.__table__.alias("ped")
+    async def same_content(self, project_id: int, sha256: str) -> Import | None:
+        """The newest import of a VCF with these bytes in the project (whatever its PED)."""
         stmt = (
             select(Import)
             .join(File, File.id == Import.file_id)
-            .outerjoin(ped, ped.c.id == Import.ped_file_id)
             .where(Import.project_id == project_id, File.sha256 == sha256)
-            .where(ped.c.sha256.is_(None) if ped_sha256 is None else ped.c.sha256 == ped_sha256)
             .order_by(Import.id.desc())
             .limit(1)
         )

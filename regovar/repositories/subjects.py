@@ -72,6 +72,37 @@ class SubjectRepository:
             subject.mother_id = mother if mother is not None else subject.mother_id
         await self.session.flush()
 
+    async def set_pedigree(self, project_id: int, records: list[SubjectRecord]) -> list[str]:
+        """Sets the pedigree as a corrected PED gives it: family, sex, affected status and
+        parents are replaced (an unknown parent unlinks), missing subjects are created.
+        Returns the identifiers of the subjects created or changed, in the PED's order."""
+        names = {r.identifier for r in records} | {
+            p for r in records for p in (r.father, r.mother) if p
+        }
+        found = await self.session.scalars(
+            select(Subject).where(Subject.project_id == project_id, Subject.identifier.in_(names))
+        )
+        known = {s.identifier: s for s in found}
+        created = await self._upsert(project_id, [r for r in records if r.identifier not in known])
+        for ident, sid in created.items():
+            subject = await self.session.get(Subject, sid)
+            assert subject is not None
+            known[ident] = subject
+        changed = set(created)
+        for r in records:
+            subject = known[r.identifier]
+            father = known[r.father].id if r.father in known else None
+            mother = known[r.mother].id if r.mother in known else None
+            new = (r.family, r.sex, r.affected, father, mother)
+            old = (subject.family, subject.sex, subject.affected, subject.father_id,
+                   subject.mother_id)  # fmt: skip
+            if new != old:
+                subject.family, subject.sex, subject.affected = r.family, r.sex, r.affected
+                subject.father_id, subject.mother_id = father, mother
+                changed.add(r.identifier)
+        await self.session.flush()
+        return [r.identifier for r in records if r.identifier in changed]
+
     async def page(self, project_id: int, offset: int, limit: int) -> tuple[list[Subject], int]:
         stmt = select(Subject).where(Subject.project_id == project_id)
         return await paging.page(self.session, stmt, Subject.id, offset, limit)

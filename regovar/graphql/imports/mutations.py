@@ -29,5 +29,7 @@ class ImportMutations:
             ),
         )
         return ImportStarted(
-            import_=Import.from_model(started.job), already_imported=started.already_imported
+            import_=Import.from_model(started.job),
+            already_imported=started.already_imported,
+            pedigree_updated=started.pedigree_updated,
         )

@@ -105,6 +105,11 @@ class Import:
 class ImportStarted:
     import_: Annotated[Import, strawberry.field(name="import")]
     already_imported: bool
+    pedigree_updated: list[str] | None = strawberry.field(
+        default=None,
+        description="With a new PED for a VCF imported before (which is not loaded again): the "
+        "subjects whose pedigree it changed. Null when no new PED was given.",
+    )
 
 
 def _file(f: models.File) -> ImportedFile:

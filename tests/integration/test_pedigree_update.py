@@ -1,0 +1,117 @@
+"""The same VCF imported again with another PED: not loaded twice; the PED sets the pedigree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from regovar.domain.errors import PedMalformedError
+from regovar.domain.imports import StartImport
+from regovar.domain.principal import SYSTEM
+from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project
+
+CORRECTED = (  # HG002 was unaffected after all; his family renamed; HG003 unknown sex
+    "AJ\tHG002\tHG003\tHG004\t1\t1\n"
+    "AJ\tHG003\t0\t0\t0\t0\n"
+    "AJ\tHG004\t0\t0\t2\t0\n"
+)
+
+
+async def _count(container, sql: str, **params) -> int:
+    async with container.engine.connect() as conn:
+        return int((await conn.execute(text(sql), params)).scalar_one())
+
+
+async def _pedigree(container, project_id: int) -> dict[str, tuple]:
+    async with container.engine.connect() as conn:
+        rows = await conn.execute(text(
+            "SELECT s.identifier, s.family, s.sex, s.affected, f.identifier, m.identifier "
+            "FROM subjects s LEFT JOIN subjects f ON f.id = s.father_id "
+            "LEFT JOIN subjects m ON m.id = s.mother_id WHERE s.project_id = :p"
+        ), {"p": project_id})  # fmt: skip
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+
+async def _again(container, project_id: int, ped: Path | None):
+    command = StartImport(project_id, str(DEMO_VCF), str(ped) if ped else None)
+    return await container.imports.start(SYSTEM, command, queue=False)
+
+
+async def test_a_corrected_ped_sets_the_pedigree_without_loading_the_vcf_again(
+    container, tmp_path
+):
+    project = await new_project(container, "ped")
+    first = await import_file(container, DEMO_VCF, ped=DEMO_PED, project=project)
+    assert (await _pedigree(container, project.id))["HG002"] == ("ash", 1, 2, "HG003", "HG004")
+    variants = await _count(container, "SELECT count(*) FROM variants")
+    carriers = await _count(container, "SELECT sum(carriers) FROM variants")
+
+    corrected = tmp_path / "corrected.ped"
+    corrected.write_text(CORRECTED)
+    started = await _again(container, project.id, corrected)
+    assert started.already_imported and started.job.id == first.id
+    assert started.pedigree_updated == ["HG002", "HG003", "HG004"]  # family renamed for all
+    pedigree = await _pedigree(container, project.id)
+    assert pedigree["HG002"] == ("AJ", 1, 1, "HG003", "HG004")
+    assert pedigree["HG003"] == ("AJ", 0, 0, None, None)
+    # Loaded once: the same samples, calls and in-house counts.
+    assert await _count(container, "SELECT count(*) FROM samples WHERE project_id = :p",
+                        p=project.id) == 3  # fmt: skip
+    assert await _count(container, "SELECT count(*) FROM imports WHERE project_id = :p",
+                        p=project.id) == 1  # fmt: skip
+    assert await _count(container, "SELECT count(*) FROM variants") == variants
+    assert await _count(container, "SELECT sum(carriers) FROM variants") == carriers
+    job = await container.imports.get(SYSTEM, first.id)
+    ped_file = (await container.imports.files_by_id(SYSTEM, [job.ped_file_id]))[job.ped_file_id]
+    assert ped_file.name == "corrected.ped"
+
+    same = await _again(container, project.id, corrected)  # nothing new in it
+    assert same.already_imported and same.pedigree_updated is None
+    without = await _again(container, project.id, None)  # no PED: the pedigree stays
+    assert without.already_imported and without.pedigree_updated is None
+    assert await _pedigree(container, project.id) == pedigree
+
+
+async def test_a_ped_given_after_an_import_without_one_links_the_family(container, tmp_path):
+    project = await new_project(container, "ped")
+    first = await import_file(container, DEMO_VCF, project=project)
+    assert (await _pedigree(container, project.id))["HG002"] == (None, 0, 0, None, None)
+    started = await _again(container, project.id, DEMO_PED)
+    assert started.already_imported and started.job.id == first.id
+    assert started.pedigree_updated == ["HG002", "HG003", "HG004"]
+    assert (await _pedigree(container, project.id))["HG002"] == ("ash", 1, 2, "HG003", "HG004")
+
+
+async def test_a_bad_corrected_ped_is_refused_and_changes_nothing(container, tmp_path):
+    project = await new_project(container, "ped")
+    await import_file(container, DEMO_VCF, ped=DEMO_PED, project=project)
+    before = await _pedigree(container, project.id)
+    bad = tmp_path / "bad.ped"
+    bad.write_text("AJ\tHG002\tHG003\tHG004\t1\t1\nAJ\tHG003\t0\t0\tX\t0\n")
+    with pytest.raises(PedMalformedError) as caught:
+        await _again(container, project.id, bad)
+    assert caught.value.data["line"] == 2 and str(bad) in caught.value.message
+    assert await _pedigree(container, project.id) == before
+
+
+async def test_the_cli_says_which_subjects_changed(container, tmp_path):
+    project = await new_project(container, "ped")
+    await import_file(container, DEMO_VCF, ped=DEMO_PED, project=project)
+    corrected = tmp_path / "fix.ped"
+    corrected.write_text(DEMO_PED.read_text().replace("HG004\t1\t2", "HG004\t1\t1"))
+    env = {**os.environ, "REGOVAR_DATABASE_URL": container.database_url}
+    env.pop("REGOVAR_BROKER_URL", None)
+    out = subprocess.run(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "import", str(DEMO_VCF),
+         "--project", project.name, "--ped", str(corrected)],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    lines = out.stdout.splitlines()
+    assert lines[0] == "pedigree of import " + lines[1].split()[-2] + " set from fix.ped: " \
+        "1 subject changed: HG002"
+    assert lines[1].startswith("already imported as import ")
