@@ -13,6 +13,7 @@ import asyncio
 import gc
 import multiprocessing
 import os
+import threading
 from collections.abc import Awaitable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -185,9 +186,27 @@ _installed: ChunkWork | None = None  # the work of this parser process (one impo
 def _install(work: ChunkWork) -> None:
     global _installed
     _installed = work
+    _exit_with_importer()
     # One thread per parser process: the pool already has a process per core. Read by polars
     # when it first runs a query, i.e. after this.
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
+
+
+def _exit_with_importer() -> None:
+    """A parser process ends when the importing process does, however it ends: killed (the
+    OOM killer, `kill -9`, a lost machine), it cannot tell its parsers, which are children of
+    the fork server. They went on with nobody to read their results, blocked forever on a
+    full pipe and kept their memory. The fork server hands each of them a pipe from the
+    importing process, which reads as closed once that process is gone."""
+    importer = multiprocessing.parent_process()
+    if importer is None:
+        return
+
+    def watch() -> None:
+        importer.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="regovar-importer-watch", daemon=True).start()
 
 
 def _run(chunk: list[Record]) -> ChunkResult:

@@ -164,3 +164,15 @@ async def test_a_second_ctrl_c_stops_the_worker_in_the_middle_of_an_import(
             assert await _scalar(
                 container, "SELECT count(*) FROM samples WHERE import_id = :i", i=job_id
             ) == 0
+
+
+async def test_parser_processes_end_with_a_killed_worker(container, import_dir, tmp_path):
+    # Killed alone (the OOM killer, kill -9), a worker once left its parser processes blocked
+    # forever on a full pipe, holding their memory: they are children of the fork server.
+    vcf = trio_copies(COPIES, import_dir / "kill-worker-trio.vcf")
+    async with _queued_import(container, vcf, "kill-worker", tmp_path) as (worker, job_id):
+        await _wait(container, job_id, lambda j: j.state == "running" and j.progress >= 0.1, 120)
+        assert len(_alive_in_group(worker.pid)) > 2  # the worker, its fork server, its parsers
+        os.kill(worker.pid, signal.SIGKILL)  # the worker alone, not its process group
+        worker.wait()
+        assert await _group_gone(worker.pid, seconds=10), _alive_in_group(worker.pid)
