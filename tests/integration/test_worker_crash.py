@@ -130,9 +130,9 @@ async def _queued_import(container, vcf: Path, name: str, tmp_path: Path):
         started = await sender.imports.start(SYSTEM, StartImport(project.id, str(vcf)))
         yield worker, started.job.id
     finally:
-        if worker.poll() is None:
+        with contextlib.suppress(ProcessLookupError):  # the group, even if the worker is gone
             os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        worker.wait()
         await sender.aclose()
         sender.close_broker()
 
