@@ -16,7 +16,7 @@ from regovar.adapters.mail import Mailer, SmtpConfig
 from regovar.adapters.pgserver import EmbeddedPostgres
 from regovar.config import Settings
 from regovar.cron import Cron, parse_cron
-from regovar.db import make_engine
+from regovar.db import make_engine, own_application_suffix
 from regovar.domain.analyses import AnalysisManager
 from regovar.domain.archives import ArchiveManager
 from regovar.domain.audit import AuditManager
@@ -70,10 +70,21 @@ class Container:
             if close:
                 close()
 
-    def stop_embedded(self) -> None:
-        """Stops the private PostgreSQL if this process started it."""
-        if self.embedded is not None and self.embedded.started_here:
-            self.embedded.stop()
+    def stop_embedded(self) -> dict[str, int]:
+        """Stops the private PostgreSQL if this process started it, unless another process
+        uses it (a worker, a server, a command): it is then left running for them, and they
+        are returned (application name: sessions)."""
+        if self.embedded is None or not self.embedded.started_here:
+            return {}
+        try:
+            others = self.embedded.client_sessions(but=own_application_suffix())
+        except Exception:  # the server went away meanwhile: nothing to stop
+            others = {}
+        if others:
+            self.embedded.release()
+            return others
+        self.embedded.stop()
+        return {}
 
 
 def database_url(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,18 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def application_name(name: str) -> str:
+    """The name this process's connections carry, with its pid: pg_stat_activity (`regovar db
+    stop`) then says which process holds a session, and a process can tell its own apart."""
+    return f"{name} (pid {os.getpid()})"
+
+
+def own_application_suffix() -> str:
+    return f"(pid {os.getpid()})"
+
+
 APPLICATION_NAME = "regovar"  # the CLI names its command: "regovar worker", "regovar serve"
 
 
@@ -23,7 +36,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         hide_parameters=True,
         connect_args={
             "server_settings": {
-                "application_name": APPLICATION_NAME,
+                "application_name": application_name(APPLICATION_NAME),
                 "jit": "off",
                 # Variant queries depend on their values (which partition, which genes):
                 # plan each execution rather than reuse a generic plan.

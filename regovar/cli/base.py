@@ -105,4 +105,14 @@ def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: boo
     finally:
         c.close_broker()
         if stop_db:
-            c.stop_embedded()
+            stop_database(c)
+
+
+def stop_database(c: Container) -> None:
+    """Stops the private PostgreSQL that this command started, unless other processes use it
+    (a worker, a server): it then keeps running for them, and the command says so."""
+    others = c.stop_embedded()
+    if others:
+        who = ", ".join(f"{n} x {name}" for name, n in others.items())
+        typer.echo(f"the private PostgreSQL keeps running for its other clients ({who}); "
+                   "`regovar db stop` stops it")  # fmt: skip

@@ -11,7 +11,16 @@ from typing import Any
 import typer
 
 from regovar.bootstrap import Container
-from regovar.cli.base import LIMIT_HELP, MAX_ID, container, fail, principal, run, settings
+from regovar.cli.base import (
+    LIMIT_HELP,
+    MAX_ID,
+    container,
+    fail,
+    principal,
+    run,
+    settings,
+    stop_database,
+)
 from regovar.cli.output import print_table
 from regovar.models import Job
 
@@ -276,4 +285,4 @@ def scheduler(
         asyncio.run(main())
     finally:
         c.close_broker()
-        c.stop_embedded()
+        stop_database(c)

@@ -15,7 +15,7 @@ import typer
 
 from regovar.adapters import system
 from regovar.bootstrap import Container
-from regovar.cli.base import container, fail, settings
+from regovar.cli.base import container, fail, settings, stop_database
 from regovar.cli.imports import _print_summary, _run_with_bar
 from regovar.cli.output import print_table
 from regovar.domain import variant_filter as vf
@@ -78,7 +78,7 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
         if worker is not None:
             worker.stop()  # type: ignore[attr-defined]
         c.close_broker()
-        c.stop_embedded()
+        stop_database(c)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -119,7 +119,7 @@ def worker(threads: int = typer.Option(2, min=1, help="Worker threads.")) -> Non
     # A second signal, or a broker that cannot be reached, must not keep the worker alive.
     while not stopped.wait(0.5) and len(signals) < 2:
         pass
-    c.stop_embedded()
+    stop_database(c)
     if not stopped.is_set():
         typer.echo("worker stopped before its jobs finished", err=True)
         system.kill_descendants()  # parser processes: nothing to finish, nothing to keep
@@ -141,13 +141,13 @@ def demo(
         asyncio.run(_demo_import(c, vcf, ped))
     except RegovarError as exc:
         c.close_broker()
-        c.stop_embedded()
+        stop_database(c)
         raise fail(exc.code, exc.message) from exc
     if serve_after:
         _serve(c, None, port, with_worker=True)
     else:
         c.close_broker()
-        c.stop_embedded()
+        stop_database(c)
 
 
 async def _demo_import(c: Container, vcf: Path, ped: Path) -> None:

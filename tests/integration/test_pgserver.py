@@ -7,6 +7,7 @@ under /root would be; the fixture removes them afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import multiprocessing
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -382,3 +384,41 @@ def test_db_stop_refuses_while_a_client_is_connected(make_server: Make, tmp_path
     assert not EmbeddedPostgres(data).is_running()
     again = subprocess.run(stop, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "stopped" in again.stdout  # nothing connected, or running
+
+
+def test_serve_leaves_its_private_postgresql_running_for_a_worker(
+    make_server: Make, tmp_path: Path
+) -> None:
+    # Ctrl-C on `regovar serve` (or `demo`) once stopped the database under a separate worker.
+    data = tmp_path / "data"
+    server = make_server(data)  # stopped by the fixture at the end
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGOVAR_")}
+    env |= {"REGOVAR_DATA_DIR": str(data), "REGOVAR_HTTP_PORT": str(port)}
+    regovar = [sys.executable, "-c", "from regovar.cli import main; main()"]
+    serve = subprocess.Popen([*regovar, "serve"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "GraphQL and GraphiQL at" in (serve.stdout.readline() if serve.stdout else "")
+        for _ in range(300):  # answering: its signal handlers are in place
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
+                break
+            time.sleep(0.1)
+        url = server.ensure_running()  # started by `serve`, not here
+        assert not server.started_here
+        with psycopg.connect(dsn(url), autocommit=True, application_name="regovar worker"):
+            serve.send_signal(signal.SIGINT)
+            out, _ = serve.communicate(timeout=60)
+            assert serve.returncode == 0
+            assert "keeps running for its other clients (1 x regovar worker)" in out
+            assert server.is_running()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+    # As the message says: once the worker is gone, `regovar db stop` stops it.
+    stopped = subprocess.run([*regovar, "db", "stop"], env=env, capture_output=True, text=True,
+                             timeout=60)  # fmt: skip
+    assert stopped.returncode == 0, stopped.stderr
+    assert not server.is_running()

@@ -116,9 +116,10 @@ class EmbeddedPostgres:
         self._ensure_database(name, port)
         return settings.url(self._password(), port, name)
 
-    def client_sessions(self) -> dict[str, int]:
+    def client_sessions(self, but: str | None = None) -> dict[str, int]:
         """Other clients connected to the running server, by application name (a web server,
-        a worker, a CLI command); empty when it is not running."""
+        a worker, a CLI command), less those whose name ends with ``but`` (the asking
+        process's own); empty when it is not running."""
         if not self.is_running():
             return {}
         with self._connect(self._current_port()) as conn:
@@ -127,7 +128,12 @@ class EmbeddedPostgres:
                 "FROM pg_stat_activity WHERE backend_type = 'client backend' "
                 "AND pid <> pg_backend_pid() GROUP BY 1 ORDER BY 1"
             ).fetchall()
-        return {str(name): int(str(n)) for name, n in rows}
+        found = {str(name): int(str(n)) for name, n in rows}
+        return {k: n for k, n in found.items() if not (but and k.endswith(but))}
+
+    def release(self) -> None:
+        """Leaves the server running for its other clients: this process no longer stops it."""
+        self._started_here = False
 
     def drop_database(self, name: str) -> None:
         """Drops even with sessions still connected, so a test run can always clean up."""
