@@ -147,7 +147,7 @@ def show_import(import_id: int) -> None:
         return job, (await c.imports.interrupted(principal(), [job.id])).get(job.id, False)
 
     job, lost = run(container(with_broker=False), work)
-    typer.echo(f"import {job.id}: {job.state} {job.progress:.0%}")
+    typer.echo(f"import {job.id}: {'interrupted' if lost else job.state} {job.progress:.0%}")
     if lost:
         typer.echo(INTERRUPTED)
     if job.error_code:

@@ -211,7 +211,8 @@ def _row(r: VariantRow | None, names: dict[int, str], *, full: bool) -> dict[str
                     f"{name}.gq": v["gq"], f"{name}.vaf": _round(v["vaf"])}  # fmt: skip
         else:
             vaf = f"{v['vaf']:.2f}" if v["vaf"] is not None else "."
-            row[name] = f"{v['gt'] or '.'} {zyg} dp={v['dp']} gq={v['gq']} vaf={vaf}"
+            dp, gq = ("." if v[k] is None else v[k] for k in ("dp", "gq"))  # VCF's missing
+            row[name] = f"{v['gt'] or '.'} {zyg or '.'} dp={dp} gq={gq} vaf={vaf}"
     return row
 
 

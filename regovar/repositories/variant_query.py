@@ -38,6 +38,7 @@ from sqlalchemy.types import SmallInteger, Text
 from regovar.models import Variant, call_transcripts, calls
 from regovar.models import variant_filter as vf
 from regovar.repositories.notes import classified_as, latest_of
+from regovar.repositories.variant_store import chrom_rank
 
 _IMPACT = {name: i for i, name in enumerate(vf.IMPACTS)}
 QUERY_TIMEOUT_MS = 60_000
@@ -365,7 +366,9 @@ class _Compiler:
 
     def _region(self, node: vf.Region) -> ColumnElement[bool]:
         v = self.locus
-        parts = [v.c.chrom == node.chrom]
+        # Either convention's name ('20' or 'chr20'): the calls hold their assembly's.
+        names = spellings(node.chrom)
+        parts = [v.c.chrom_rank == chrom_rank(names[-1]), v.c.chrom.in_(names)]
         if node.end is not None:
             parts.append(v.c.pos <= node.end)
         if node.start is not None:
@@ -411,6 +414,19 @@ class _Compiler:
         return func.coalesce(
             case((kind_of == kind, scalar), (kind_of == "array", in_list), else_=false()), false()
         )
+
+
+def spellings(chrom: str) -> list[str]:
+    """The names a contig has in either convention: GRCh37's '20' and 'MT', GRCh38's 'chr20'
+    and 'chrM' (and hg19's 'chrM'); 'x' and 'CHRX' are 'X'. The 'chr' form comes last."""
+    bare = chrom[3:] if chrom[:3].lower() == "chr" else chrom
+    if bare.upper() in ("X", "Y", "M", "MT"):
+        bare = bare.upper()
+    names = {chrom, bare}
+    if bare in ("M", "MT"):
+        names |= {"MT", "M", "chrMT"}
+        bare = "M"
+    return [*sorted(names - {f"chr{bare}"}), f"chr{bare}"]
 
 
 def _filter_tests(names: Any, node: vf.Filters | vf.SampleFilter) -> list[ColumnElement[bool]]:

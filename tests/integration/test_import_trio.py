@@ -37,6 +37,16 @@ async def test_pedigree_links_subjects(container, trio):
     assert subjects["HG004"].sex == 2
 
 
+async def test_a_region_takes_either_contig_convention(container, trio):
+    # GRCh37 calls are on '1'; a user used to GRCh38 types 'chr1' (or 'CHR1').
+    plain, _ = await rows(container, trio, vf.Region("1", 1, 1_000_000))
+    assert len(plain) > 5
+    for name in ("chr1", "CHR1"):
+        named, _ = await rows(container, trio, vf.Region(name, 1, 1_000_000))
+        assert [(r.chrom, r.pos) for r in named] == [(r.chrom, r.pos) for r in plain]
+    assert (await rows(container, trio, vf.Region("chr2", 1, 1_000_000)))[0] != plain
+
+
 async def test_first_record_values(container, trio):
     items, ids = await rows(container, trio, vf.Region("1", 65797, 65797))
     (row,) = items

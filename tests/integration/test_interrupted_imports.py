@@ -72,7 +72,7 @@ async def test_a_running_import_that_nobody_loads_reads_as_interrupted(container
     assert answer.json()["data"]["import"] == {"state": "running", "interrupted": True}
 
     shown = _cli(container, "imports", "show", str(lost))
-    assert shown.splitlines()[0] == f"import {lost}: running 0%"
+    assert shown.splitlines()[0] == f"import {lost}: interrupted 0%"
     assert "interrupted: no process loads it any more" in shown
     listed = _cli(container, "imports", "list", "--format", "tsv", "--limit", "1000")
     states = {line.split("\t")[0]: line.split("\t")[3] for line in listed.splitlines()[1:]}

@@ -22,3 +22,11 @@ def test_tsv_keeps_one_line_per_row(capsys):
         "[/bold]\t[link=https://evil.example]click[/link]",
         "a\\tb\\nfake\\trow\tback\\\\slash",
     ]
+
+
+def test_a_missing_depth_reads_as_vcf_missing_in_the_variants_table():
+    from regovar.cli.variants import _row
+
+    empty = _row(None, {7: "HG002"}, full=False)
+    assert empty["HG002"] == ". . dp=. gq=. vaf=."
+    assert _row(None, {7: "HG002"}, full=True)["HG002.dp"] is None  # tsv/json: empty, null
