@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import typer
@@ -75,7 +76,18 @@ app.command("demo")(server.demo)
 
 def main() -> None:
     _run_as_package()
+    _wide_help_when_piped()
     app()
+
+
+def _wide_help_when_piped() -> None:
+    """Help read through a pipe or a file (no terminal to measure) was cut to 80 columns, its
+    option lists ending in '…': it is laid out 140 wide instead, unless a width is set."""
+    if sys.stdout.isatty() or os.environ.get("TERMINAL_WIDTH") or os.environ.get("COLUMNS"):
+        return
+    from typer import rich_utils
+
+    rich_utils.MAX_WIDTH = 140
 
 
 def _run_as_package() -> None:

@@ -30,3 +30,16 @@ def test_a_missing_depth_reads_as_vcf_missing_in_the_variants_table():
     empty = _row(None, {7: "HG002"}, full=False)
     assert empty["HG002"] == ". . dp=. gq=. vaf=."
     assert _row(None, {7: "HG002"}, full=True)["HG002.dp"] is None  # tsv/json: empty, null
+
+
+def test_help_read_through_a_pipe_is_not_cut():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "TERMINAL_WIDTH")}
+    out = subprocess.run(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "variants", "--help"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "NAME[:ZYGOSITY[,ZYG]][:dp>=N][:gq>=N]" in out.stdout and "…" not in out.stdout
