@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from regovar.bootstrap import Container
 from regovar.cli.base import LIMIT_HELP, MAX_ID, container, principal, run
 from regovar.cli.output import print_table
-from regovar.domain.imports import StartImport
+from regovar.domain.imports import ASSEMBLY_ALIASES, StartImport
 from regovar.models import Import
 
 imports_app = typer.Typer(help="Import jobs.", no_args_is_help=True)
@@ -40,6 +40,11 @@ def import_file(
                        f"{len(changed)} subject{plural} changed{who}")  # fmt: skip
         if started.already_imported:
             typer.echo(f"already imported as import {started.job.id} ({started.job.state})")
+            asked = ASSEMBLY_ALIASES.get((assembly or "").lower(), assembly)
+            if asked and started.job.assembly and asked != started.job.assembly:
+                kept = started.job.assembly
+                typer.echo(f"note: --assembly {assembly} is not applied: that import is {kept} "
+                           "(a VCF is imported once per project)")  # fmt: skip
             return started.job
         if queue:
             typer.echo(f"import {started.job.id} queued")

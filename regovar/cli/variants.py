@@ -163,6 +163,7 @@ def _region(text: str) -> vf.Region:
 
 
 def _number_or_text(text: str) -> float | str:
+    _no_second_operator(text)
     try:
         return float(text)
     except ValueError:
@@ -170,10 +171,18 @@ def _number_or_text(text: str) -> float | str:
 
 
 def _number(text: str) -> float:
+    _no_second_operator(text)
     try:
         return float(text)
     except ValueError as exc:
         raise fail("INVALID_INPUT", f"{text!r} is not a number") from exc
+
+
+def _no_second_operator(text: str) -> None:
+    """'AF<<0.1', 'dp>>=3': a doubled operator, not a value that starts with one."""
+    if text.strip()[:1] in ("<", ">", "=", "!"):
+        raise fail("INVALID_INPUT", f"{text!r}: a value cannot start with an operator "
+                   "(one of >=, <=, >, <, =, !=)")  # fmt: skip
 
 
 def _row(r: VariantRow | None, names: dict[int, str], *, full: bool) -> dict[str, object]:

@@ -216,12 +216,14 @@ def _duplicate_warnings(warnings: ImportWarnings, counts: LoadCounts) -> None:
     for label, lines in counts.duplicates:
         # (An ALT listed twice in one record is merged by the parser: a line is named once.)
         where = ", ".join(str(line) for line in dict.fromkeys(lines))
-        message = f"{label} appears on lines {where}; the first one is kept"
+        first = lines[0]
+        message = f"{label} appears on lines {where}: kept from line {first}, the others dropped"
         for line in lines[1:]:
             warnings.add("duplicate_record", line, message)
     shown = sum(len(lines) - 1 for _, lines in counts.duplicates)
     for _ in range(max(counts.duplicate_count - shown, 0)):
-        warnings.add("duplicate_record", None, "duplicate records; the first one is kept")
+        warnings.add("duplicate_record", None, "duplicate records: the first one kept, the others "
+                     "dropped")  # fmt: skip
 
 
 async def _samples(

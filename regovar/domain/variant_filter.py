@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 
 from regovar.domain.errors import InvalidInput
@@ -142,3 +143,11 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
         and node.start > node.end
     ):
         raise InvalidInput(f"region start {node.start} is after its end {node.end}")
+    if isinstance(node, SampleValue | Qual | Info) and _not_finite(node.value):
+        # NaN matches nothing and 1e999 everything or nothing: a typo, said as one
+        what = getattr(node, "field", None) or getattr(node, "name", None) or "QUAL"
+        raise InvalidInput(f"{what} {node.op} {node.value}: the value is not a finite number")
+
+
+def _not_finite(value: object) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)

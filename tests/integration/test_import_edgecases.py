@@ -127,7 +127,9 @@ async def test_a_record_split_into_a_duplicate_keeps_the_first_allele(container,
     assert loci["1:5000:G>A"].samples[ids["S1"]]["dp"] == 11
     (warning,) = [w for w in job.warnings if w["kind"] == "duplicate_record"]
     assert warning["count"] == 2 and warning["lines"] == [5, 7]
-    assert warning["message"] == "1:5000 G>A appears on lines 4, 5, 7; the first one is kept"
+    assert warning["message"] == (
+        "1:5000 G>A appears on lines 4, 5, 7: kept from line 4, the others dropped"
+    )
     carriers = await _scalar(
         container, "SELECT carriers FROM variants WHERE chrom = '1' AND pos = 5000 AND alt = 'A'"
     )

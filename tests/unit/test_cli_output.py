@@ -43,3 +43,24 @@ def test_help_read_through_a_pipe_is_not_cut():
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "NAME[:ZYGOSITY[,ZYG]][:dp>=N][:gq>=N]" in out.stdout and "…" not in out.stdout
+
+
+def test_conditions_with_a_doubled_operator_or_a_value_that_is_not_finite_are_refused(capsys):
+    import pytest
+    import typer
+
+    from regovar.cli.variants import _sample_leaves, _variant_leaves
+    from regovar.domain import variant_filter as vf
+    from regovar.domain.errors import InvalidInput
+
+    for cond in ("dp>>=3", "gq=>20"):
+        with pytest.raises(typer.Exit):
+            _sample_leaves(1, [cond])
+    with pytest.raises(typer.Exit):
+        _variant_leaves([], [], [], None, None, False, False, ["AF<<0.1"])
+    assert "a value cannot start with an operator" in capsys.readouterr().err
+    for node in (vf.SampleValue(1, "dp", "ge", float("inf")), vf.Qual("ge", float("inf")),
+                 vf.Info("AF", "lt", float("nan"))):  # fmt: skip
+        with pytest.raises(InvalidInput, match="not a finite number"):
+            vf.validate(node, (1,))
+    vf.validate(vf.SampleValue(1, "dp", "ge", 1e300), (1,))  # large is fine
