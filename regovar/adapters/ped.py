@@ -48,7 +48,10 @@ def read_ped(path: str | Path) -> list[PedEntry]:
             )
         seen[entry.individual] = number
         entries.append(entry)
+    if not entries:
+        raise PedMalformed(name, None, "the PED file lists no individual")
     _check_parents(name, entries)
+    _check_ancestry(name, entries)
     return entries
 
 
@@ -80,9 +83,36 @@ def _check_parents(name: str, entries: list[PedEntry]) -> None:
                 continue
             if parent == e.individual:
                 raise PedMalformed(name, e.line, f"{e.individual!r} is listed as its own {role}")
+            if by_id[parent].family != e.family:
+                raise PedMalformed(
+                    name, e.line, f"{role} {parent!r} is in family {by_id[parent].family!r} "
+                    f"(line {by_id[parent].line}), not {e.family!r}",
+                )  # fmt: skip
             if by_id[parent].sex not in (0, sex):
                 raise PedMalformed(
                     name,
                     e.line,
                     f"{role} {parent!r} has sex {by_id[parent].sex} on line {by_id[parent].line}",
                 )
+
+
+def _check_ancestry(name: str, entries: list[PedEntry]) -> None:
+    """Nobody is their own ancestor (S1's father S2 whose father is S1)."""
+    by_id = {e.individual: e for e in entries}
+    settled: set[str] = set()
+    for start in entries:
+        path: list[str] = []
+        todo = [(start.individual, 0)]
+        while todo:
+            who, depth = todo.pop()
+            del path[depth:]
+            if who in path:
+                loop = " -> ".join([*path[path.index(who):], who])
+                raise PedMalformed(name, by_id[who].line,
+                                   f"{who!r} is their own ancestor ({loop})")  # fmt: skip
+            if who in settled or who not in by_id:
+                continue
+            path.append(who)
+            e = by_id[who]
+            todo += [(p, depth + 1) for p in (e.father, e.mother) if p]
+        settled.add(start.individual)

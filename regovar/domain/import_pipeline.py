@@ -230,14 +230,45 @@ async def _samples(
     uow: UnitOfWork, job: Import, header: VcfHeader, ped: list[PedEntry], warnings: ImportWarnings
 ) -> int:
     by_id = {e.individual: e for e in ped}
-    records = pedigree_records(ped)
-    records += [SubjectRecord(name) for name in header.samples if name not in by_id]
     for name in header.samples:
         if ped and name not in by_id:
             warnings.add("sample_not_in_ped", None, f"sample {name} is not in the PED file")
-    subject_ids = await uow.subjects.upsert_many(job.project_id, records)
+    subject_ids = (await apply_pedigree(uow, job.project_id, ped, warnings))[0] if ped else {}
+    others = [SubjectRecord(name) for name in header.samples if name not in by_id]
+    subject_ids |= await uow.subjects.upsert_many(job.project_id, others)  # kept as they are
     await uow.samples.add_many(job.project_id, job.id, header.samples, subject_ids)
     return len(header.samples)
+
+
+async def apply_pedigree(
+    uow: UnitOfWork, project_id: int, ped: list[PedEntry], warnings: ImportWarnings
+) -> tuple[dict[str, int], list[str]]:
+    """The PED is the pedigree of the individuals it lists, as written: a subject that an
+    earlier import described otherwise is changed, with a ``pedigree_changed`` warning. A
+    parent that the PED names without listing gets a subject of its sex (unless one exists)
+    and a ``parent_not_listed`` warning. Returns the subject ids by identifier, and the
+    listed individuals whose subject was created or changed (in the PED's order)."""
+    listed = {e.individual for e in ped}
+    unlisted: dict[str, SubjectRecord] = {}
+    for e in ped:
+        for parent, sex in ((e.father, 1), (e.mother, 2)):
+            if parent and parent not in listed and parent not in unlisted:
+                unlisted[parent] = SubjectRecord(parent, e.family, sex=sex)
+                message = (f"{e.individual}'s parent {parent} has no line of its own in the "
+                           "PED file: known by its sex only")  # fmt: skip
+                warnings.add("parent_not_listed", e.line, message)
+    ids = await uow.subjects.upsert_many(project_id, list(unlisted.values()))
+    done = await uow.subjects.set_pedigree(project_id, pedigree_records(ped))
+    for name in done.changed:
+        warnings.add("pedigree_changed", by_line(ped, name), f"{name}'s pedigree (family, sex, "
+                     "affected status or parents) was described otherwise before; now as this "
+                     "PED file gives it")  # fmt: skip
+    touched = set(done.created) | set(done.changed)
+    return ids | done.ids, [e.individual for e in ped if e.individual in touched]
+
+
+def by_line(ped: list[PedEntry], name: str) -> int | None:
+    return next((e.line for e in ped if e.individual == name), None)
 
 
 def pedigree_records(ped: list[PedEntry]) -> list[SubjectRecord]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from regovar.adapters.ped import PedMalformed, read_ped
 from regovar.adapters.runs import sha256_of
+from regovar.adapters.vcf import ImportWarnings
 from regovar.domain import import_pipeline
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.audit import record
@@ -159,8 +160,8 @@ class ImportManager:
             except PedMalformed as exc:
                 raise PedMalformedError(str(exc), file=exc.path, line=exc.line,
                                         problem=exc.message) from exc  # fmt: skip
-            changed = await uow.subjects.set_pedigree(
-                job.project_id, import_pipeline.pedigree_records(entries)
+            _, changed = await import_pipeline.apply_pedigree(
+                uow, job.project_id, entries, ImportWarnings()
             )
         added = await uow.files.add(job.project_id, str(ped), ped.name, "ped",
                                     ped.stat().st_size, ped_sha)  # fmt: skip

@@ -20,6 +20,15 @@ class SubjectRecord:
     affected: int = 0
 
 
+@dataclass(frozen=True)
+class Pedigree:
+    """What setting a pedigree did: subject ids by identifier, those created, those changed."""
+
+    ids: dict[str, int]
+    created: list[str]
+    changed: list[str]  # existing subjects whose family, sex, status or parents changed
+
+
 class SubjectRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -72,10 +81,10 @@ class SubjectRepository:
             subject.mother_id = mother if mother is not None else subject.mother_id
         await self.session.flush()
 
-    async def set_pedigree(self, project_id: int, records: list[SubjectRecord]) -> list[str]:
-        """Sets the pedigree as a corrected PED gives it: family, sex, affected status and
-        parents are replaced (an unknown parent unlinks), missing subjects are created.
-        Returns the identifiers of the subjects created or changed, in the PED's order."""
+    async def set_pedigree(self, project_id: int, records: list[SubjectRecord]) -> Pedigree:
+        """Sets the pedigree as a PED gives it: family, sex, affected status and parents are
+        replaced (an unknown parent unlinks), missing subjects are created; parents must exist
+        or be among ``records``."""
         names = {r.identifier for r in records} | {
             p for r in records for p in (r.father, r.mother) if p
         }
@@ -88,7 +97,7 @@ class SubjectRepository:
             subject = await self.session.get(Subject, sid)
             assert subject is not None
             known[ident] = subject
-        changed = set(created)
+        changed = []
         for r in records:
             subject = known[r.identifier]
             father = known[r.father].id if r.father in known else None
@@ -99,9 +108,10 @@ class SubjectRepository:
             if new != old:
                 subject.family, subject.sex, subject.affected = r.family, r.sex, r.affected
                 subject.father_id, subject.mother_id = father, mother
-                changed.add(r.identifier)
+                if r.identifier not in created:
+                    changed.append(r.identifier)
         await self.session.flush()
-        return [r.identifier for r in records if r.identifier in changed]
+        return Pedigree({n: s.id for n, s in known.items()}, list(created), changed)
 
     async def page(self, project_id: int, offset: int, limit: int) -> tuple[list[Subject], int]:
         stmt = select(Subject).where(Subject.project_id == project_id)

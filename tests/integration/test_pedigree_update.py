@@ -115,3 +115,48 @@ async def test_the_cli_says_which_subjects_changed(container, tmp_path):
     assert lines[0] == "pedigree of import " + lines[1].split()[-2] + " set from fix.ped: " \
         "1 subject changed: HG002"
     assert lines[1].startswith("already imported as import ")
+
+
+def _vcf(path: Path, samples: list[str], pos: int) -> Path:
+    head = ["##fileformat=VCFv4.2", "##reference=GRCh37", "##contig=<ID=1,length=249250621>",
+            "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT",
+                       *samples])]  # fmt: skip
+    calls = ["0/1"] * len(samples)
+    body = ["\t".join(["1", str(pos), ".", "A", "G", "50", "PASS", ".", "GT", *calls])]
+    path.write_text("\n".join(head + body) + "\n")
+    return path
+
+
+async def test_a_later_import_s_ped_is_the_pedigree_and_says_what_it_changed(container, tmp_path):
+    # Two runs of one family, each with its PED: the second PED corrects S2's sex and S1's
+    # status, and drops S1's father. Merged, S1 kept a female father and stayed affected.
+    project = await new_project(container, "ped")
+    (tmp_path / "a.ped").write_text("F1\tS1\tS2\t0\t1\t2\nF1\tS2\t0\t0\t1\t1\n")
+    (tmp_path / "b.ped").write_text("F1\tS1\t0\t0\t1\t1\nF1\tS2\t0\t0\t2\t1\n")
+    first = await import_file(container, _vcf(tmp_path / "a.vcf", ["S1", "S2"], 100),
+                              ped=tmp_path / "a.ped", project=project)  # fmt: skip
+    assert not [w for w in first.warnings if w["kind"] == "pedigree_changed"]
+    second = await import_file(container, _vcf(tmp_path / "b.vcf", ["S1", "S2"], 200),
+                               ped=tmp_path / "b.ped", project=project)  # fmt: skip
+    assert second.state == "done", second.error_message
+    pedigree = await _pedigree(container, project.id)
+    assert pedigree["S1"] == ("F1", 1, 1, None, None)
+    assert pedigree["S2"] == ("F1", 2, 1, None, None)
+    (changed,) = [w for w in second.warnings if w["kind"] == "pedigree_changed"]
+    assert changed["count"] == 2 and changed["lines"] == [1, 2]
+    assert "now as this PED file gives it" in changed["message"]
+
+
+async def test_a_parent_named_without_a_line_of_its_own_is_a_subject_of_its_sex(
+    container, tmp_path
+):
+    project = await new_project(container, "ped")
+    (tmp_path / "kid.ped").write_text("F1\tKID\tDAD\tMUM\t1\t2\n")
+    job = await import_file(container, _vcf(tmp_path / "kid.vcf", ["KID"], 300),
+                            ped=tmp_path / "kid.ped", project=project)  # fmt: skip
+    assert job.state == "done", job.error_message
+    pedigree = await _pedigree(container, project.id)
+    assert pedigree["KID"] == ("F1", 1, 2, "DAD", "MUM")
+    assert pedigree["DAD"][:3] == ("F1", 1, 0) and pedigree["MUM"][:3] == ("F1", 2, 0)
+    (warning,) = [w for w in job.warnings if w["kind"] == "parent_not_listed"]
+    assert warning["count"] == 2 and warning["lines"] == [1, 1]
