@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from regovar.adapters.vcf import open_vcf
+from regovar.adapters.vcf import VcfMalformed, open_vcf
 from regovar.domain.import_parse import ChunkWork
 from regovar.repositories.variant_store import BatchEncoder
 
@@ -125,8 +125,10 @@ def test_odd_records_are_left_to_the_general_parser(tmp_path: Path) -> None:
     columnar = parse(path, columnar=True, size=10_000)
     assert columnar[:4] == general[:4]
     assert parse(path, columnar=True, size=2)[:4] == general[:4]
-    # Both paths ran: ordinary records in columns, the others by the general parser.
-    assert 8 <= columnar[4] < general[3]
+    # Both paths ran: ordinary records in columns, the others by the general parser (chrMT,
+    # not declared in the header, is left to it for its warning).
+    assert 7 <= columnar[4] < general[3]
+    assert any(w["kind"] == "contig_not_in_header" for w in general[2])
 
 
 def test_ordinary_records_are_taken_in_columns() -> None:
@@ -291,3 +293,63 @@ def test_non_finite_per_allele_info_numbers_of_a_multiallelic_record_are_warned(
     info = {(int(c.split("\t")[2]), int(c.split("\t")[3])): c.split("\t")[12] for c in general[0]}
     assert '"AF":0.25' in info[first, 1] and "AF" not in info[first, 2]
     assert "AF" not in info[first + 2, 1] and '"AF":0.5' in info[first + 2, 2]
+
+
+COORDS_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=1,length=5000>
+##INFO=<ID=END,Number=1,Type=Integer,Description="e">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="g">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB
+"""
+
+
+def _coords(tmp_path: Path, *records: str) -> Path:
+    path = tmp_path / "coords.vcf"
+    plain = [f"1\t{100 + i}\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0" for i in range(6)]
+    path.write_text(COORDS_HEADER + "\n".join([*plain, *records]) + "\n")
+    return path
+
+
+def test_coordinates_beyond_the_contig_or_off_the_header_are_kept_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    path = _coords(tmp_path, "1\t4999\t.\tACG\tA\t50\tPASS\t.\tGT\t0/1\t0/0",  # ends at 5001
+                   "1\t6000\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0",
+                   "2\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0",
+                   "2\t200\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0")  # fmt: skip
+    general = parse(path, columnar=False, size=10_000)
+    assert parse(path, columnar=True, size=10_000)[:4] == general[:4]
+    assert parse(path, columnar=True, size=3)[:4] == general[:4]
+    assert general[3] == 10  # every record kept
+    warned = {w["kind"]: w for w in general[2]}
+    first = len(COORDS_HEADER.splitlines()) + 7
+    assert warned["beyond_contig"]["lines"] == [first, first + 1]
+    assert warned["beyond_contig"]["message"] == (
+        "1:5001 is beyond the end of contig 1 (5,000 bp in the header)"
+    )
+    assert warned["contig_not_in_header"]["count"] == 1  # said once for contig 2
+    assert warned["contig_not_in_header"]["lines"] == [first + 2]
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ("1\t3000\t.\tA\t<DEL>\t50\tPASS\tEND=10\tGT\t0/1\t0/0", "END 10 is before POS 3000"),
+        ("1\t3000\t.\tA\t<DEL>\t50\tPASS\tEND=abc\tGT\t0/1\t0/0",
+         "INFO END is not an integer: 'abc'"),
+    ],
+)  # fmt: skip
+def test_an_impossible_end_refuses_the_file_naming_the_line(
+    tmp_path: Path, record: str, problem: str
+) -> None:
+    with pytest.raises(VcfMalformed) as caught:
+        parse(_coords(tmp_path, record), columnar=True, size=10_000)
+    assert caught.value.line == len(COORDS_HEADER.splitlines()) + 7
+    assert caught.value.message == problem
+
+
+def test_a_symbolic_allele_without_end_is_warned_about(tmp_path: Path) -> None:
+    path = _coords(tmp_path, "1\t3000\t.\tA\t<DEL>\t50\tPASS\t.\tGT\t0/1\t0/0")
+    _, _, warnings, records, _ = parse(path, columnar=True, size=10_000)
+    (warning,) = [w for w in warnings if w["kind"] == "symbolic_without_end"]
+    assert records == 7 and warning["lines"] == [len(COORDS_HEADER.splitlines()) + 7]

@@ -148,9 +148,15 @@ class ColumnarParser:
             mapped[name] = ContigNamer(self.assembly, self.header.contigs, heard)(name)
             if not heard.as_list() and 0 < len(mapped[name]) <= MAX_CONTIG:
                 fine.append(name)
+        lengths = {n: self.header.contigs[n] for n in names if self.header.contigs.get(n)}
+        ok = pl.col("ok") & pl.col("chrom").is_in(fine)
+        if lengths:  # a record beyond its contig's end is warned about by the general parser
+            end = pl.col("pos").cast(pl.Int64, strict=False) + pl.col("ref").str.len_bytes() - 1
+            limit = pl.col("chrom").replace_strict(lengths, default=None, return_dtype=pl.Int64)
+            ok = ok & (limit.is_null() | (end <= limit))
         return df.with_columns(
             pl.col("chrom").replace_strict(mapped, default=None, return_dtype=pl.String),
-            (pl.col("ok") & pl.col("chrom").is_in(fine)).alias("ok"),
+            ok.alias("ok"),
         )
 
     def _samples(self, df: pl.DataFrame, fmt: str | None) -> pl.DataFrame:

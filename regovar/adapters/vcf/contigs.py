@@ -78,9 +78,12 @@ class ContigNamer:
         self.warnings = warnings
         self.cache: dict[str, str] = {}
 
-    def __call__(self, name: str) -> str:
+    def __call__(self, name: str, line: int | None = None) -> str:
         mapped = self.cache.get(name)
         if mapped is None:
+            if self.declared and name not in self.declared:  # accepted, and said once
+                self.warnings.add("contig_not_in_header", line, f"contig {name!r} is not "
+                                  "declared in the header (##contig)", once=True)  # fmt: skip
             mapped = self.cache[name] = self._map(name)
         return mapped
 

@@ -137,6 +137,7 @@ class ImportWarnings:
     def __init__(self) -> None:
         self._kinds: dict[str, _WarningKind] = {}
         self._once: set[tuple[str, str]] = set()
+        self._once_new: set[tuple[str, str]] = set()  # since the last drain
 
     def add(self, kind: str, line: int | None, message: str, *, once: bool = False) -> None:
         """Count one warning; with ``once``, the same kind and message count only once."""
@@ -144,22 +145,26 @@ class ImportWarnings:
             if (kind, message) in self._once:
                 return
             self._once.add((kind, message))
+            self._once_new.add((kind, message))
         entry = self._kinds.setdefault(kind, _WarningKind(message=message))
         entry.count += 1
         if line is not None and len(entry.lines) < self.KEEP_LINES:
             entry.lines.append(line)
 
     def drain(self) -> ImportWarnings:
-        """The warnings counted so far, leaving this collection empty (``once`` keys stay)."""
+        """The warnings counted so far, leaving this collection empty (``once`` keys stay
+        here; the drained part carries those first counted in it)."""
         taken = ImportWarnings()
-        taken._kinds, taken._once = self._kinds, set(self._once)
-        self._kinds = {}
+        taken._kinds, taken._once = self._kinds, self._once_new
+        self._kinds, self._once_new = {}, set()
         return taken
 
     def merge(self, other: ImportWarnings) -> None:
-        """Add warnings counted elsewhere (another parser process) after the ones here."""
+        """Add warnings counted elsewhere (another parser process) after the ones here: a
+        ``once`` warning that another process counted first is not counted again."""
         repeated = Counter(kind for kind, message in other._once if (kind, message) in self._once)
         self._once |= other._once
+        self._once_new |= other._once
         for kind, theirs in other._kinds.items():
             count = theirs.count - repeated[kind]
             if count <= 0:

@@ -40,6 +40,7 @@ _BASE_CHARS = "ACGTNacgtn"
 
 _ONE_ALT = [1]
 _UNSEEN: list[str] = []
+_NO_LIMIT = 1 << 62
 
 
 class RecordParser:
@@ -63,6 +64,7 @@ class RecordParser:
         self.n_columns = 10 if self.n_samples else 8
         self.contig = ContigNamer(assembly, header.contigs, warnings)
         self._contigs = self.contig.cache
+        self._lengths = {name: n for name, n in header.contigs.items() if n}
         self.info = InfoParser(header.info)
         self.samples = SampleParser(header.path, self.n_samples)
         self.plans: dict[str, FormatPlan] = {}
@@ -176,7 +178,9 @@ class RecordParser:
             p, r, a = trim_alleles(pos, ref, alt)
             if self.reference is not None:
                 p, r, a = left_align(fields[0], p, r, a, self.reference)
-        chrom = self._contigs.get(fields[0]) or self.contig(fields[0])
+        chrom = self._contigs.get(fields[0]) or self.contig(fields[0], line)
+        if p + len(r) - 1 > self._lengths.get(fields[0], _NO_LIMIT):
+            self._within_contig(fields[0], p + len(r) - 1, line)
         try:
             qual = float(fields[5]) if fields[5] != "." else None
         except ValueError:
@@ -196,7 +200,7 @@ class RecordParser:
                                   "reference block, ALT '.', '<NON_REF>', '<*>' or '*' only): "
                                   "not stored")  # fmt: skip
             return []
-        chrom = self.contig.cache.get(fields[0]) or self.contig(fields[0])
+        chrom = self.contig.cache.get(fields[0]) or self.contig(fields[0], line)
         qual = None if fields[5] == "." else self._qual(fields[5], line)
         filters = self.filters.get(fields[6], _UNSEEN)
         if filters is _UNSEEN:
@@ -317,13 +321,31 @@ class RecordParser:
     ) -> tuple[int, str, str, int]:
         if kind == SYMBOLIC:
             end = record_info(ctx).whole.get("END")
-            if not isinstance(end, int):
+            line = ctx[2]
+            if end is None:
+                # (breakends have no END, and an insertion ends where it starts)
+                if alt[:1] == "<" and not alt.upper().startswith("<INS"):
+                    unknown = f"{alt} without an INFO END: its extent is unknown, ends at POS"
+                    self.warnings.add("symbolic_without_end", line, unknown)
                 end = pos + len(ref) - 1
+            elif not isinstance(end, int) or isinstance(end, bool):
+                raise VcfMalformed(self.path, line, f"INFO END is not an integer: {end!r}")
+            elif end < pos:
+                raise VcfMalformed(self.path, line, f"END {end} is before POS {pos}")
+            self._within_contig(chrom, end, line)
             return pos, ref.upper(), alt, end
         p, r, a = trim_alleles(pos, ref.upper(), alt.upper())
         if self.reference is not None:
             p, r, a = left_align(chrom, p, r, a, self.reference)
+        self._within_contig(chrom, p + len(r) - 1, ctx[2])
         return p, r, a, p + len(r) - 1
+
+    def _within_contig(self, chrom: str, end: int, line: int) -> None:
+        """A record that ends beyond its contig's declared length is kept, with a warning."""
+        length = self._lengths.get(chrom)
+        if length is not None and end > length:
+            self.warnings.add("beyond_contig", line, f"{chrom}:{end} is beyond the end of "
+                              f"contig {chrom} ({length:,} bp in the header)")  # fmt: skip
 
     def bcsq_masks(self, ctx: RecordContext) -> list[tuple[int, tuple[int, ...]]]:
         """Per sample (FORMAT/BCSQ bitmask, GT alleles), for haplotype-aware BCSQ."""
