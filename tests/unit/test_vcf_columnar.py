@@ -16,7 +16,7 @@ import pytest
 
 from regovar.adapters.vcf import VcfMalformed, open_vcf
 from regovar.domain.import_parse import ChunkWork
-from regovar.repositories.variant_store import BatchEncoder
+from regovar.repositories.variant_store import CALL_COLUMNS, BatchEncoder
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -353,3 +353,55 @@ def test_a_symbolic_allele_without_end_is_warned_about(tmp_path: Path) -> None:
     _, _, warnings, records, _ = parse(path, columnar=True, size=10_000)
     (warning,) = [w for w in warnings if w["kind"] == "symbolic_without_end"]
     assert records == 7 and warning["lines"] == [len(COORDS_HEADER.splitlines()) + 7]
+
+
+VALUES_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=1,length=1000000>
+##INFO=<ID=DP,Number=1,Type=Integer,Description="d">
+##INFO=<ID=AF,Number=A,Type=Float,Description="f">
+##INFO=<ID=RV,Number=R,Type=Integer,Description="r">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="g">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="a">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="d">
+##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="q">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2
+"""
+
+
+def test_values_of_the_wrong_type_or_count_are_warned_about_with_their_line(
+    tmp_path: Path,
+) -> None:
+    plain = [f"1\t{50 + i}\t.\tA\tG\t50\tPASS\tDP=3;RV=1,2\tGT:AD:DP:GQ\t0/1:3,4:7:99\t0/0:5,0:5:60"
+             for i in range(6)]  # fmt: skip
+    odd = [
+        "1\t100\t.\tA\tG\t50\tPASS\tDP=abc\tGT:AD:DP:GQ\t0/1:3,4,5:12:99\t0/0:3:seven:99.5",
+        "1\t101\t.\tA\tG\t50\tPASS\tAF=0.5,0.2;RV=1,2,3\tGT:AD:DP\t0/1:3,4:\u0661\u0662\t0/0:5,0:7.5",
+        "1\t102\t.\tA\tG,T\t50\tPASS\tAF=0.5;RV=1,2\tGT:AD:DP\t0/1:3,4:12\t1/2:3,4:7",
+    ]
+    path = tmp_path / "values.vcf"
+    path.write_text(VALUES_HEADER + "\n".join(plain + odd) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    assert parse(path, columnar=True, size=10_000)[:4] == general[:4]
+    first = len(VALUES_HEADER.splitlines()) + 7
+    warned = {w["kind"]: w for w in general[2]}
+    assert warned["ad_count"]["lines"] == [first, first + 2]  # 3 values; 2 for 3 alleles
+    assert warned["format_not_integer"]["lines"] == [first, first, first + 1]  # per key, record
+    assert warned["info_value"]["lines"] == [first, first + 1, first + 2]
+    assert warned["info_value"]["message"].startswith("INFO DP=abc is not an Integer")
+    calls = {int(c.split("\t")[2]): c.split("\t") for c in general[0]}
+    cols = {name: i for i, name in enumerate(CALL_COLUMNS)}
+    row = calls[first]
+    # DP 'seven' missing; GQ 99.5 rounded; AD with 3 values: no depths, no VAF
+    assert row[cols["dp"]] == "{12,NULL}" and row[cols["gq"]] == "{99,100}"
+    assert row[cols["ad_alt"]] == "{NULL,NULL}" and row[cols["vaf"]] == "{NULL,NULL}"
+    assert calls[first + 1][cols["dp"]] == "{NULL,8}"  # Arabic-Indic digits are not a depth
+
+
+def test_bytes_that_are_not_utf8_are_warned_about_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.vcf"
+    path.write_bytes(VALUES_HEADER.encode() + b"1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0\n"
+                     b"1\t101\t.\tA\tG\t50\tcaf\xe9\t.\tGT\t0/1\t0/0\n")  # fmt: skip
+    general = parse(path, columnar=False, size=10_000)
+    (warning,) = [w for w in general[2] if w["kind"] == "not_utf8"]
+    assert warning["lines"] == [len(VALUES_HEADER.splitlines()) + 2]
+    assert general[3] == 2  # the record is kept, its filter name read with U+FFFD

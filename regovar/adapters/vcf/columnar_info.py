@@ -41,6 +41,10 @@ def info_json(df: pl.DataFrame, definitions: dict[str, FieldDef]) -> pl.DataFram
     codes = {key: _code(d) for key, d in definitions.items()}
     for name in ANNOTATION_KEYS:
         codes[name] = "annotation"
+    # A one-ALT record's Number=R value has 2 items, Number=G 3 (2 when haploid): another
+    # count is warned about by the general parser.
+    commas = {k: {"R": 1, "G": 2}[d.number] for k, d in definitions.items()
+              if d.number in ("R", "G")}  # fmt: skip
     key, raw, code = pl.col("key"), pl.col("raw"), pl.col("code")
     no_value = raw.is_null() | (code == "flag")
     empty = raw.is_in([".", ""])
@@ -88,10 +92,11 @@ def info_json(df: pl.DataFrame, definitions: dict[str, FieldDef]) -> pl.DataFram
             pl.col("kv").struct.field("field_1").alias("raw"),
         )
         .with_columns(
-            key.replace_strict(codes, default="str_scalar", return_dtype=pl.String).alias("code")
+            key.replace_strict(codes, default="str_scalar", return_dtype=pl.String).alias("code"),
+            key.replace_strict(commas, default=None, return_dtype=pl.Int64).alias("commas"),
         )
         .select(
-            "item", "key", valid.fill_null(False).alias("valid"),
+            "item", "key", (valid & _count_fits()).fill_null(False).alias("valid"),
             pl.format('"{}":{}', key, value).alias("piece"),
             (code == "annotation").alias("is_annotation"),
         )
@@ -121,6 +126,16 @@ def info_json(df: pl.DataFrame, definitions: dict[str, FieldDef]) -> pl.DataFram
         pl.concat([df.drop("info"), per_record], how="horizontal")
         .with_columns((pl.col("ok") & pl.col("info_ok").fill_null(False)).alias("ok"))
         .drop("info_ok")
+    )  # fmt: skip
+
+
+def _count_fits() -> pl.Expr:
+    """A Number=R/G value of a one-ALT record with its count of items (G: 2 or 3)."""
+    most, raw = pl.col("commas"), pl.col("raw")
+    found = raw.str.count_matches(",", literal=True)
+    return (
+        most.is_null() | raw.is_null() | raw.is_in([".", ""])
+        | ((found <= most) & (found >= 1))
     )  # fmt: skip
 
 

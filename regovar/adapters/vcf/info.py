@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from regovar.adapters.vcf.header import ANNOTATION_KEYS
 from regovar.adapters.vcf.model import FieldDef
-from regovar.adapters.vcf.values import FLAG, ONE, PER_A, FieldPlan, finite
+from regovar.adapters.vcf.values import FLAG, ONE, PER_A, PER_G, PER_R, FieldPlan, finite
 
 _ANNOTATION = -1
 
@@ -44,6 +44,7 @@ class InfoParser:
     def __init__(self, definitions: dict[str, FieldDef]) -> None:
         self.definitions = definitions
         self.non_finite = 0  # NaN, infinite or out-of-range numbers met (stored as missing)
+        self.odd: list[str] = []  # this record's values not of their declared type or count
         self.plans: dict[str, FieldPlan] = {}
         self.items: dict[str, tuple[str, object]] = {}
         self.items_multi: dict[str, tuple[str, object]] = {}
@@ -76,20 +77,25 @@ class InfoParser:
                     if value is None:  # not '.' here: a number that is not finite
                         self.non_finite += 1
                         continue
+                    if value.__class__ is str:  # kept as written, said
+                        self.odd.append(f"{key}={raw} is not {plan.typed}")
                 whole[key] = value
                 if len(items) < 200_000:
                     items[item] = (key, value)  # scalars only: safe to share between rows
             else:
-                self._item(item, info, items, n_alleles == 2)
+                self._item(item, info, items, n_alleles)
         return info
 
     def _item(
-        self, item: str, info: RecordInfo, items: dict[str, tuple[str, object]], biallelic: bool
+        self, item: str, info: RecordInfo, items: dict[str, tuple[str, object]], n_alleles: int
     ) -> None:
         key, eq, raw = item.partition("=")
         plan = self.plans.get(key) or self._plan(key)
         kind = plan.kind
+        biallelic = n_alleles == 2
         value: object
+        if kind >= PER_A and eq and raw not in (".", ""):
+            self._check_count(key, raw, kind, n_alleles)
         if not eq or kind == FLAG:
             if not key:
                 return
@@ -103,6 +109,8 @@ class InfoParser:
                 value = plan.conv(raw)
             if value is None:  # raw is not '.': a number that is not finite
                 self.non_finite += 1
+            elif value.__class__ is str and plan.conv is not plan.fast_text:
+                self.odd.append(f"{key}={raw} is not {plan.typed}")
         elif kind == _ANNOTATION:
             info.annotations[key] = raw
             return
@@ -124,6 +132,24 @@ class InfoParser:
         info.whole[key] = value
         if len(items) < 200_000:
             items[item] = (key, value)
+
+    def _check_count(self, key: str, raw: str, kind: int, n_alleles: int) -> None:
+        """Number=A/R/G: one value per ALT, per allele, per genotype (or per allele when
+        haploid); another count leaves some ALT without its value, or with another's."""
+        found = raw.count(",") + 1
+        if kind == PER_A:
+            expected: tuple[int, ...] = (n_alleles - 1,)
+        elif kind == PER_R:
+            expected = (n_alleles,)
+        elif kind == PER_G:
+            expected = (n_alleles * (n_alleles + 1) // 2, n_alleles)
+        else:
+            return
+        if found not in expected:
+            number = {PER_A: "A", PER_R: "R", PER_G: "G"}[kind]
+            alts = f"{n_alleles - 1} ALT{'s' * (n_alleles > 2)}"
+            self.odd.append(f"{key} has {found} values where Number={number} means "
+                            f"{expected[0]} for {alts}")  # fmt: skip
 
     def _plan(self, key: str) -> FieldPlan:
         plan = self.plans[key] = FieldPlan(key, self.definitions.get(key))

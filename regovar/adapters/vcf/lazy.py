@@ -32,8 +32,13 @@ def record_info(ctx: RecordContext) -> RecordInfo:
     cache = ctx[8]
     if not cache:
         parser = ctx[0]
-        met = parser.info.non_finite
+        met, odd = parser.info.non_finite, parser.info.odd
+        odd.clear()
         cache.append(parser.info.parse(ctx[1][7], len(ctx[4]) + 1))
+        if odd:
+            parser.warnings.add("info_value", ctx[2], f"INFO {odd[0]}: kept as written (a "
+                                "value of another type is text; a missing value per ALT is "
+                                "null)")  # fmt: skip
         if parser.info.non_finite != met:
             parser.warnings.add(
                 "info_not_finite", ctx[2],

@@ -209,6 +209,9 @@ class VcfReader:
         for text in self._lines:
             line += 1
             if text and text[0] != "#":
+                if "\ufffd" in text:  # (free for ASCII lines: no such character can be there)
+                    self.warnings.add("not_utf8", line, "bytes that are not UTF-8 (Latin-1?) "
+                                      "were read as \ufffd (U+FFFD)")  # fmt: skip
                 yield line, text
             elif text:
                 self.warnings.add("comment_in_body", line, "'#' line after the header ignored")

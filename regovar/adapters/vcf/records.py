@@ -66,7 +66,7 @@ class RecordParser:
         self._contigs = self.contig.cache
         self._lengths = {name: n for name, n in header.contigs.items() if n}
         self.info = InfoParser(header.info)
-        self.samples = SampleParser(header.path, self.n_samples)
+        self.samples = SampleParser(header.path, self.n_samples, warnings)
         self.plans: dict[str, FormatPlan] = {}
         self.filters: dict[str, list[str] | None] = {".": None}
         self.annotations = AnnotationParser(

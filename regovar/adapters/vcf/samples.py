@@ -8,10 +8,11 @@ vast majority, take a path without per-ALT bookkeeping.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from regovar.adapters.vcf.genotypes import MISSING, BiallelicGtCache, GtCache, GtCall
-from regovar.adapters.vcf.model import FieldDef, VcfMalformed
+from regovar.adapters.vcf.model import FieldDef, ImportWarnings, VcfMalformed
 from regovar.adapters.vcf.values import PER_A, FieldPlan
 
 ABSENT = 1 << 30  # index of a FORMAT key the record does not have: never < len(parts)
@@ -22,20 +23,28 @@ BiDepths = tuple[int | None, int | None, float | None]
 
 
 class IntCache(dict[str, int | None]):
-    """'12' -> 12, '.' -> None; an unparsable value gives None rather than failing the import."""
+    """'12' -> 12, '.' -> None. Any other text is odd (listed in ``odd``, for a warning): a
+    number ('7.5', '1e2') is rounded, anything else ('seven', '-1', non-ASCII digits) is None
+    rather than failing the import."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.odd: set[str] = set()
 
     def __missing__(self, text: str) -> int | None:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
-        try:
-            value: int | None = int(text)
-        except ValueError:
+            self.odd.clear()
+        value: int | None = None
+        if text.isascii() and text.isdigit():
+            value = int(text)
+        elif text != ".":
+            self.odd.add(text)
             try:
-                value = round(float(text))
+                number = float(text) if text.isascii() else math.nan
+                value = round(number) if number >= 0 else None  # never a negative depth
             except (ValueError, OverflowError):
                 value = None
-        if value is not None and value < 0:  # a depth or quality is never negative
-            value = None
         self[text] = value
         return value
 
@@ -61,23 +70,30 @@ class DepthCache(dict[str, Depths]):
 
 
 class BiDepthCache(dict[str, BiDepths]):
-    """'14,12' -> (14, 12, 12/26): REF depth, ALT depth and VAF of a biallelic record."""
+    """'14,12' -> (14, 12, 12/26): REF depth, ALT depth and VAF of a biallelic record; any
+    other text but '.' is odd (listed in ``odd``, for a warning)."""
 
     def __init__(self, depths: DepthCache) -> None:
         super().__init__()
         self.depths = depths
+        self.odd: set[str] = set()
 
     def __missing__(self, text: str) -> BiDepths:
         if len(self) >= _CACHE_LIMIT:
             self.clear()
+            self.odd.clear()
         ref, _, alt = text.partition(",")
-        try:  # the common 'ref,alt' form without going through the generic cache
-            r, a = int(ref), int(alt)
-            if r < 0 or a < 0:
-                raise ValueError(text)
+        if ref.isascii() and ref.isdigit() and alt.isascii() and alt.isdigit():
+            r, a = int(ref), int(alt)  # the common 'ref,alt' form
             value: BiDepths = (r, a, a / (r + a) if r + a else None)
-        except ValueError:
-            value = biallelic_depths(self.depths[text])
+        elif text == ".":
+            value = (None, None, None)
+        else:
+            self.odd.add(text)
+            depths = self.depths[text]
+            # not one depth per allele (REF, ALT): which read counts are which is unknown
+            value = biallelic_depths(depths) if depths and len(depths[0]) == 2 else (
+                None, None, None)  # fmt: skip
         self[text] = value
         return value
 
@@ -138,9 +154,10 @@ class FormatPlan:
 class SampleParser:
     """Caches shared by all records of a file."""
 
-    def __init__(self, path: str, n_samples: int) -> None:
+    def __init__(self, path: str, n_samples: int, warnings: ImportWarnings | None = None) -> None:
         self.path = path
         self.n = n_samples
+        self.warnings = warnings if warnings is not None else ImportWarnings()
         self.gts = GtCache()
         self.bi_gts = BiallelicGtCache()
         self.gt_rows: dict[tuple[str, ...], tuple[tuple[int | None, ...], int, int]] = {}
@@ -218,6 +235,31 @@ class SampleParser:
             self.gt_rows[key] = value
         return value
 
+    def int_column(self, tokens: list[str], at: int, nk: int, key: str, line: int) -> list[Any]:
+        """One integer FORMAT key (DP, GQ, PS) for all samples; an odd value is warned about."""
+        if at == ABSENT:
+            return [None] * self.n
+        raw = tokens[at::nk]
+        ints = self.ints
+        values = [ints[x] for x in raw]
+        if ints.odd and not ints.odd.isdisjoint(raw):
+            bad = next(x for x in raw if x in ints.odd)
+            self.warnings.add("format_not_integer", line, f"FORMAT {key} {bad!r} is not a "
+                              "non-negative integer: stored rounded when it is a number ('7.5', "
+                              "'1e2'), else as missing")  # fmt: skip
+        return values
+
+    def odd_depths(self, text: str, n_alleles: int, line: int) -> None:
+        """AD that is not one non-negative integer per allele: said, with the line."""
+        count = len(text.split(","))
+        if count != n_alleles:
+            self.warnings.add("ad_count", line, f"AD {text!r} has {count} values for "
+                              f"{n_alleles} alleles (REF and ALTs): stored as missing")  # fmt: skip
+        else:
+            self.warnings.add("format_not_integer", line, f"FORMAT AD {text!r} is not "
+                              "non-negative integers: an odd depth is stored rounded when it is "
+                              "a number, else as missing")  # fmt: skip
+
     def depth(self, plan: FormatPlan, parts: list[str]) -> Depths:
         if plan.ad != ABSENT:
             return self.depths[parts[plan.ad]]
@@ -282,7 +324,7 @@ def biallelic_columns(
     parser: SampleParser, plan: FormatPlan, tokens: list[str], ref: str, alt: str, line: int
 ) -> Columns:
     """(gt, zyg, ac, an, dp, gq, ps, ad_ref, ad_alt, vaf) of a one-ALT record, key by key."""
-    n, nk, ints = parser.n, plan.n_keys, parser.ints
+    n, nk = parser.n, plan.n_keys
     none: list[Any] = [None] * n
     if plan.gt != ABSENT:
         gts: list[Any] = tokens[plan.gt :: nk]
@@ -290,12 +332,14 @@ def biallelic_columns(
         zyg: list[Any] = list(zyg_t)
     else:
         gts, zyg, ac, an = none[:], [MISSING] * n, 0, 0
-    dp: list[Any] = [ints[x] for x in tokens[plan.dp :: nk]] if plan.dp != ABSENT else none[:]
-    gq: list[Any] = [ints[x] for x in tokens[plan.gq :: nk]] if plan.gq != ABSENT else none[:]
-    ps: list[Any] = [ints[x] for x in tokens[plan.ps :: nk]] if plan.ps != ABSENT else none[:]
+    dp = parser.int_column(tokens, plan.dp, nk, "DP", line)
+    gq = parser.int_column(tokens, plan.gq, nk, "GQ", line)
+    ps = parser.int_column(tokens, plan.ps, nk, "PS", line)
     if plan.ad != ABSENT:
-        bd = parser.bi_depths
-        ad_ref_t, ad_alt_t, vaf_t = zip(*[bd[x] for x in tokens[plan.ad :: nk]], strict=True)
+        bd, raw = parser.bi_depths, tokens[plan.ad :: nk]
+        ad_ref_t, ad_alt_t, vaf_t = zip(*[bd[x] for x in raw], strict=True)
+        if bd.odd and not bd.odd.isdisjoint(raw):
+            parser.odd_depths(next(x for x in raw if x in bd.odd), 2, line)
         return gts, zyg, ac, an, dp, gq, ps, list(ad_ref_t), list(ad_alt_t), list(vaf_t)
     if plan.freebayes:
         triples = [biallelic_depths(parser.depth(plan, p)) for p in split_columns(tokens, nk)]
@@ -348,16 +392,18 @@ def general_block(
     line: int,
 ) -> SampleBlock:
     """Multi-allelic records: each kept ALT gets its own zygosity, depth and VAF."""
-    n_alleles, n, nk, ints = len(alts) + 1, parser.n, plan.n_keys, parser.ints
+    n_alleles, n, nk = len(alts) + 1, parser.n, plan.n_keys
     gts: list[str | None] = list(tokens[plan.gt :: nk]) if plan.gt != ABSENT else [None] * n
     calls = [parser.call(gt, n_alleles, line) for gt in gts]
     split_cols = split_columns(tokens, nk)
     ds = [parser.depth(plan, p) for p in split_cols]
+    if plan.ad != ABSENT:
+        ds = _checked_depths(parser, tokens[plan.ad :: nk], ds, n_alleles, line)
     block = SampleBlock(
         gts,
-        [ints[x] for x in tokens[plan.dp :: nk]] if plan.dp != ABSENT else [None] * n,
-        [ints[x] for x in tokens[plan.gq :: nk]] if plan.gq != ABSENT else [None] * n,
-        [ints[x] for x in tokens[plan.ps :: nk]] if plan.ps != ABSENT else [None] * n,
+        parser.int_column(tokens, plan.dp, nk, "DP", line),
+        parser.int_column(tokens, plan.gq, nk, "GQ", line),
+        parser.int_column(tokens, plan.ps, nk, "PS", line),
         sum(c.an for c in calls if c is not None),
         [d[0][0] if d else None for d in ds],
     )
@@ -374,6 +420,23 @@ def general_block(
                 ratio(a, d[1]) if d else None for a, d in zip(block.ad_alt[i], ds, strict=True)
             ]
     return block
+
+
+def _checked_depths(
+    parser: SampleParser, raw: list[str], ds: list[Depths], n_alleles: int, line: int
+) -> list[Depths]:
+    """A multi-allelic record's AD: one not of one value per allele is missing (which read
+    counts are which is unknown), and said; so is a value that is not an integer."""
+    wrong = [x for x, d in zip(raw, ds, strict=True) if d is not None and len(d[0]) != n_alleles]
+    if wrong:
+        parser.odd_depths(wrong[0], n_alleles, line)
+        return [d if d is None or len(d[0]) == n_alleles else None for d in ds]
+    odd = parser.ints.odd
+    if odd:
+        bad = [x for x in raw if not odd.isdisjoint(x.split(","))]
+        if bad:
+            parser.odd_depths(bad[0], n_alleles, line)
+    return ds
 
 
 def format_values(

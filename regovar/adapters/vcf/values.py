@@ -58,13 +58,16 @@ _FAST: dict[str, Callable[[str], object]] = {"Integer": int, "Float": float}
 class FieldPlan:
     """How to type and split one INFO or FORMAT key; built once per key per file."""
 
-    __slots__ = ("conv", "fast", "key", "kind")
+    __slots__ = ("conv", "fast", "key", "kind", "typed")
+    fast_text = staticmethod(_to_str)  # the converter of text values: nothing to check
 
     def __init__(self, key: str, definition: FieldDef | None) -> None:
         self.key = key
         self.conv: Callable[[str], object] = _to_str
         # Builtin converter tried first on the hot path (int/float); ``conv`` handles failures.
         self.fast: Callable[[str], object] = _to_str
+        self.typed = (f"{'an' if definition.type == 'Integer' else 'a'} {definition.type}"
+                      if definition else "declared")  # fmt: skip
         if definition is None:
             self.kind = ONE  # undeclared: kept as a string
             return
