@@ -178,12 +178,12 @@ async def _stream(
 
 
 def _value_warnings(warnings: ImportWarnings, batch: Batch) -> None:
-    for _ in range(batch.huge_integers):
+    for line in batch.huge_integers:
         warnings.add(
-            "integer_out_of_range", None, "a FORMAT integer beyond 2^31 was stored as missing"
+            "integer_out_of_range", line, "a FORMAT integer beyond 2^31 was stored as missing"
         )
-    for _ in range(batch.bad_quals):
-        warnings.add("qual_not_finite", None, "a NaN, infinite or huge QUAL was stored as missing")
+    for line in batch.bad_quals:
+        warnings.add("qual_not_finite", line, "a NaN, infinite or huge QUAL was stored as missing")
 
 
 def _same_file(registered: File) -> None:

@@ -55,8 +55,8 @@ TRANSCRIPT_COLUMNS = ["import_id", "vkey", "line", "alt_index", "transcripts"]
 class Batch:
     calls: bytes
     transcripts: bytes
-    huge_integers: int = 0  # FORMAT integers beyond int32, stored as NULL
-    bad_quals: int = 0  # NaN, infinite or beyond-float32 QUAL, stored as NULL
+    huge_integers: tuple[int, ...] = ()  # lines of FORMAT integers beyond int32 (NULL)
+    bad_quals: tuple[int, ...] = ()  # lines of NaN, infinite or beyond-float32 QUAL (NULL)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class BatchEncoder:
         """
         calls: list[str] = []
         transcripts: list[str] = []
-        counts = [0, 0]
+        counts: tuple[list[int], list[int]] = ([], [])  # lines: huge integers, bad QUAL
         prefix = f"{self.import_id}\t"
         for r, summary in zip(rows, summaries, strict=True):
             key = ct.bytea(variant_key(self.assembly, r.chrom, r.pos, r.ref, r.alt, r.end))
@@ -104,7 +104,7 @@ class BatchEncoder:
                 frame, self.import_id, self.assembly, {n: chrom_rank(n) for n in names}
             )
             payload, listed = payload + more, listed + more_listed
-        return Batch(payload, listed, counts[0], counts[1])
+        return Batch(payload, listed, tuple(counts[0]), tuple(counts[1]))
 
 
 class VariantStore:
@@ -269,11 +269,11 @@ def _call_line(
     key: str,
     r: CallRow,
     summary: tuple[Any, ...],
-    counts: list[int],
+    counts: tuple[list[int], list[int]],
     ft: list[Any] | None = None,
 ) -> str:
-    """One COPY line; values the columns cannot hold are refused (positions) or set to NULL
-    and counted in ``counts`` = [integers beyond int32, non-finite QUAL]. ``summary`` gives
+    """One COPY line; values the columns cannot hold are refused (positions) or set to NULL,
+    their lines noted in ``counts`` = (integers beyond int32, non-finite QUAL). ``summary`` gives
     (genes, consequences, worst consequence, worst impact), all None without annotations."""
     if not (0 < r.pos <= ct.INT32 and 0 < r.end <= ct.INT32):
         raise RowOutOfRange(r.line, f"position {r.pos}-{r.end} is outside 1..{ct.INT32}")
@@ -281,10 +281,12 @@ def _call_line(
         raise RowOutOfRange(r.line, f"contig name is empty or longer than {MAX_CONTIG} characters")
     ps = r.ps
     ints = [ct.int32s(values) for values in (r.dp, r.ad_ref, r.ad_alt, r.gq, ps)]
-    counts[0] += sum(bad for _, bad in ints)
+    huge = sum(bad for _, bad in ints)
+    if huge:
+        counts[0].extend([r.line] * huge)
     qual = ct.real(r.qual)
     if r.qual is not None and qual is ct.NULL:
-        counts[1] += 1
+        counts[1].append(r.line)
     return "\t".join((
         str(import_id), key, str(r.line), str(r.alt_index), str(chrom_rank(r.chrom)),
         ct.text(r.chrom), str(r.pos), str(r.end), ct.text(r.ref), ct.text(r.alt),

@@ -56,6 +56,8 @@ async def test_values_beyond_the_columns_are_refused_or_nulled(container, tmp_pa
     assert job.state == "done", job.error_message
     kinds = {w["kind"]: w["count"] for w in job.warnings}
     assert kinds["integer_out_of_range"] == 1 and kinds["qual_not_finite"] == 2
+    lines = {w["kind"]: w["lines"] for w in job.warnings}  # each named by its line
+    assert lines["integer_out_of_range"] == [7] and lines["qual_not_finite"] == [7, 8]
     items, ids = await rows(container, job)
     (sid,) = ids.values()
     first = next(r for r in items if r.pos == 100)

@@ -84,10 +84,10 @@ class ContigNamer:
             if self.declared and name not in self.declared:  # accepted, and said once
                 self.warnings.add("contig_not_in_header", line, f"contig {name!r} is not "
                                   "declared in the header (##contig)", once=True)  # fmt: skip
-            mapped = self.cache[name] = self._map(name)
+            mapped = self.cache[name] = self._map(name, line)
         return mapped
 
-    def _map(self, name: str) -> str:
+    def _map(self, name: str, line: int | None = None) -> str:
         bare = name[3:] if name[:3].lower() == "chr" else name
         if bare in _PRIMARY or bare.upper() in _PRIMARY:
             bare = bare.upper()
@@ -103,7 +103,7 @@ class ContigNamer:
             return "MT"
         self.warnings.add(
             "chrM_not_rcrs",
-            None,
+            line,
             f"contig {name!r} kept as written: in GRCh37 only a {RCRS_LENGTH} bp "
             f"(rCRS) mitochondrion is MT; declared length is {length}",
             once=True,

@@ -74,7 +74,7 @@ class _HeaderBuilder:
         self.assembly_texts: list[str] = []
         self.fileformat: str | None = None
 
-    def add(self, line: str) -> None:
+    def add(self, line: str, lineno: int | None = None) -> None:
         key, _, value = line[2:].partition("=")
         self.meta.setdefault(key, []).append(value)
         if key == "fileformat":
@@ -84,7 +84,7 @@ class _HeaderBuilder:
         elif key in ("INFO", "FORMAT", "FILTER", "contig"):
             attrs = parse_structured(value)
             if attrs is None or not attrs.get("ID"):
-                self.warnings.add("bad_meta_line", None, f"unreadable ##{key} line ignored")
+                self.warnings.add("bad_meta_line", lineno, f"unreadable ##{key} line ignored")
                 return
             self._add_structured(key, attrs)
 
@@ -136,7 +136,7 @@ def read_header(
         if lineno == 1 and line.startswith("\ufeff"):
             line = line[1:]
         if line.startswith("##"):
-            builder.add(line)
+            builder.add(line, lineno)
         elif line.startswith("#"):
             samples = sample_names(path, line, lineno)
             break
