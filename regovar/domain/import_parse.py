@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from regovar.adapters.vcf import CallRow, ImportWarnings
 from regovar.adapters.vcf.consequences import IMPACT_CODES, impact_of, worst_consequence
 from regovar.adapters.vcf.reader import ChunkParser, ColumnarPlan, Record
+from regovar.adapters.vcf.siblings import ChunkOrder, chunk_order
 from regovar.repositories.variant_store import Batch, BatchEncoder
 
 if TYPE_CHECKING:  # polars is loaded by the processes that parse, not by every command
@@ -70,6 +71,7 @@ class ChunkResult:
     batch: Batch
     records: int  # VCF records that gave rows
     warnings: ImportWarnings
+    order: ChunkOrder  # where its records lie (an unsorted file is said)
 
 
 class ChunkWork:
@@ -93,6 +95,7 @@ class ChunkWork:
     def __call__(self, chunk: list[Record]) -> ChunkResult:
         if self.plan is not None and self._columnar is None:
             self._columnar = self.plan.build()
+        order = chunk_order(chunk)
         with _no_cycle_collection():
             fast = self._columnar
             frame, rest = fast.split(chunk) if fast is not None else (None, chunk)
@@ -101,7 +104,7 @@ class ChunkWork:
             records = _records(rows) + (frame.height if frame is not None else 0)
             # Freed here, while collection is off: the collector would walk them on resuming.
             del rows
-        return ChunkResult(batch, records, self.parser.warnings.drain())
+        return ChunkResult(batch, records, self.parser.warnings.drain(), order)
 
 
 @contextmanager

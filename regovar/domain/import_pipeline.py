@@ -19,6 +19,7 @@ from typing import Any
 from regovar.adapters.ped import PedEntry, PedMalformed, read_ped
 from regovar.adapters.vcf import ImportWarnings, VcfHeader, VcfMalformed, VcfReader, open_vcf
 from regovar.adapters.vcf.io import LineTooLong
+from regovar.adapters.vcf.siblings import OrderWatch
 from regovar.domain.errors import (
     ImportBusy,
     PedMalformedError,
@@ -144,6 +145,7 @@ async def _stream(
     )
     pending: deque[Awaitable[ChunkResult]] = deque()
     records, exhausted = 0, False
+    order = OrderWatch()
     try:
         while True:
             while not exhausted and len(pending) < pool.window:
@@ -156,6 +158,7 @@ async def _stream(
                 break
             result = await pending.popleft()
             reader.warnings.merge(result.warnings)
+            order.see(result.order, reader.warnings)
             _value_warnings(reader.warnings, result.batch)
             await store.send(result.batch)
             records += result.records

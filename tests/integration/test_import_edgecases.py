@@ -240,3 +240,12 @@ async def test_the_cli_listings_name_the_projects(container, database_url, impor
         at = head.split("\t").index("project")
         assert rows and {r.split("\t")[at] for r in rows} == {project.name}, (command, rows)
     assert job.state == "done"
+
+
+async def test_an_unsorted_file_is_imported_with_a_warning(container, import_dir):
+    path = _chr1_vcf(import_dir / "unsorted.vcf", ["S1"], "5000 G A GT 0/1",
+                     "3000 C T GT 0/1", "4000 C T GT 1/1")  # fmt: skip
+    job = await import_file(container, path)
+    assert job.state == "done" and job.variants == 3
+    (warning,) = [w for w in job.warnings if w["kind"] == "unsorted"]
+    assert warning["lines"] == [5] and "1:3000 after 1:5000" in warning["message"]

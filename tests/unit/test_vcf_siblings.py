@@ -50,3 +50,35 @@ def test_the_first_chunks_ramp_up_to_the_size():
         sizes = [len(c) for c in reader.record_chunks(1000, ramp=2)]
     assert sizes[:3] == [250, 500, 1000] and set(sizes[2:-1]) == {1000}
     assert sum(sizes) == 9940
+
+
+def _order(chunk_lines: list[tuple[int, str, int]]):
+    from regovar.adapters.vcf.siblings import chunk_order
+
+    return chunk_order([(line, f"{chrom}\t{pos}\t.\tA\tG") for line, chrom, pos in chunk_lines])
+
+
+def test_an_unsorted_file_is_said_once_with_its_first_line_out_of_order():
+    from regovar.adapters.vcf import ImportWarnings
+    from regovar.adapters.vcf.siblings import OrderWatch
+
+    cases = {
+        "sorted": ([[(1, "1", 5), (2, "1", 9)], [(3, "1", 9), (4, "2", 1)], [(5, "X", 3)]], None),
+        "back within a chunk": ([[(1, "1", 5), (2, "1", 9), (3, "1", 7)]], (3, "1:7 after 1:9")),
+        "back across chunks": ([[(1, "1", 5), (2, "1", 9)], [(3, "1", 8)]], (3, "1:8 after 1:9")),
+        "a contig again": ([[(1, "1", 5), (2, "2", 9)], [(3, "3", 1)], [(4, "1", 6)]],
+                           (4, "1:6 after 3:1")),
+        "again in a chunk": ([[(1, "1", 5), (2, "2", 9), (3, "1", 6), (4, "1", 1)]],
+                             (3, "1:6 after 2:9")),
+    }  # fmt: skip
+    for name, (chunks, expected) in cases.items():
+        watch, warnings = OrderWatch(), ImportWarnings()
+        for chunk in chunks:
+            watch.see(_order(chunk), warnings)
+        found = [w for w in warnings.as_list() if w["kind"] == "unsorted"]
+        if expected is None:
+            assert not found, name
+        else:
+            (warning,) = found
+            assert warning["count"] == 1 and warning["lines"] == [expected[0]], name
+            assert expected[1] in warning["message"], name

@@ -14,8 +14,9 @@ nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from regovar.adapters.vcf.model import CallRow, Zygosity
+from regovar.adapters.vcf.model import CallRow, ImportWarnings, Zygosity
 
 # Plain ints, as the parser writes them (the codes are stored as smallint).
 CARRIES = frozenset(
@@ -34,6 +35,81 @@ def locus(record: str | list[str]) -> object:
     if isinstance(record, list):
         return record[0], record[1]
     return record[: record.find("\t", record.find("\t") + 1)]
+
+
+Locus = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class ChunkOrder:
+    """Where a chunk's records lie, to tell an unsorted file: its first and last (CHROM,
+    POS), its contigs in order, and the first line placed before the line above it."""
+
+    first: Locus | None
+    first_line: int
+    last: Locus | None
+    contigs: tuple[str, ...]
+    unsorted: tuple[int, Locus, Locus] | None  # (line, its locus, the locus above it)
+
+
+def chunk_order(chunk: list[tuple[int, str | list[str]]]) -> ChunkOrder:
+    first: Locus | None = None
+    last: Locus | None = None
+    first_line = 0
+    contigs: list[str] = []
+    unsorted = None
+    for line, record in chunk:
+        if isinstance(record, list):
+            chrom, text = record[0], record[1]
+        else:
+            a = record.find("\t")
+            chrom, text = record[:a], record[a + 1 : record.find("\t", a + 1)]
+        if not (text.isascii() and text.isdigit()):
+            continue  # refused by the parser
+        here = (chrom, int(text))
+        if last is not None and unsorted is None and (
+            (chrom == last[0] and here[1] < last[1]) or (chrom != last[0] and chrom in contigs)
+        ):
+            unsorted = (line, here, last)
+        if not contigs or contigs[-1] != chrom:
+            contigs.append(chrom)
+        if first is None:
+            first, first_line = here, line
+        last = here
+    return ChunkOrder(first, first_line, last, tuple(dict.fromkeys(contigs)), unsorted)
+
+
+class OrderWatch:
+    """Follows the chunks in file order; says once where the file is first out of order."""
+
+    def __init__(self) -> None:
+        self.last: Locus | None = None
+        self.done: set[str] = set()  # contigs left behind
+        self.said = False
+
+    def see(self, order: ChunkOrder, warnings: ImportWarnings) -> None:
+        if self.said or order.first is None:
+            return
+        broken = order.unsorted
+        head, last = order.first, self.last
+        if last is not None and (
+            (head[0] == last[0] and head[1] < last[1])
+            or (head[0] != last[0] and head[0] in self.done)
+        ):
+            broken = (order.first_line, head, last)
+        if broken is not None:
+            line, here, above = broken
+            self.said = True
+            message = (f"records are not sorted ({here[0]}:{here[1]} after {above[0]}:"
+                       f"{above[1]}): records of one position are read together only when next "
+                       "to each other, so a sample carrying another ALT of a position may read "
+                       "hom-ref there; sort the file (bcftools sort)")  # fmt: skip
+            warnings.add("unsorted", line, message)
+            return
+        if last is not None and last[0] != head[0]:
+            self.done.add(last[0])
+        self.done.update(order.contigs[:-1])
+        self.last = order.last
 
 
 def with_siblings(rows: list[CallRow]) -> Iterator[CallRow]:
