@@ -28,6 +28,28 @@ def exome_trio() -> Path:
     return out
 
 
+def wide_vep(records: int = 6000) -> Path:
+    """A VEP 113 record with every transcript and field (about 20 kB of text, from ../shared's
+    scout__vep113_existing_variation.vcf) at ``records`` successive positions: the parsers'
+    memory on long records."""
+    out = WORK / f"wide-vep-{records}.vcf"
+    source = SHARED / "data" / "scout__vep113_existing_variation.vcf"
+    if not out.exists():
+        if not source.exists():
+            sys.exit(f"missing {source}: the wide VEP file is built from ../shared")
+        lines = source.read_text().splitlines()
+        header = [line for line in lines if line.startswith("#")]
+        fields = next(line for line in lines if not line.startswith("#")).split("\t")
+        first = int(fields[1])
+        WORK.mkdir(parents=True, exist_ok=True)
+        with out.open("w") as fh:
+            fh.write("\n".join(header) + "\n")
+            for i in range(records):
+                fields[1] = str(first + 10 * i)
+                fh.write("\t".join(fields) + "\n")
+    return out
+
+
 def database(admin_url: str | None) -> tuple[str, object | None]:
     """A fresh database on the given server, or on a private PostgreSQL started for the run."""
     import psycopg

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import SHARED, TreeRss, database, drop, exome_trio
+from bench.common import SHARED, TreeRss, database, drop, exome_trio, wide_vep
 
 BATCH = 20_000
 
@@ -124,6 +124,7 @@ def main() -> None:
         exome_trio(),
         SHARED / "data" / "truvari__hg002_comp.vcf.gz",
         SHARED / "data" / "snpeff__genotypes.chr22.vcf.gz",
+        wide_vep(),
     ]
     print(
         f"{'file':38} {'records':>9} {'regovar s':>9} {'rec/s':>8} {'geno/s':>10} "

@@ -120,6 +120,7 @@ def build(settings: Settings, *, with_broker: bool = True, url: str | None = Non
             processes=settings.import_processes,
             parallel_min_bytes=settings.import_parallel_min_mb << 20,
             columnar_rows=settings.import_columnar_rows,
+            chunk_bytes=settings.import_chunk_kb << 10,
         ),
         max_page_size=settings.max_page_size,
         dispatch=queue.run_import if queue else None,

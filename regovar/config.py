@@ -45,6 +45,7 @@ class Settings:
     import_processes: int = 0  # VCF parser processes per import; 0 = cores + 1 (up to 8)
     import_parallel_min_mb: int = 1  # smaller files are parsed without extra processes
     import_columnar_rows: int = 4000  # records per chunk of the columnar parser; 0 = off
+    import_chunk_kb: int = 2048  # VCF text per chunk at most: bounds the parsers' memory
     ldap_url: str | None = None  # directory sign-in, e.g. ldaps://ldap.hospital.example
     ldap_user_dn: str | None = None  # DN template: uid={login},ou=people,dc=hospital,dc=example
     ldap_base_dn: str | None = None  # or search under this base...
@@ -125,8 +126,8 @@ class SettingsError(ValueError):
 
 _INTEGERS = (
     "http_port", "max_page_size", "max_request_kb", "import_batch_rows", "import_processes",
-    "import_parallel_min_mb", "import_columnar_rows", "worker_heartbeat_ttl", "session_hours",
-    "sign_in_max_failures",
+    "import_parallel_min_mb", "import_columnar_rows", "import_chunk_kb", "worker_heartbeat_ttl",
+    "session_hours", "sign_in_max_failures",
     "sign_in_window_minutes", "monitor_disk_min_free_percent", "monitor_memory_min_free_percent",
     "monitor_load_max_percent", "monitor_queue_max_age_minutes", "monitor_failed_jobs_max",
     "monitor_mail_max_age_minutes", "smtp_port", "smtp_timeout_s", "inbox_settle_seconds",
@@ -137,7 +138,8 @@ _INTEGERS = (
 _RANGES = {
     "http_port": (1, 65535), "smtp_port": (1, 65535), "smtp_timeout_s": (1, 3600),
     "max_page_size": (1, 10**6), "import_batch_rows": (1, 10**7),
-    "import_columnar_rows": (0, 10**7), "session_hours": (1, 24 * 366),
+    "import_columnar_rows": (0, 10**7), "import_chunk_kb": (16, 10**6),
+    "session_hours": (1, 24 * 366),
     "worker_heartbeat_ttl": (1, 86400), "monitor_disk_min_free_percent": (0, 101),
     "monitor_memory_min_free_percent": (0, 101),
 }  # fmt: skip

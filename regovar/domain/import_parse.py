@@ -42,6 +42,7 @@ class ImportTuning:
     processes: int = 0  # parser processes; 0 = one more than the cores (at most 8); 1 = none
     parallel_min_bytes: int = 1 << 20  # smaller files are parsed in-process
     columnar_rows: int = 4_000  # records per chunk for the columnar parser; 0 = not used
+    chunk_bytes: int = 2 << 20  # VCF text per chunk at most (parsing memory follows the text)
 
     def chunking(self, n_samples: int, columnar: bool) -> tuple[int, bool]:
         """(records per chunk, whether the columnar parser reads them). Chunks are bounded by

@@ -138,7 +138,7 @@ async def _stream(
     size, use_columnar = tuning.chunking(len(reader.header.samples), plan is not None)
     columnar = plan if use_columnar else None
     store = uow.variant_store
-    chunks = reader.record_chunks(size, ramp=2)
+    chunks = reader.record_chunks(size, ramp=2, max_bytes=tuning.chunk_bytes)
     pool = ChunkPool(
         ChunkWork(reader.chunk_parser(), store.encoder(sample_filters), columnar),
         tuning.parser_processes(reader.total_bytes, columnar is not None),

@@ -52,6 +52,23 @@ def test_the_first_chunks_ramp_up_to_the_size():
     assert sum(sizes) == 9940
 
 
+def test_chunks_of_long_records_end_at_their_text_budget(tmp_path):
+    """Parsing memory follows the text: a chunk of VEP records with every transcript ends once
+    it holds ``max_bytes``, whatever its record count (records of one position kept together)."""
+    info = "CSQ=" + ",".join(["T|missense_variant|MODERATE|GENE1"] * 30)  # about 1 kB
+    body = [f"1\t{pos}\t.\tA\tG\t50\tPASS\t{info}\tGT\t0/1" for pos in (1, 2, 2, 3, 4, 5, 6)]
+    path = tmp_path / "long.vcf"
+    path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\t"
+                    "FORMAT\tS1\n" + "\n".join(body) + "\n")  # fmt: skip
+    length = len(body[0])
+    with open_vcf(path) as reader:
+        chunks = list(reader.record_chunks(1000, max_bytes=2 * length))
+    # lines 3-9: two records a chunk, and line 5 (position 2 again) with line 4
+    assert [[line for line, _ in c] for c in chunks] == [[3, 4, 5], [6, 7], [8, 9]]
+    with open_vcf(path) as reader:
+        assert [len(c) for c in reader.record_chunks(1000)] == [7]  # no budget: rows only
+
+
 def _order(chunk_lines: list[tuple[int, str, int]]):
     from regovar.adapters.vcf.siblings import chunk_order
 

@@ -216,18 +216,26 @@ class VcfReader:
             elif text:
                 self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
 
-    def record_chunks(self, size: int, ramp: int = 0) -> Iterator[list[Record]]:
+    def record_chunks(
+        self, size: int, ramp: int = 0, max_bytes: int = 0
+    ) -> Iterator[list[Record]]:
         """The records in lists of about ``size``, for parsing in parallel; records of one
         position stay in one list (they are read together). With ``ramp``, the first ``ramp``
-        lists are smaller (a quarter, a half...): the database gets its first rows sooner."""
+        lists are smaller (a quarter, a half...): the database gets its first rows sooner.
+        With ``max_bytes``, a list also ends once its records hold that much text: parsing
+        takes memory in proportion to the text, and a VEP record with every transcript and
+        field can be a hundred times as long as a plain one."""
         chunk: list[Record] = []
-        wanted = max(size >> ramp, 1)
+        wanted, held = max(size >> ramp, 1), 0
         for record in self.records():
-            if len(chunk) >= wanted and locus(record[1]) != locus(chunk[-1][1]):
+            full = len(chunk) >= wanted or (max_bytes and held >= max_bytes)
+            if full and locus(record[1]) != locus(chunk[-1][1]):
                 yield chunk
-                chunk = []
+                chunk, held = [], 0
                 wanted = min(wanted * 2, size)
             chunk.append(record)
+            text = record[1]
+            held += len(text) if isinstance(text, str) else sum(map(len, text))
         if chunk:
             yield chunk
 
