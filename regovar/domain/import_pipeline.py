@@ -9,6 +9,7 @@ so that it is visible while the load runs.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -33,7 +34,9 @@ from regovar.repositories.subjects import SubjectRecord
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.variant_store import Batch, LoadCounts, RowOutOfRange
 
+log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 1.0
+WRITE_BACK_MIN_BYTES = 32 << 20  # loads smaller than this leave their pages to the commit
 
 
 async def mark_running(uow: UnitOfWork, job: Import) -> None:
@@ -106,24 +109,30 @@ async def load(
                              "samples cannot be analysed with these")  # fmt: skip
             await uow.variant_store.begin(job.id, reader.assembly)
             records = await _stream(uow, reader, tuning, progress)
-            counts = await uow.variant_store.finish()
-            _duplicate_warnings(warnings, counts)
-            samples = await _samples(uow, job, reader.header, ped, warnings)
-            await uow.imports.mark(
-                job.id,
-                state="done",
-                progress=1.0,
-                records=records,
-                variants=counts.variants,
-                new_variants=counts.new_variants,
-                samples=samples,
-                genotypes=counts.variants * samples,
-                assembly=reader.assembly,
-                annotation_release_id=release_id,
-                warnings=warnings.as_list(),
-                header=_header_summary(reader.header),
-            )
-            await uow.commit()
+            write_back = _write_back(uow_factory, uow.variant_store.bytes_sent)
+            try:
+                counts = await uow.variant_store.finish()
+                _duplicate_warnings(warnings, counts)
+                samples = await _samples(uow, job, reader.header, ped, warnings)
+                await uow.imports.mark(
+                    job.id,
+                    state="done",
+                    progress=1.0,
+                    records=records,
+                    variants=counts.variants,
+                    new_variants=counts.new_variants,
+                    samples=samples,
+                    genotypes=counts.variants * samples,
+                    assembly=reader.assembly,
+                    annotation_release_id=release_id,
+                    warnings=warnings.as_list(),
+                    header=_header_summary(reader.header),
+                )
+                await uow.commit()
+            except BaseException:
+                write_back.cancel()
+                raise
+            await write_back.done()
     if on_progress:
         on_progress(1.0, records)
 
@@ -178,6 +187,36 @@ async def _stream(
             asyncio.ensure_future(waiting).cancel()
         await pool.close()
     return records
+
+
+class _WriteBack:
+    """The checkpointer writes the new tables' pages (VariantStore.write_back) on a side
+    connection while the import finishes; best effort: a failure there is no failure of the
+    import. ``done`` waits for it; an import that fails meanwhile cancels it."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory | None) -> None:
+        self._task = asyncio.ensure_future(self._run(uow_factory)) if uow_factory else None
+
+    @staticmethod
+    async def _run(uow_factory: UnitOfWorkFactory) -> None:
+        try:
+            async with uow_factory() as side:
+                await side.variant_store.write_back()
+                await side.commit()
+        except Exception:  # an optimisation only: the import goes on
+            log.debug("write-back checkpoint failed", exc_info=True)
+
+    async def done(self) -> None:
+        if self._task is not None:
+            await self._task
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+def _write_back(uow_factory: UnitOfWorkFactory, sent: int) -> _WriteBack:
+    return _WriteBack(uow_factory if sent >= WRITE_BACK_MIN_BYTES else None)
 
 
 def _value_warnings(warnings: ImportWarnings, batch: Batch) -> None:

@@ -114,6 +114,7 @@ class VariantStore:
         self.import_id = 0
         self.assembly = 0
         self.rows = 0  # calls rows loaded
+        self.bytes_sent = 0  # COPY payloads, calls and transcripts
 
     async def _driver(self) -> Any:
         connection = await self.session.connection()
@@ -151,6 +152,7 @@ class VariantStore:
             freeze=True,
         )  # fmt: skip
         self.rows += int(status.split()[-1])
+        self.bytes_sent += len(batch.calls) + len(batch.transcripts)
         if batch.transcripts:
             await conn.copy_to_table(
                 self.transcripts,
@@ -202,6 +204,18 @@ class VariantStore:
         await conn.execute(f"DROP TABLE IF EXISTS calls_i{i}")
         await conn.execute(f"DROP TABLE IF EXISTS transcripts_i{i}")
         return size
+
+    async def write_back(self) -> bool:
+        """Has the checkpointer write every changed page now, where this role may (superuser or
+        pg_checkpoint); returns whether it did. Run on another connection while the importing
+        one builds its indexes and catalogue rows, it writes the import's new tables on the
+        core that is otherwise idle then; the import's commit would write them itself, one
+        page after another, while nothing else runs (a few tenths of a second for an exome)."""
+        conn = await self._driver()
+        if not await conn.fetchval(_MAY_CHECKPOINT):
+            return False
+        await conn.execute("CHECKPOINT")
+        return True
 
     async def finish(self) -> LoadCounts:
         conn, table = await self._driver(), self.table
@@ -317,6 +331,13 @@ def _annotation_fields(r: CallRow, summary: tuple[Any, ...]) -> tuple[str, ...]:
 
 # A file may list the same variant twice (after normalisation): the first line wins.
 _DUPLICATE_KEYS = "SELECT vkey FROM {table} GROUP BY vkey HAVING count(*) > 1"
+
+_MAY_CHECKPOINT = """
+SELECT r.rolsuper OR EXISTS (
+    SELECT 1 FROM pg_roles c
+    WHERE c.rolname = 'pg_checkpoint' AND pg_has_role(r.oid, c.oid, 'MEMBER'))
+FROM pg_roles r WHERE r.rolname = current_user
+"""
 
 _FIND_DUPLICATES = """
 CREATE TEMP TABLE stage_duplicates ON COMMIT DROP AS
