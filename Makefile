@@ -19,7 +19,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check regovar tests bench migrations
-	$(BIN)/mypy regovar
+	$(BIN)/mypy regovar bench
 	$(BIN)/lint-imports
 
 test: lint

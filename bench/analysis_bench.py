@@ -187,12 +187,12 @@ def main() -> None:
             server.stop()  # type: ignore[attr-defined]
     print(f"{'mode (+ AF, impact, QUAL, DP, GQ)':34} {'total':>7} {'svc p50':>8} {'svc p95':>8} "
           f"{'http p50':>9} {'http p95':>9} {'p95 with others':>16} {'ratio':>6}")  # fmt: skip
-    for mode in MODES:
-        s, h = service[mode], http[mode]
-        with_others = f"{pct(crowded[mode], 95):>16.1f}" if crowded else f"{'-':>16}"
-        ratio = f"{pct(crowded[mode], 95) / pct(s, 95):>6.2f}" if crowded else f"{'-':>6}"
-        print(f"{mode:34} {totals[mode]:>7,} {pct(s, 50):>8.1f} {pct(s, 95):>8.1f} "
-              f"{pct(h, 50):>9.1f} {pct(h, 95):>9.1f} {with_others} {ratio}")  # fmt: skip
+    for name in MODES:
+        s, h = service[name], http[name]
+        crowd = f"{pct(crowded[name], 95):>16.1f}" if crowded else f"{'-':>16}"
+        ratio = f"{pct(crowded[name], 95) / pct(s, 95):>6.2f}" if crowded else f"{'-':>6}"
+        print(f"{name:34} {totals[name]:>7,} {pct(s, 50):>8.1f} {pct(s, 95):>8.1f} "
+              f"{pct(h, 50):>9.1f} {pct(h, 95):>9.1f} {crowd} {ratio}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def main() -> None:
 
         async def measure():
             c, job, trio, genes, actor, token = await prepare(url)
-            specs = queries(*trio, genes)
+            specs = queries(trio[0], trio[1], trio[2], genes)
             service = await time_service(c, actor, trio, specs, args.runs)
             base = await time_baseline(c, job, args.runs)
             await c.aclose()
