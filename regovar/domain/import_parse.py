@@ -9,7 +9,6 @@ are the same whichever way the work was done.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import multiprocessing
 import os
@@ -173,11 +172,15 @@ class ChunkPool:
             )
 
     def submit(self, chunk: list[Record]) -> Awaitable[ChunkResult]:
+        import asyncio  # here: loaded by the importer, not by the fork server (40 ms)
+
         if self.processes <= 1:
             return asyncio.wrap_future(self._executor.submit(self._work, chunk))
         return asyncio.wrap_future(self._executor.submit(_run, chunk))
 
     async def close(self) -> None:
+        import asyncio
+
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
 
 

@@ -18,8 +18,9 @@ def _loaded(module: str, *watched: str) -> dict[str, bool]:
 def test_parser_processes_load_neither_sqlalchemy_nor_polars_up_front() -> None:
     # The fork server preloads import_parse for every parser process: SQLAlchemy would add
     # about 25 MB to each; polars is loaded by a parser when it first parses a chunk.
-    loaded = _loaded("regovar.domain.import_parse", "sqlalchemy", "asyncpg", "polars")
-    assert loaded == {"sqlalchemy": False, "asyncpg": False, "polars": False}
+    # asyncio (40 ms) would delay the fork server's start, so every import's first chunk.
+    loaded = _loaded("regovar.domain.import_parse", "sqlalchemy", "asyncpg", "polars", "asyncio")
+    assert loaded == {"sqlalchemy": False, "asyncpg": False, "polars": False, "asyncio": False}
 
 
 def test_the_cli_does_not_load_polars() -> None:
