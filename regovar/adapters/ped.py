@@ -25,6 +25,7 @@ class PedEntry:
 
 _SEX = {"1": 1, "2": 2, "0": 0, "other": 0, "-9": 0, "m": 1, "male": 1, "f": 2, "female": 2}
 _AFFECTED = {"1": 1, "2": 2, "0": 0, "-9": 0}
+_NO_PARENT = ("0", "", ".", "-9")  # written for an unknown parent by PLINK and others
 
 
 def read_ped(path: str | Path) -> list[PedEntry]:
@@ -39,6 +40,8 @@ def read_ped(path: str | Path) -> list[PedEntry]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if "\x00" in line:
+            raise PedMalformed(name, number, "a NUL byte: not a text PED file")
         entry = _parse_line(name, number, line)
         if entry.individual in seen:
             raise PedMalformed(
@@ -60,6 +63,9 @@ def _parse_line(name: str, number: int, line: str) -> PedEntry:
     if len(cols) < 6:
         raise PedMalformed(name, number, f"expected 6 columns, found {len(cols)}")
     family, individual, father, mother, sex, pheno = (c.strip() for c in cols[:6])
+    if individual in _NO_PARENT:
+        raise PedMalformed(name, number, f"the individual ID is {individual!r}, which means "
+                           "nobody")  # fmt: skip
     if sex.lower() not in _SEX:
         raise PedMalformed(name, number, f"sex must be 1, 2 or 0, found {sex!r}")
     if pheno not in _AFFECTED:
@@ -67,8 +73,8 @@ def _parse_line(name: str, number: int, line: str) -> PedEntry:
     return PedEntry(
         family=family,
         individual=individual,
-        father=None if father in ("0", "") else father,
-        mother=None if mother in ("0", "") else mother,
+        father=None if father in _NO_PARENT else father,
+        mother=None if mother in _NO_PARENT else mother,
         sex=_SEX[sex.lower()],
         affected=_AFFECTED[pheno],
         line=number,
@@ -77,7 +83,19 @@ def _parse_line(name: str, number: int, line: str) -> PedEntry:
 
 def _check_parents(name: str, entries: list[PedEntry]) -> None:
     by_id = {e.individual: e for e in entries}
+    roles: dict[str, tuple[str, PedEntry]] = {}  # parent -> (first role, child's entry)
     for e in entries:
+        if e.father and e.father == e.mother:
+            raise PedMalformed(name, e.line, f"{e.father!r} is both the father and the mother "
+                               f"of {e.individual!r}")  # fmt: skip
+        for role, parent in (("father", e.father), ("mother", e.mother)):
+            if parent is None:
+                continue
+            first = roles.setdefault(parent, (role, e))
+            if first[0] != role:
+                raise PedMalformed(name, e.line, f"{parent!r} is the {role} of "
+                                   f"{e.individual!r} but the {first[0]} of "
+                                   f"{first[1].individual!r} (line {first[1].line})")  # fmt: skip
         for role, parent, sex in (("father", e.father, 1), ("mother", e.mother, 2)):
             if parent is None or parent not in by_id:
                 continue

@@ -76,6 +76,7 @@ async def load(
         _same_file(registered)
     try:
         ped = read_ped(ped_file.path) if ped_file else []
+        ped_path = ped_file.path if ped_file else ""
         reader = open_vcf(
             vcf_file.path,
             assembly=job.requested_assembly,
@@ -113,7 +114,7 @@ async def load(
             try:
                 counts = await uow.variant_store.finish()
                 _duplicate_warnings(warnings, counts)
-                samples = await _samples(uow, job, reader.header, ped, warnings)
+                samples = await _samples(uow, job, reader.header, ped, warnings, ped_path)
                 await uow.imports.mark(
                     job.id,
                     state="done",
@@ -269,13 +270,16 @@ def _duplicate_warnings(warnings: ImportWarnings, counts: LoadCounts) -> None:
 
 
 async def _samples(
-    uow: UnitOfWork, job: Import, header: VcfHeader, ped: list[PedEntry], warnings: ImportWarnings
+    uow: UnitOfWork, job: Import, header: VcfHeader, ped: list[PedEntry],
+    warnings: ImportWarnings, ped_path: str,
 ) -> int:
     by_id = {e.individual: e for e in ped}
     for name in header.samples:
         if ped and name not in by_id:
             warnings.add("sample_not_in_ped", None, f"sample {name} is not in the PED file")
-    subject_ids = (await apply_pedigree(uow, job.project_id, ped, warnings))[0] if ped else {}
+    subject_ids: dict[str, int] = {}
+    if ped:
+        subject_ids, _ = await apply_pedigree(uow, job.project_id, ped, warnings, ped_path)
     others = [SubjectRecord(name) for name in header.samples if name not in by_id]
     subject_ids |= await uow.subjects.upsert_many(job.project_id, others)  # kept as they are
     await uow.samples.add_many(job.project_id, job.id, header.samples, subject_ids)
@@ -283,30 +287,76 @@ async def _samples(
 
 
 async def apply_pedigree(
-    uow: UnitOfWork, project_id: int, ped: list[PedEntry], warnings: ImportWarnings
+    uow: UnitOfWork, project_id: int, ped: list[PedEntry], warnings: ImportWarnings, path: str
 ) -> tuple[dict[str, int], list[str]]:
     """The PED is the pedigree of the individuals it lists, as written: a subject that an
     earlier import described otherwise is changed, with a ``pedigree_changed`` warning. A
-    parent that the PED names without listing gets a subject of its sex (unless one exists)
-    and a ``parent_not_listed`` warning. Returns the subject ids by identifier, and the
-    listed individuals whose subject was created or changed (in the PED's order)."""
+    parent that the PED names without listing gets a subject of its sex (unless one exists,
+    which stays as it is, and must not be of the other sex) and a ``parent_not_listed``
+    warning. Refused (PedMalformedError): a pedigree that, with the project's subjects, makes
+    someone their own ancestor. Returns the subject ids by identifier, and the listed
+    individuals whose subject was created or changed (in the PED's order)."""
     listed = {e.individual for e in ped}
-    unlisted: dict[str, SubjectRecord] = {}
+    unlisted: dict[str, tuple[SubjectRecord, PedEntry]] = {}
     for e in ped:
         for parent, sex in ((e.father, 1), (e.mother, 2)):
             if parent and parent not in listed and parent not in unlisted:
-                unlisted[parent] = SubjectRecord(parent, e.family, sex=sex)
+                unlisted[parent] = (SubjectRecord(parent, e.family, sex=sex), e)
                 message = (f"{e.individual}'s parent {parent} has no line of its own in the "
                            "PED file: known by its sex only")  # fmt: skip
                 warnings.add("parent_not_listed", e.line, message)
-    ids = await uow.subjects.upsert_many(project_id, list(unlisted.values()))
+    existing = await uow.subjects.by_identifiers(project_id, set(unlisted))
+    for name, (wanted, child) in unlisted.items():
+        known = existing.get(name)
+        if known is not None and known.sex in (1, 2) and known.sex != wanted.sex:
+            role, other = ("father", "female") if wanted.sex == 1 else ("mother", "male")
+            raise PedMalformedError(
+                f"{path}, line {child.line}: {name} is the {role} of {child.individual} here, "
+                f"but {other} in the project (as an earlier PED gave it)",
+                file=path, line=child.line, problem=f"{name} is {other} in the project",
+            )  # fmt: skip
+    ids = await uow.subjects.create_missing(project_id, [r for r, _ in unlisted.values()])
     done = await uow.subjects.set_pedigree(project_id, pedigree_records(ped))
+    _no_ancestry_loop(await uow.subjects.parent_links(project_id), ped, path)
     for name in done.changed:
         warnings.add("pedigree_changed", by_line(ped, name), f"{name}'s pedigree (family, sex, "
                      "affected status or parents) was described otherwise before; now as this "
                      "PED file gives it")  # fmt: skip
     touched = set(done.created) | set(done.changed)
     return ids | done.ids, [e.individual for e in ped if e.individual in touched]
+
+
+def _no_ancestry_loop(
+    links: dict[int, tuple[str, int | None, int | None]], ped: list[PedEntry], path: str
+) -> None:
+    """Nobody is their own ancestor once this PED is joined to the subjects an earlier one
+    described (the PED alone was checked when read): A's father B here, B's father A before."""
+    settled: set[int] = set()  # subjects none of whose ancestors is in a loop
+    for start in links:
+        if start in settled:
+            continue
+        stack: list[tuple[int, list[int]]] = [(start, [])]
+        while stack:
+            sid, trail = stack.pop()
+            if sid in settled:
+                continue
+            if sid in trail:
+                loop = [links[t][0] for t in trail[trail.index(sid):]] + [links[sid][0]]
+                line = next((e.line for e in ped if e.individual in loop), None)
+                where = f"{path}, line {line}" if line else path
+                text = " -> ".join(loop)
+                raise PedMalformedError(
+                    f"{where}: {loop[0]} would be their own ancestor ({text}), with the "
+                    "pedigree the project already holds", file=path, line=line,
+                    problem=f"{loop[0]} would be their own ancestor",
+                )  # fmt: skip
+            _, father, mother = links[sid]
+            parents = [p for p in (father, mother) if p is not None and p in links]
+            if not parents:
+                settled.add(sid)
+                continue
+            stack += [(p, [*trail, sid]) for p in parents]
+        settled.add(start)
 
 
 def by_line(ped: list[PedEntry], name: str) -> int | None:

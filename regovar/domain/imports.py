@@ -161,7 +161,7 @@ class ImportManager:
                 raise PedMalformedError(str(exc), file=exc.path, line=exc.line,
                                         problem=exc.message) from exc  # fmt: skip
             _, changed = await import_pipeline.apply_pedigree(
-                uow, job.project_id, entries, ImportWarnings()
+                uow, job.project_id, entries, ImportWarnings(), str(ped)
             )
         added = await uow.files.add(job.project_id, str(ped), ped.name, "ped",
                                     ped.stat().st_size, ped_sha)  # fmt: skip

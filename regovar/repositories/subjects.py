@@ -88,15 +88,12 @@ class SubjectRepository:
         names = {r.identifier for r in records} | {
             p for r in records for p in (r.father, r.mother) if p
         }
-        found = await self.session.scalars(
-            select(Subject).where(Subject.project_id == project_id, Subject.identifier.in_(names))
-        )
-        known = {s.identifier: s for s in found}
-        created = await self._upsert(project_id, [r for r in records if r.identifier not in known])
-        for ident, sid in created.items():
-            subject = await self.session.get(Subject, sid)
-            assert subject is not None
-            known[ident] = subject
+        known = await self.by_identifiers(project_id, names)
+        missing = [r for r in records if r.identifier not in known]
+        created: dict[str, int] = {}
+        for start in range(0, len(missing), self.CHUNK):  # a statement takes 32,767 values
+            created |= await self._upsert(project_id, missing[start : start + self.CHUNK])
+        known |= await self.by_identifiers(project_id, set(created))
         changed = []
         for r in records:
             subject = known[r.identifier]
@@ -112,6 +109,37 @@ class SubjectRepository:
                     changed.append(r.identifier)
         await self.session.flush()
         return Pedigree({n: s.id for n, s in known.items()}, list(created), changed)
+
+    async def by_identifiers(self, project_id: int, names: set[str]) -> dict[str, Subject]:
+        found: dict[str, Subject] = {}
+        ordered = sorted(names)
+        for start in range(0, len(ordered), self.CHUNK):
+            rows = await self.session.scalars(select(Subject).where(
+                Subject.project_id == project_id,
+                Subject.identifier.in_(ordered[start : start + self.CHUNK]),
+            ))  # fmt: skip
+            found |= {s.identifier: s for s in rows}
+        return found
+
+    async def create_missing(self, project_id: int, records: list[SubjectRecord]) -> dict[str, int]:
+        """Creates the subjects that do not exist yet, leaving the others as they are; returns
+        the ids of all, by identifier."""
+        for start in range(0, len(records), self.CHUNK):
+            rows = [{"project_id": project_id, "identifier": r.identifier, "family": r.family,
+                     "sex": r.sex, "affected": r.affected}
+                    for r in records[start : start + self.CHUNK]]  # fmt: skip
+            await self.session.execute(insert(Subject).values(rows).on_conflict_do_nothing(
+                constraint="uq_subjects_project_id"))  # fmt: skip
+        found = await self.by_identifiers(project_id, {r.identifier for r in records})
+        return {name: s.id for name, s in found.items()}
+
+    async def parent_links(self, project_id: int) -> dict[int, tuple[str, int | None, int | None]]:
+        """Every subject of the project: id -> (identifier, father id, mother id)."""
+        rows = await self.session.execute(
+            select(Subject.id, Subject.identifier, Subject.father_id, Subject.mother_id).where(
+                Subject.project_id == project_id)
+        )  # fmt: skip
+        return {sid: (ident, father, mother) for sid, ident, father, mother in rows.all()}
 
     async def page(self, project_id: int, offset: int, limit: int) -> tuple[list[Subject], int]:
         stmt = select(Subject).where(Subject.project_id == project_id)

@@ -160,3 +160,54 @@ async def test_a_parent_named_without_a_line_of_its_own_is_a_subject_of_its_sex(
     assert pedigree["DAD"][:3] == ("F1", 1, 0) and pedigree["MUM"][:3] == ("F1", 2, 0)
     (warning,) = [w for w in job.warnings if w["kind"] == "parent_not_listed"]
     assert warning["count"] == 2 and warning["lines"] == [1, 1]
+
+
+async def test_a_parent_not_listed_who_is_a_subject_already_stays_as_it_is(container, tmp_path):
+    project = await new_project(container, "ped")
+    (tmp_path / "mum.ped").write_text("G\tMUM\t0\t0\t2\t1\n")
+    await import_file(container, _vcf(tmp_path / "mum.vcf", ["MUM"], 400),
+                      ped=tmp_path / "mum.ped", project=project)  # fmt: skip
+    (tmp_path / "kid.ped").write_text("F\tKID\t0\tMUM\t1\t2\n")  # MUM not listed here
+    job = await import_file(container, _vcf(tmp_path / "kid.vcf", ["KID"], 500),
+                            ped=tmp_path / "kid.ped", project=project)  # fmt: skip
+    assert job.state == "done", job.error_message
+    pedigree = await _pedigree(container, project.id)
+    assert pedigree["MUM"] == ("G", 2, 1, None, None)  # her family, sex and status kept
+    assert pedigree["KID"] == ("F", 1, 2, None, "MUM")
+    # Named as a father, she is refused: the PED and the project disagree on her sex.
+    (tmp_path / "kid2.ped").write_text("F\tKID2\tMUM\t0\t1\t2\n")
+    refused = await import_file(container, _vcf(tmp_path / "kid2.vcf", ["KID2"], 600),
+                                ped=tmp_path / "kid2.ped", project=project)  # fmt: skip
+    assert refused.state == "failed" and refused.error_code == "PED_MALFORMED"
+    assert refused.error_message == (
+        f"{tmp_path / 'kid2.ped'}, line 1: MUM is the father of KID2 here, but female in the "
+        "project (as an earlier PED gave it)"
+    )
+    assert "KID2" not in await _pedigree(container, project.id)  # nothing half written
+
+
+async def test_a_loop_made_with_an_earlier_ped_is_refused(container, tmp_path):
+    project = await new_project(container, "ped")
+    (tmp_path / "a.ped").write_text("F\tB\tA\t0\t1\t1\nF\tA\t0\t0\t1\t1\n")
+    await import_file(container, _vcf(tmp_path / "a.vcf", ["A", "B"], 700),
+                      ped=tmp_path / "a.ped", project=project)  # fmt: skip
+    (tmp_path / "b.ped").write_text("F\tA\tB\t0\t1\t1\n")  # A's father B, B's father A before
+    job = await import_file(container, _vcf(tmp_path / "b.vcf", ["A"], 800),
+                            ped=tmp_path / "b.ped", project=project)  # fmt: skip
+    assert job.state == "failed" and job.error_code == "PED_MALFORMED"
+    assert "would be their own ancestor" in job.error_message
+    assert f"{tmp_path / 'b.ped'}, line 1:" in job.error_message
+    assert (await _pedigree(container, project.id))["A"] == ("F", 1, 1, None, None)
+
+
+async def test_a_ped_of_eight_thousand_individuals_imports(container, tmp_path):
+    # One statement takes at most 32,767 values: subjects are written in chunks.
+    lines = [f"F{i}\tI{i}\t0\t0\t{1 + i % 2}\t1\n" for i in range(8000)]
+    lines.append("F0\tKID\tI0\t0\t1\t2\n")
+    (tmp_path / "big.ped").write_text("".join(lines))
+    project = await new_project(container, "ped")
+    job = await import_file(container, _vcf(tmp_path / "big.vcf", ["KID"], 900),
+                            ped=tmp_path / "big.ped", project=project)  # fmt: skip
+    assert job.state == "done", job.error_message
+    pedigree = await _pedigree(container, project.id)
+    assert len(pedigree) == 8001 and pedigree["KID"] == ("F0", 1, 2, "I0", None)

@@ -26,6 +26,15 @@ def _read(tmp_path: Path, text: str):
          "father 'S2' is in family 'F2' (line 2), not 'F1'"),
         ("F1\tS1\t0\tS2\t1\t2\nF1\tS2\t0\t0\t1\t1\n", 1, "mother 'S2' has sex 1 on line 2"),
         ("# nothing but a comment\n", None, "the PED file lists no individual"),
+        ("F\tS3\tS1\tS1\t1\t2\nF\tS1\t0\t0\t0\t1\n", 1,
+         "'S1' is both the father and the mother of 'S3'"),
+        ("F\tS3\tS1\t0\t1\t2\nF\tS4\t0\tS1\t1\t2\nF\tS1\t0\t0\t0\t1\n", 2,
+         "'S1' is the mother of 'S4' but the father of 'S3' (line 1)"),
+        ("F\tS3\tX\t0\t1\t2\nF\tS2\tY\tX\t2\t1\n", 2,  # X has no line of its own
+         "'X' is the mother of 'S2' but the father of 'S3' (line 1)"),
+        ("F\t\t0\t0\t2\t1\n", 1, "the individual ID is '', which means nobody"),
+        ("F 0 0 0 1 1\n", 1, "the individual ID is '0', which means nobody"),
+        ("F\tS2\t0\t0\t2\t1\nF\tS1\x00\t0\t0\t1\t1\n", 2, "a NUL byte: not a text PED file"),
     ],
 )  # fmt: skip
 def test_impossible_pedigrees_are_refused(tmp_path: Path, text: str, line, problem) -> None:
@@ -40,3 +49,9 @@ def test_a_three_generation_family_with_shared_grandparents_reads(tmp_path: Path
             "F\tS\tD\tM\t2\t1\nF\tG1\t0\t0\t1\t0\nF\tG2\t0\t0\t2\t0\n")  # fmt: skip
     entries = _read(tmp_path, text)
     assert [e.individual for e in entries] == ["K", "D", "M", "S", "G1", "G2"]
+
+
+@pytest.mark.parametrize("missing", ["0", ".", "-9"])
+def test_unknown_parents_may_be_written_as_plink_and_others_do(tmp_path: Path, missing) -> None:
+    (entry,) = _read(tmp_path, f"F\tS1\t{missing}\t{missing}\t1\t1\n")
+    assert (entry.father, entry.mother) == (None, None)  # not a subject called '.' or '-9'
