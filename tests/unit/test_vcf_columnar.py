@@ -405,3 +405,52 @@ def test_bytes_that_are_not_utf8_are_warned_about_with_their_line(tmp_path: Path
     (warning,) = [w for w in general[2] if w["kind"] == "not_utf8"]
     assert warning["lines"] == [len(VALUES_HEADER.splitlines()) + 2]
     assert general[3] == 2  # the record is kept, its filter name read with U+FFFD
+
+
+@pytest.mark.parametrize(
+    "declared",
+    ["", '##INFO=<ID=END,Number=1,Type=String,Description="e">\n'],
+    ids=["undeclared", "declared-string"],
+)
+def test_end_is_read_as_the_integer_the_specification_reserves(
+    tmp_path: Path, declared: str
+) -> None:
+    # SV callers often leave END out of the header: it is read as a string, yet it is the
+    # allele's extent. Declared otherwise, it gets a reserved_field warning.
+    header = COORDS_HEADER.replace('##INFO=<ID=END,Number=1,Type=Integer,Description="e">\n',
+                                   declared)  # fmt: skip
+    path = tmp_path / "sv.vcf"
+    path.write_text(header + "1\t3000\t.\tA\t<DEL>\t50\tPASS\tSVTYPE=DEL;END=4000\tGT\t0/1\t0/0\n"
+                    "1\t4500\t.\tA\t<DEL>\t50\tPASS\tEND=\uff16\uff11\tGT\t0/1\t0/0\n")  # fmt: skip
+    with pytest.raises(VcfMalformed) as caught:  # full-width digits are no integer
+        parse(path, columnar=False, size=10_000)
+    assert caught.value.line == len(header.splitlines()) + 2
+    path.write_text(header + "1\t3000\t.\tA\t<DEL>\t50\tPASS\tSVTYPE=DEL;END=4000\tGT\t0/1\t0/0\n")
+    calls, _, warnings, records, _ = parse(path, columnar=False, size=10_000)
+    cols = {name: i for i, name in enumerate(CALL_COLUMNS)}
+    assert records == 1 and calls[0].split("\t")[cols["end_pos"]] == "4000"
+    kinds = {w["kind"] for w in warnings}
+    assert ("reserved_field" in kinds) == bool(declared)
+
+
+def test_nul_and_latin1_bytes_in_the_header_are_read_as_ufffd_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "odd-header.vcf"
+    header = VALUES_HEADER.replace('Description="d">', 'Description="d\x00">', 1)
+    header = header.replace("\tS2\n", "\tJos\xe9\n")
+    path.write_bytes(header.encode("latin-1") + b"1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/0\n")
+    with open_vcf(path) as reader:
+        assert reader.header.samples == ["S1", "Jos\ufffd"]
+        assert reader.header.info["DP"].description == "d\ufffd"
+        warned = [w for w in reader.warnings.as_list() if w["kind"] == "not_utf8"]
+    assert warned and warned[0]["lines"] == [3, len(header.splitlines())]
+
+
+def test_numbers_python_reads_but_vcf_does_not_are_kept_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "underscore.vcf"
+    path.write_text(VALUES_HEADER + "1\t100\t.\tA\tG\t50\tPASS\tDP=1_0;AF=\uff10.5\tGT\t0/1\t0/0\n")
+    calls, _, warnings, _, _ = parse(path, columnar=False, size=10_000)
+    info = json.loads(calls[0].split("\t")[CALL_COLUMNS.index("info")])
+    assert info == {"DP": "1_0", "AF": "\uff10.5"}  # not 10 and 0.5
+    assert any(w["kind"] == "info_value" for w in warnings)

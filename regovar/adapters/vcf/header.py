@@ -135,6 +135,11 @@ def read_header(
         lineno += 1
         if lineno == 1 and line.startswith("\ufeff"):
             line = line[1:]
+        if "\x00" in line:  # as in records; the database takes no NUL in text or JSON
+            line = line.replace("\x00", "\ufffd")
+        if "\ufffd" in line:
+            warnings.add("not_utf8", lineno, "bytes that are not UTF-8 (Latin-1?) or NUL "
+                         "were read as \ufffd (U+FFFD)")  # fmt: skip
         if line.startswith("##"):
             builder.add(line, lineno)
         elif line.startswith("#"):
@@ -146,6 +151,11 @@ def read_header(
         raise VcfMalformed(path, lineno or None, "no #CHROM header line (is this a VCF file?)")
     if builder.fileformat is None:
         warnings.add("no_fileformat", 1, "no ##fileformat line; read as VCF 4.2")
+    end = builder.info.get("END")
+    if end is not None and (end.number, end.type) != ("1", "Integer"):
+        warnings.add("reserved_field", None, f"INFO END is declared Number={end.number} "
+                     f"Type={end.type}; its value is read as the VCF specification reserves "
+                     "it, one integer")  # fmt: skip
     return VcfHeader(
         path=path,
         samples=samples,

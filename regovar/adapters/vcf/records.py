@@ -320,7 +320,7 @@ class RecordParser:
         self, chrom: str, pos: int, ref: str, alt: str, kind: int, ctx: RecordContext
     ) -> tuple[int, str, str, int]:
         if kind == SYMBOLIC:
-            end = record_info(ctx).whole.get("END")
+            end = _reserved_end(record_info(ctx).whole.get("END"))
             line = ctx[2]
             if end is None:
                 # (breakends have no END, and an insertion ends where it starts)
@@ -369,3 +369,13 @@ def _block_of(columns: Columns) -> SampleBlock:
 
 def _maybe_copy(values: list[Any], copy: bool) -> list[Any]:
     return values[:] if copy else values
+
+
+def _reserved_end(value: object) -> object:
+    """INFO END is reserved as one integer whatever the header says (undeclared, it is read
+    as a string): plain ASCII digits are that integer; anything else is left to refuse."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value

@@ -18,7 +18,7 @@ _KINDS = {"1": ONE, "0": FLAG, "A": PER_A, "R": PER_R, "G": PER_G}
 
 def _to_int(v: str) -> object:
     try:
-        return int(v)
+        return int(v) if _plain(v) else _to_float(v)
     except ValueError:
         if v == ".":
             return None
@@ -26,11 +26,19 @@ def _to_int(v: str) -> object:
 
 
 def _to_float(v: str) -> object:
+    if not _plain(v):
+        return v  # kept as written (a value of the wrong type is warned about)
     try:
         f = float(v)
     except ValueError:
         return None if v == "." else v
     return f if f - f == 0.0 else None
+
+
+def _plain(v: str) -> bool:
+    """Python reads '1_000' and non-ASCII digits (full-width, Arabic-Indic) as numbers; VCF
+    does not."""
+    return v.isascii() and "_" not in v
 
 
 def finite(value: object) -> object:
@@ -52,7 +60,19 @@ _CONVERTERS: dict[str, Callable[[str], object]] = {
 }
 
 
-_FAST: dict[str, Callable[[str], object]] = {"Integer": int, "Float": float}
+def _int(v: str) -> int:
+    if v.isascii() and "_" not in v:
+        return int(v)
+    raise ValueError(v)
+
+
+def _float(v: str) -> float:
+    if v.isascii() and "_" not in v:
+        return float(v)
+    raise ValueError(v)
+
+
+_FAST: dict[str, Callable[[str], object]] = {"Integer": _int, "Float": _float}
 
 
 class FieldPlan:
@@ -94,7 +114,7 @@ class FieldPlan:
             values = list(map(self.fast, raw.split(",")))
         except ValueError:  # '.' items or values that do not match the declared type
             return [self.conv(x) for x in raw.split(",")]
-        if self.fast is float:
+        if self.fast is _float:
             return [v if v - v == 0.0 else None for v in values]  # type: ignore[operator]
         return values
 
