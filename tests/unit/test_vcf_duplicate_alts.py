@@ -64,3 +64,25 @@ def test_an_allele_number_beyond_the_alts_is_still_refused(tmp_path: Path) -> No
     with pytest.raises(VcfMalformed) as caught:
         _rows(tmp_path, "1\t300\t.\tG\tA,A\t50\tPASS\t.\tGT\t0/3\t0/1\t0/0")
     assert caught.value.line == len(HEADER.splitlines()) + 1
+
+
+def test_a_copy_s_unknown_depth_makes_the_allele_s_unknown(tmp_path: Path) -> None:
+    # 5 + unknown is not 5: the merged depth is unknown, and so is the VAF (as for G,T).
+    rows, warned = _rows(tmp_path, "1\t400\t.\tG\tA,A\t50\tPASS\t.\tGT:AD"
+                                   "\t0/1:5,.,3\t0/1:5,0,.\t0/2:5,2,2")  # fmt: skip
+    (row,) = rows
+    assert row.ad_alt == [None, None, 4] and row.vaf == [None, None, 4 / 9]
+    assert "ad_count" not in warned
+
+
+def test_values_without_one_item_per_listed_allele_are_missing_and_said(tmp_path: Path) -> None:
+    # AD 5,2 has two values for three listed alleles (REF, A, A): which copy's is the 2?
+    rows, warned = _rows(tmp_path, "1\t500\t.\tG\tA,A\t50\tPASS\tAC=1;AF=0.1,0.2\tGT:AD"
+                                   "\t0/1:5,2\t0/1:5,1,1\t0/0:9,0,0")  # fmt: skip
+    (row,) = rows
+    assert row.ad_alt == [None, 2, 0] and row.vaf == [None, 2 / 7, 0.0]
+    assert row.info == {"AF": 0.1}  # AC had one value for two listed ALTs: dropped
+    line = len(HEADER.splitlines()) + 1
+    assert warned["ad_count"]["lines"] == [line]
+    assert warned["info_value"]["lines"] == [line]
+    assert warned["info_value"]["message"].startswith("INFO AC has not one value per listed")

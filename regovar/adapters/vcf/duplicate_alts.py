@@ -4,8 +4,10 @@ The VCF specification does not allow it, but merging tools write such records. R
 are, the copies split into two rows of the same variant, of which the second is dropped as a
 duplicate, and a sample whose GT names the second copy (``0/2``) reads as carrying another
 ALT. The record is rewritten first: one allele per distinct ALT, GT allele numbers moved to it,
-and the per-ALT values merged: integer counts (AD, AC, F1R2...) are added, other Number=A/R
-values keep the first copy's, Number=G values (likelihoods per genotype) become missing.
+and the per-ALT values merged: integer counts (AD, AC, F1R2...) are added (missing when a copy's
+is: a partial sum would pass for the whole), other Number=A/R values keep the first copy's,
+Number=G values (likelihoods per genotype) become missing. A Number=A/R value without one item
+per listed allele cannot be merged: it becomes missing, and is said.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ def merge_record(
     numbers: list[int],
     info: dict[str, FieldDef],
     formats: dict[str, FieldDef],
-) -> tuple[list[str], list[str]]:
-    """(the record's fields with one allele per distinct ALT, the ALTs that were repeated).
+) -> tuple[list[str], list[str], list[str]]:
+    """(the record's fields with one allele per distinct ALT, the ALTs that were repeated, the
+    keys whose values were miscounted and dropped, INFO ones as ``INFO X``).
 
     ``fields`` are the first nine columns and the sample columns joined by tabs."""
     alts = fields[4].split(",")
@@ -42,31 +45,45 @@ def merge_record(
     repeated = [distinct[n] for n in sorted(distinct) if numbers.count(n) > 1]
     out = list(fields)
     out[4] = ",".join(kept)
+    odd: dict[str, None] = {}
     if len(out) > 7 and out[7] not in (".", ""):
-        out[7] = ";".join(_info_item(item, numbers, info) for item in out[7].split(";"))
+        out[7] = ";".join(_info_item(item, numbers, info, odd) for item in out[7].split(";"))
     if len(out) > 9:
         keys = out[8].split(":")
         out[9] = "\t".join(
-            _sample(column, keys, numbers, formats) for column in out[9].split("\t")
+            _sample(column, keys, numbers, formats, odd) for column in out[9].split("\t")
         )
-    return out, repeated
+    return out, repeated, list(odd)
 
 
-def _info_item(item: str, numbers: list[int], info: dict[str, FieldDef]) -> str:
+def _info_item(
+    item: str, numbers: list[int], info: dict[str, FieldDef], odd: dict[str, None]
+) -> str:
     key, eq, raw = item.partition("=")
     definition = info.get(key)
     if not eq or definition is None:
         return item
-    return f"{key}={_values(raw, definition, numbers)}"
+    value = _values(raw, definition, numbers)
+    if value is None:
+        odd[f"INFO {key}"] = None
+        return f"{key}=."
+    return f"{key}={value}"
 
 
-def _sample(column: str, keys: list[str], numbers: list[int], formats: dict[str, FieldDef]) -> str:
+def _sample(
+    column: str, keys: list[str], numbers: list[int], formats: dict[str, FieldDef],
+    odd: dict[str, None],
+) -> str:  # fmt: skip
     values = column.split(":")
     for i, (key, value) in enumerate(zip(keys, values, strict=False)):
         if key == "GT":
             values[i] = _ALLELE.sub(lambda m: _renumber(int(m.group()), numbers), value)
         elif (definition := formats.get(key)) is not None:
-            values[i] = _values(value, definition, numbers)
+            merged = _values(value, definition, numbers)
+            if merged is None:
+                odd[key] = None
+                merged = "."
+            values[i] = merged
     return ":".join(values)
 
 
@@ -75,9 +92,9 @@ def _renumber(allele: int, numbers: list[int]) -> str:
     return str(numbers[allele - 1]) if 0 < allele <= len(numbers) else str(allele)
 
 
-def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str:
-    """One Number=A/R/G value list, merged; other values, and lists of an unexpected length
-    (reported by the parser as usual), are left as they are."""
+def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str | None:
+    """One Number=A/R/G value list, merged (None for a list without one item per listed
+    allele: which item is which copy's is unknown); other values are left as they are."""
     number = definition.number
     if number not in ("A", "R", "G") or raw in (".", ""):
         return raw
@@ -87,7 +104,7 @@ def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str:
     head = items[:1] if number == "R" else []
     alts = items[1:] if number == "R" else items
     if len(alts) != len(numbers):
-        return raw
+        return None
     merged: dict[int, list[str]] = {}
     for n, value in zip(numbers, alts, strict=True):
         merged.setdefault(n, []).append(value)
@@ -98,10 +115,9 @@ def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str:
 def _combine(values: list[str], kind: str) -> str:
     if kind != "Integer" or len(values) == 1:
         return values[0]
-    present = [v for v in values if v != "."]
-    if not present:
+    if "." in values:  # a copy's count unknown: so is the allele's
         return "."
     try:
-        return str(sum(int(v) for v in present))
+        return str(sum(int(v) for v in values))
     except ValueError:  # not integers after all: the first copy's, as written
         return values[0]

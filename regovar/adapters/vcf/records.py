@@ -88,8 +88,15 @@ class RecordParser:
         if "," not in alt and alt and not alt.strip(_BASE_CHARS) and alt != ref:
             return self._biallelic(fields, line, pos, ref.upper(), alt.upper())
         if "," in alt and (numbers := merged_alleles(alt)) is not None:
-            fields, repeated = merge_record(fields, numbers, self.header.info,
-                                            self.header.formats)  # fmt: skip
+            fields, repeated, miscounted = merge_record(fields, numbers, self.header.info,
+                                                        self.header.formats)  # fmt: skip
+            for key in miscounted:  # (other FORMAT keys than AD are not stored)
+                if key != "AD" and not key.startswith("INFO "):
+                    continue
+                kind = "ad_count" if key == "AD" else "info_value"
+                self.warnings.add(kind, line, f"{key} has not one value per listed allele (ALT "
+                                  f"{', '.join(repeated)} listed more than once): stored as "
+                                  "missing")  # fmt: skip
             self.warnings.add(
                 "duplicate_alt", line,
                 f"ALT {', '.join(repeated)} listed more than once: read as one allele (GTs "
