@@ -221,11 +221,12 @@ def _write_back(uow_factory: UnitOfWorkFactory, sent: int) -> _WriteBack:
 
 
 def _value_warnings(warnings: ImportWarnings, batch: Batch) -> None:
-    for line in batch.huge_integers:
+    # One warning per record (a multi-allelic record's rows share its line)
+    for line in dict.fromkeys(batch.huge_integers):
         warnings.add(
             "integer_out_of_range", line, "a FORMAT integer beyond 2^31 was stored as missing"
         )
-    for line in batch.bad_quals:
+    for line in dict.fromkeys(batch.bad_quals):
         warnings.add("qual_not_finite", line, "a NaN, infinite or huge QUAL was stored as missing")
 
 

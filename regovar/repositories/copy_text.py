@@ -31,10 +31,16 @@ def number(value: float | int | None) -> str:
     return NULL if value is None else str(value)
 
 
+FLOAT32_TINY = 1e-44  # below float32's smallest subnormal, which PostgreSQL refuses
+
+
 def real(value: float | None) -> str:
-    """A REAL: NaN, infinities and values beyond float32 are not measurements: NULL."""
+    """A REAL: NaN, infinities and values beyond float32 are not measurements: NULL; one
+    closer to 0 than float32 can hold (a QUAL of 1e-46) is 0, as float32 rounds it."""
     if value is None or not -FLOAT32 < value < FLOAT32:
         return NULL
+    if -FLOAT32_TINY < value < FLOAT32_TINY:
+        return "0"
     return str(value)
 
 
@@ -51,6 +57,10 @@ def numbers(values: list[Any] | None) -> str:
     if "None" in inner:
         inner = inner.replace("None", "NULL")
     return "{" + inner + "}"
+
+
+def beyond_int32(value: int | None) -> bool:
+    return value is not None and not -INT32 <= value <= INT32
 
 
 def int32s(values: list[int | None]) -> tuple[str, int]:

@@ -301,13 +301,17 @@ def _call_line(
     qual = ct.real(r.qual)
     if r.qual is not None and qual is ct.NULL:
         counts[1].append(r.line)
+    vaf = r.vaf
+    if ints[1][1] or ints[2][1]:  # a depth stored as missing: no VAF from it either
+        vaf = [None if ct.beyond_int32(ref) or ct.beyond_int32(alt) else v
+               for v, ref, alt in zip(r.vaf, r.ad_ref, r.ad_alt, strict=True)]  # fmt: skip
     return "\t".join((
         str(import_id), key, str(r.line), str(r.alt_index), str(chrom_rank(r.chrom)),
         ct.text(r.chrom), str(r.pos), str(r.end), ct.text(r.ref), ct.text(r.alt),
         qual, ct.texts(r.filters), ct.json(r.info), str(r.ac), str(r.an),
         ct.texts(r.gt), ct.numbers(r.zyg),
         ints[4][0] if any(v is not None for v in ps) else ct.NULL, ints[0][0],
-        ints[1][0], ints[2][0], ints[3][0], ct.numbers(r.vaf), *_annotation_fields(r, summary),
+        ints[1][0], ints[2][0], ints[3][0], ct.numbers(vaf), *_annotation_fields(r, summary),
         _sample_filters(ft),
     )) + "\n"  # fmt: skip
 

@@ -65,6 +65,29 @@ async def test_values_beyond_the_columns_are_refused_or_nulled(container, tmp_pa
     assert first.info["NOTE"] == "a\ufffdb"
 
 
+async def test_a_qual_too_small_for_float32_and_a_depth_too_large_for_int32(container, tmp_path):
+    # QUAL 1e-46 is 0 to float32 (PostgreSQL refused the import); a depth stored as missing
+    # gives no VAF; a multi-allelic record's value warning names its line once.
+    vcf = _vcf(tmp_path, "extremes.vcf", [
+        "1\t100\t.\tC\tT\t1e-46\tPASS\t.\tGT:DP\t0/1:10",
+        "1\t200\t.\tG\tA,T\tnan\tPASS\t.\tGT:AD\t1/2:4294967295,1,3",
+    ])  # fmt: skip
+    vcf.write_text(vcf.read_text().replace(
+        "##FORMAT=<ID=DP", '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="a">\n##FORMAT=<ID=DP'
+    ))  # fmt: skip
+    job = await import_file(container, vcf)
+    assert job.state == "done", job.error_message
+    lines = {w["kind"]: w["lines"] for w in job.warnings}
+    assert lines["qual_not_finite"] == [9] and lines["integer_out_of_range"] == [9]
+    items, ids = await rows(container, job)
+    (sid,) = ids.values()
+    by_pos = {(r.pos, r.alt): r for r in items}
+    assert by_pos[(100, "T")].qual == 0.0
+    for alt in ("A", "T"):
+        call = by_pos[(200, alt)].samples[sid]
+        assert call["ad_ref"] is None and call["vaf"] is None  # not 1/4294967296
+
+
 async def test_a_failed_import_is_never_left_running(container, tmp_path):
     """An error nobody foresaw still ends the job, with a code, and the file can be retried."""
     vcf = _vcf(tmp_path, "boom.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"])
