@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import SmallInteger, Text
 
-from regovar.models import Variant, call_transcripts, calls
+from regovar.models import Import, Variant, call_transcripts, calls
 from regovar.models import variant_filter as vf
 from regovar.repositories.notes import classified_as, latest_of
 from regovar.repositories.variant_store import chrom_rank
@@ -368,12 +368,30 @@ class _Compiler:
         v = self.locus
         # Either convention's name ('20' or 'chr20'): the calls hold their assembly's.
         names = spellings(node.chrom)
-        parts = [v.c.chrom_rank == chrom_rank(names[-1]), v.c.chrom.in_(names)]
+        parts = [v.c.chrom_rank == chrom_rank(names[-1]), self._contig(node.chrom, names)]
         if node.end is not None:
             parts.append(v.c.pos <= node.end)
         if node.start is not None:
             parts.append(v.c.end_pos >= node.start)
         return and_(*parts)
+
+    def _contig(self, asked: str, names: list[str]) -> ColumnElement[bool]:
+        """The stored names of the contig asked for. The mitochondrion is the exception to
+        "either convention": GRCh37's MT and GRCh38's chrM are the rCRS, but a GRCh37 import's
+        chrM is hg19's, another sequence (kept as written, see docs/import.md). 'MT' (or 'M')
+        finds chrM only in GRCh38 imports; 'chrM' finds what is stored as chrM."""
+        chrom = self.locus.c.chrom
+        if names[-1] != "chrM":
+            return chrom.in_(names)
+        if asked.lower() == "chrm":
+            return chrom == "chrM"
+        grch38 = (
+            select(func.bool_or(Import.assembly == "GRCh38"))
+            .where(Import.id.in_(self.imports))
+            .scalar_subquery()
+        )
+        rcrs = [n for n in names if n != "chrM"]
+        return or_(chrom.in_(rcrs), and_(chrom == "chrM", func.coalesce(grch38, false())))
 
     def _annotation(self, node: vf.Genes | vf.Consequences | vf.MinImpact) -> ColumnElement[bool]:
         if isinstance(node, vf.Genes):

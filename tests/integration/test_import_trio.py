@@ -47,6 +47,37 @@ async def test_a_region_takes_either_contig_convention(container, trio):
     assert (await rows(container, trio, vf.Region("chr2", 1, 1_000_000)))[0] != plain
 
 
+def _mito(path, assembly: str, name: str, length: int):
+    path.write_text(
+        f"##fileformat=VCFv4.2\n##reference={assembly}\n##contig=<ID={name},length={length}>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        f"{name}\t750\t.\tA\tG\t50\tPASS\t.\tGT\t1\n"
+    )
+    return path
+
+
+async def test_the_mitochondrion_is_not_mixed_with_hg19_s_chrm(container, tmp_path):
+    # GRCh37 MT and GRCh38 chrM are the rCRS; a GRCh37 file's chrM (16,571 bp) is hg19's,
+    # another sequence, stored as chrM: 'MT' must not find it, 'chrM' finds only it there.
+    project = await new_project(container)
+    rcrs = await import_file(container, _mito(tmp_path / "mt.vcf", "GRCh37", "MT", 16569),
+                             project=project)  # fmt: skip
+    hg19 = await import_file(container, _mito(tmp_path / "hg19.vcf", "GRCh37", "chrM", 16571),
+                             project=project)  # fmt: skip
+    grch38 = await import_file(container, _mito(tmp_path / "38.vcf", "GRCh38", "chrM", 16569),
+                               project=await new_project(container))  # fmt: skip
+    found = {}
+    for name, job in (("rcrs", rcrs), ("hg19", hg19), ("grch38", grch38)):
+        assert job.state == "done", job.error_message
+        for asked in ("MT", "M", "chrM"):
+            items, _ = await rows(container, job, vf.Region(asked, 1, 16571))
+            found[name, asked] = [r.chrom for r in items]
+    assert found["rcrs", "MT"] == found["rcrs", "M"] == ["MT"] and found["rcrs", "chrM"] == []
+    assert found["hg19", "chrM"] == ["chrM"] and found["hg19", "MT"] == []
+    assert found["grch38", "MT"] == found["grch38", "chrM"] == ["chrM"]
+
+
 async def test_first_record_values(container, trio):
     items, ids = await rows(container, trio, vf.Region("1", 65797, 65797))
     (row,) = items
