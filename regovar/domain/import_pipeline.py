@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from regovar.adapters.ped import PedEntry, PedMalformed, read_ped
+from regovar.adapters.runs import sha256_of
 from regovar.adapters.vcf import ImportWarnings, VcfHeader, VcfMalformed, VcfReader, open_vcf
 from regovar.adapters.vcf.io import LineTooLong
 from regovar.adapters.vcf.siblings import OrderWatch
@@ -72,8 +73,9 @@ async def load(
     vcf_file = files[job.file_id]
     ped_file = files.get(job.ped_file_id) if job.ped_file_id else None
     warnings = ImportWarnings()
-    for registered in (f for f in (vcf_file, ped_file) if f is not None):
-        _same_file(registered)
+    _same_file(vcf_file)
+    if ped_file is not None:
+        _same_file(ped_file)
     try:
         ped = read_ped(ped_file.path) if ped_file else []
         ped_path = ped_file.path if ped_file else ""
@@ -235,8 +237,16 @@ def _same_file(registered: File) -> None:
     path = Path(registered.path)
     try:
         same = path.resolve() == path and path.stat().st_size == registered.size
+        if same and registered.kind == "ped":  # a few kB: its bytes are checked too
+            same = sha256_of(path) == registered.sha256
     except (OSError, RuntimeError):
         same = False
+    if not same and registered.kind == "ped":
+        raise PedMalformedError(
+            f"{registered.path}: the PED file changed or moved since it was registered; give "
+            "it again with the import (--ped), or another PED",
+            file=registered.path,
+        )
     if not same:
         raise VcfMalformedError(
             f"{registered.path}: the file changed or moved since it was registered; "

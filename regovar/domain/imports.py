@@ -127,6 +127,11 @@ class ImportManager:
                 await uow.imports.mark(
                     job.id, state="queued", progress=0.0, error_code=None, error_message=None
                 )
+                known = await uow.files.get(job.file_id)
+                if known is None or known.path != str(vcf):  # the same bytes, moved: read here
+                    moved = await uow.files.add(job.project_id, str(vcf), vcf.name, "vcf",
+                                                vcf.stat().st_size, vcf_sha)  # fmt: skip
+                    await uow.imports.mark(job.id, file_id=moved.id)
             else:
                 job = await self._register(uow, command, vcf, vcf_sha, ped, ped_sha)
             await record(uow, principal, "import.start", "import", job.id,

@@ -211,3 +211,25 @@ async def test_a_ped_of_eight_thousand_individuals_imports(container, tmp_path):
     assert job.state == "done", job.error_message
     pedigree = await _pedigree(container, project.id)
     assert len(pedigree) == 8001 and pedigree["KID"] == ("F0", 1, 2, "I0", None)
+
+
+async def test_a_failed_import_s_changed_ped_or_moved_vcf_does_not_leave_it_stuck(
+    container, tmp_path
+):
+    project = await new_project(container, "ped")
+    vcf = _vcf(tmp_path / "run.vcf", ["A", "B"], 1000)
+    ped = tmp_path / "loop.ped"
+    ped.write_text("F\tA\tB\t0\t1\t1\nF\tB\tA\t0\t1\t1\n")
+    failed = await import_file(container, vcf, ped=ped, project=project)
+    assert failed.state == "failed" and failed.error_code == "PED_MALFORMED"
+    ped.write_text("F\tA\t0\t0\t1\t1\nF\tB\t0\t0\t2\t1\n")  # corrected in place
+    again = await import_file(container, vcf, project=project)  # without --ped: its old PED
+    assert again.id == failed.id and again.error_code == "PED_MALFORMED"
+    assert again.error_message == (f"{ped}: the PED file changed or moved since it was "
+                                   "registered; give it again with the import (--ped), or "
+                                   "another PED")  # fmt: skip
+    moved = tmp_path / "elsewhere.vcf"
+    vcf.rename(moved)  # the same bytes at another path
+    done = await import_file(container, moved, ped=ped, project=project)
+    assert done.id == failed.id and done.state == "done", done.error_message
+    assert (await _pedigree(container, project.id))["B"] == ("F", 2, 1, None, None)
