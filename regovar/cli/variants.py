@@ -138,6 +138,9 @@ def _variant_leaves(
     if impact:
         leaves.append(vf.MinImpact(impact.upper()))
     if qual:
+        if not qual.strip(" <>=!"):
+            raise fail("INVALID_INPUT", f"--qual {qual!r}: no value after the operator "
+                       "(e.g. '>=30')")  # fmt: skip
         m = re.match(r"^\s*(>=|<=|!=|==|=|>|<)\s*(\S+)$", qual)
         if not m:
             raise fail("INVALID_INPUT", f"--qual {qual!r}: expected e.g. '>=30'")
@@ -180,6 +183,8 @@ def _number(text: str) -> float:
 
 def _no_second_operator(text: str) -> None:
     """'AF<<0.1', 'dp>>=3': a doubled operator, not a value that starts with one."""
+    if not text.strip(" <>=!"):
+        raise fail("INVALID_INPUT", f"{text!r}: no value after the operator (e.g. '>=30')")
     if text.strip()[:1] in ("<", ">", "=", "!"):
         raise fail("INVALID_INPUT", f"{text!r}: a value cannot start with an operator "
                    "(one of >=, <=, >, <, =, !=)")  # fmt: skip

@@ -147,6 +147,13 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
         # NaN matches nothing and 1e999 everything or nothing: a typo, said as one
         what = getattr(node, "field", None) or getattr(node, "name", None) or "QUAL"
         raise InvalidInput(f"{what} {node.op} {node.value}: the value is not a finite number")
+    if isinstance(node, Info) and node.op in _ORDERING and isinstance(node.value, str):
+        # 'DP>=abc' compared text with numbers and silently matched nothing
+        raise InvalidInput(f"INFO {node.name} {node.op} {node.value!r}: greater or less than "
+                           "compares numbers; text can only be equal or not", field="info")
+
+
+_ORDERING = ("gt", "ge", "lt", "le")
 
 
 def _not_finite(value: object) -> bool:

@@ -64,3 +64,19 @@ def test_conditions_with_a_doubled_operator_or_a_value_that_is_not_finite_are_re
         with pytest.raises(InvalidInput, match="not a finite number"):
             vf.validate(node, (1,))
     vf.validate(vf.SampleValue(1, "dp", "ge", 1e300), (1,))  # large is fine
+
+
+def test_an_operator_without_a_value_or_text_compared_as_a_number_is_refused(capsys):
+    import pytest
+    import typer
+
+    from regovar.cli.variants import _variant_leaves
+    from regovar.domain import variant_filter as vf
+    from regovar.domain.errors import InvalidInput
+
+    with pytest.raises(typer.Exit):
+        _variant_leaves([], [], [], None, ">=", False, False, [])
+    assert "--qual '>=': no value after the operator" in capsys.readouterr().err
+    with pytest.raises(InvalidInput, match="greater or less than compares numbers"):
+        vf.validate(vf.Info("DP", "ge", "abc"), (1,))
+    vf.validate(vf.Info("culprit", "eq", "MQ"), (1,))  # text is compared for equality
