@@ -102,6 +102,12 @@ def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: boo
         return asyncio.run(main())
     except RegovarError as exc:
         raise fail(exc.code, exc.message) from exc
+    except KeyboardInterrupt:
+        # Ctrl-C: the transaction in progress is rolled back (an import keeps nothing and is
+        # listed as interrupted); said, with the shell's exit status for it.
+        typer.echo("INTERRUPTED: stopped; work not committed was dropped: run the command "
+                   "again to redo it", err=True)  # fmt: skip
+        raise typer.Exit(130) from None
     finally:
         c.close_broker()
         if stop_db:

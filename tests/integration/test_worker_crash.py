@@ -176,3 +176,37 @@ async def test_parser_processes_end_with_a_killed_worker(container, import_dir, 
         os.kill(worker.pid, signal.SIGKILL)  # the worker alone, not its process group
         worker.wait()
         assert await _group_gone(worker.pid, seconds=10), _alive_in_group(worker.pid)
+
+
+async def test_ctrl_c_on_an_import_in_place_says_so_and_keeps_nothing(
+    container, import_dir, tmp_path
+):
+    vcf = trio_copies(COPIES, import_dir / "ctrl-c-cli-trio.vcf")
+    project = await new_project(container, "ctrl-c-cli")
+    env = {**os.environ, "REGOVAR_DATABASE_URL": container.database_url,
+           "REGOVAR_DATA_DIR": str(tmp_path)}  # fmt: skip
+    env.pop("REGOVAR_BROKER_URL", None)
+    cli = subprocess.Popen(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "import", str(vcf),
+         "--project", project.name],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        job_id = None
+        for _ in range(600):
+            job_id = await _scalar(container, "SELECT max(id) FROM imports WHERE project_id = :p",
+                                   p=project.id)  # fmt: skip
+            if job_id is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert job_id is not None
+        await _wait(container, job_id, lambda j: j.state == "running" and j.progress >= 0.1, 120)
+        os.kill(cli.pid, signal.SIGINT)
+        _, err = cli.communicate(timeout=30)
+    finally:
+        if cli.poll() is None:
+            os.killpg(cli.pid, signal.SIGKILL)
+    assert cli.returncode == 130
+    assert "INTERRUPTED: stopped; work not committed was dropped" in err.decode()
+    assert await _group_gone(cli.pid), "parser processes outlived the import"
+    assert await _scalar(container, "SELECT to_regclass(:t) IS NULL", t=f"calls_i{job_id}")
