@@ -454,3 +454,14 @@ def test_numbers_python_reads_but_vcf_does_not_are_kept_as_written(tmp_path: Pat
     info = json.loads(calls[0].split("\t")[CALL_COLUMNS.index("info")])
     assert info == {"DP": "1_0", "AF": "\uff10.5"}  # not 10 and 0.5
     assert any(w["kind"] == "info_value" for w in warnings)
+
+
+def test_a_partial_ad_is_read_without_a_warning(tmp_path: Path) -> None:
+    # '5,.' (the ALT's depth unknown) is valid VCF: REF depth kept, no VAF, nothing to say.
+    path = tmp_path / "partial.vcf"
+    path.write_text(VALUES_HEADER + "1\t100\t.\tA\tG\t50\tPASS\t.\tGT:AD\t0/1:5,.\t0/1:.,3\n")
+    calls, _, warnings, _, _ = parse(path, columnar=False, size=10_000)
+    row = calls[0].split("\t")
+    assert row[CALL_COLUMNS.index("ad_ref")] == "{5,NULL}"
+    assert row[CALL_COLUMNS.index("vaf")] == "{NULL,NULL}"
+    assert not [w for w in warnings if w["kind"] in ("format_not_integer", "ad_count")]

@@ -89,13 +89,19 @@ class BiDepthCache(dict[str, BiDepths]):
         elif text == ".":
             value = (None, None, None)
         else:
-            self.odd.add(text)
+            if not _partial(ref, alt):  # '5,.': one depth unknown, as VCF allows
+                self.odd.add(text)
             depths = self.depths[text]
             # not one depth per allele (REF, ALT): which read counts are which is unknown
             value = biallelic_depths(depths) if depths and len(depths[0]) == 2 else (
                 None, None, None)  # fmt: skip
         self[text] = value
         return value
+
+
+def _partial(ref: str, alt: str) -> bool:
+    """Two depths, each a plain integer or '.'."""
+    return all(x == "." or (x.isascii() and x.isdigit()) for x in (ref, alt)) and "," not in alt
 
 
 def biallelic_depths(d: Depths) -> BiDepths:
