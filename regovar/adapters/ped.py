@@ -31,15 +31,23 @@ _NO_PARENT = ("0", "", ".", "-9")  # written for an unknown parent by PLINK and 
 def read_ped(path: str | Path) -> list[PedEntry]:
     name = str(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PedMalformed(name, None, f"cannot read PED file: {exc}") from exc
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PedMalformed(name, None, f"cannot read PED file: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PedMalformed(name, line, f"byte {data[exc.start]:#04x} is not UTF-8 (save the "
+                           "file as UTF-8)") from exc  # fmt: skip
     entries: list[PedEntry] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if "\t" in raw:  # tab-separated: an empty first column is a column
+            line = raw.strip(" \r\n")
         if "\x00" in line:
             raise PedMalformed(name, number, "a NUL byte: not a text PED file")
         entry = _parse_line(name, number, line)
@@ -63,6 +71,8 @@ def _parse_line(name: str, number: int, line: str) -> PedEntry:
     if len(cols) < 6:
         raise PedMalformed(name, number, f"expected 6 columns, found {len(cols)}")
     family, individual, father, mother, sex, pheno = (c.strip() for c in cols[:6])
+    if not family:
+        raise PedMalformed(name, number, "the family ID is empty")
     if individual in _NO_PARENT:
         raise PedMalformed(name, number, f"the individual ID is {individual!r}, which means "
                            "nobody")  # fmt: skip

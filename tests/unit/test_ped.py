@@ -35,6 +35,7 @@ def _read(tmp_path: Path, text: str):
         ("F\t\t0\t0\t2\t1\n", 1, "the individual ID is '', which means nobody"),
         ("F 0 0 0 1 1\n", 1, "the individual ID is '0', which means nobody"),
         ("F\tS2\t0\t0\t2\t1\nF\tS1\x00\t0\t0\t1\t1\n", 2, "a NUL byte: not a text PED file"),
+        ("F\tS2\t0\t0\t2\t1\n\tS1\t0\t0\t1\t1\n", 2, "the family ID is empty"),
     ],
 )  # fmt: skip
 def test_impossible_pedigrees_are_refused(tmp_path: Path, text: str, line, problem) -> None:
@@ -55,3 +56,11 @@ def test_a_three_generation_family_with_shared_grandparents_reads(tmp_path: Path
 def test_unknown_parents_may_be_written_as_plink_and_others_do(tmp_path: Path, missing) -> None:
     (entry,) = _read(tmp_path, f"F\tS1\t{missing}\t{missing}\t1\t1\n")
     assert (entry.father, entry.mother) == (None, None)  # not a subject called '.' or '-9'
+
+
+def test_a_ped_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.ped"
+    path.write_bytes(b"F\tS1\t0\t0\t1\t1\nF\tJos\xe9\t0\t0\t1\t1\n")
+    with pytest.raises(PedMalformed) as caught:
+        read_ped(path)
+    assert caught.value.line == 2 and "byte 0xe9 is not UTF-8" in caught.value.message
