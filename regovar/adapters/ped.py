@@ -37,8 +37,8 @@ def read_ped(path: str | Path) -> list[PedEntry]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PedMalformed(name, line, f"byte {data[exc.start]:#04x} is not UTF-8 (save the "
+        where = data[: exc.start].count(b"\n") + 1
+        raise PedMalformed(name, where, f"byte {data[exc.start]:#04x} is not UTF-8 (save the "
                            "file as UTF-8)") from exc  # fmt: skip
     entries: list[PedEntry] = []
     seen: dict[str, int] = {}

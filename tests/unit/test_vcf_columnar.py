@@ -465,3 +465,28 @@ def test_a_partial_ad_is_read_without_a_warning(tmp_path: Path) -> None:
     assert row[CALL_COLUMNS.index("ad_ref")] == "{5,NULL}"
     assert row[CALL_COLUMNS.index("vaf")] == "{NULL,NULL}"
     assert not [w for w in warnings if w["kind"] in ("format_not_integer", "ad_count")]
+
+
+def test_meta_lines_that_say_nothing_usable_are_warned_about_with_their_line(
+    tmp_path: Path,
+) -> None:
+    header = (
+        "##fileformat=VCFv4.2\n"
+        "##contig=<ID=1,length=abc>\n"  # 2
+        "##contig=<ID=2,length=1000>\n"
+        "##contig=<ID=2,length=50>\n"  # 4: declared again, the first kept
+        '##INFO=<ID=XX,Number=foo,Type=Bogus,Description="x">\n'  # 5: two warnings
+        "##this is not a meta line\n"  # 6
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    )
+    path = tmp_path / "meta.vcf"
+    path.write_text(header + "2\t100\t.\tA\tG\t50\tPASS\tXX=1,b\tGT\t0/1\n")
+    with open_vcf(path) as reader:
+        assert reader.header.contigs == {"1": None, "2": 1000}
+        assert (reader.header.info["XX"].number, reader.header.info["XX"].type) == (".", "String")
+        rows = list(reader.rows())
+        (warning,) = [w for w in reader.warnings.as_list() if w["kind"] == "bad_meta_line"]
+    assert warning["lines"] == [2, 4, 5, 5, 6]
+    assert rows[0].info == {"XX": ["1", "b"]}
+    assert not [w for w in reader.warnings.as_list() if w["kind"] == "beyond_contig"]

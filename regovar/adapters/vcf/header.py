@@ -7,6 +7,7 @@ before a single row reaches the database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from regovar.adapters.vcf.contigs import detect_assembly
@@ -62,6 +63,11 @@ DEFAULT_LAYOUTS = {
 }
 
 
+_META_KEY = re.compile(r"[^\s=]+")  # real keys hold "+" and "/" (GERP++_RS, bcftools/csq)
+_NUMBER = re.compile(r"[0-9]+|[ARG.]")
+_TYPES = ("Integer", "Float", "Flag", "Character", "String")
+
+
 class _HeaderBuilder:
     def __init__(self, path: str, warnings: ImportWarnings) -> None:
         self.path = path
@@ -75,7 +81,7 @@ class _HeaderBuilder:
         self.fileformat: str | None = None
 
     def add(self, line: str, lineno: int | None = None) -> None:
-        key, _, value = line[2:].partition("=")
+        key, eq, value = line[2:].partition("=")
         self.meta.setdefault(key, []).append(value)
         if key == "fileformat":
             self.fileformat = self.fileformat or value.strip()
@@ -86,24 +92,42 @@ class _HeaderBuilder:
             if attrs is None or not attrs.get("ID"):
                 self.warnings.add("bad_meta_line", lineno, f"unreadable ##{key} line ignored")
                 return
-            self._add_structured(key, attrs)
+            self._add_structured(key, attrs, lineno)
+        elif not eq or not _META_KEY.fullmatch(key):
+            self.warnings.add("bad_meta_line", lineno, "a '##' line that is not KEY=VALUE ignored")
 
-    def _add_structured(self, key: str, attrs: dict[str, str]) -> None:
+    def _add_structured(self, key: str, attrs: dict[str, str], lineno: int | None) -> None:
         ident = attrs["ID"]
         if key == "contig":
             length = attrs.get("length", "")
-            self.contigs[ident] = int(length) if length.isdigit() else None
+            known = int(length) if length.isascii() and length.isdigit() else None
+            if length and known is None:
+                self.warnings.add("bad_meta_line", lineno, f"##contig {ident}: length {length!r} "
+                                  "is not a number of bases; ignored")  # fmt: skip
+            before = self.contigs.get(ident)
+            if ident in self.contigs and before != known and None not in (before, known):
+                self.warnings.add("bad_meta_line", lineno, f"##contig {ident} declared again "
+                                  f"with length {known} (was {before}); the first kept",
+                                  )  # fmt: skip
+                return
+            if before is None:
+                self.contigs[ident] = known
             if "assembly" in attrs:
                 self.assembly_texts.append(attrs["assembly"])
         elif key == "FILTER":
             self.filters[ident] = attrs.get("Description", "")
         else:
-            fd = FieldDef(
-                ident,
-                attrs.get("Number", "."),
-                attrs.get("Type", "String"),
-                attrs.get("Description", ""),
-            )
+            number, kind = attrs.get("Number", "."), attrs.get("Type", "String")
+            if not _NUMBER.fullmatch(number):
+                self.warnings.add("bad_meta_line", lineno, f"##{key} {ident}: Number={number} "
+                                  "is not a count, A, R, G or '.'; read as '.'")  # fmt: skip
+                number = "."
+            if kind not in _TYPES:
+                self.warnings.add("bad_meta_line", lineno, f"##{key} {ident}: Type={kind} is "
+                                  "not Integer, Float, Flag, Character or String; read as "
+                                  "String")  # fmt: skip
+                kind = "String"
+            fd = FieldDef(ident, number, kind, attrs.get("Description", ""))
             (self.info if key == "INFO" else self.formats)[ident] = fd
 
     def annotation_fields(self) -> dict[str, list[str]]:
