@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import getpass
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import TypeVar
@@ -98,17 +99,29 @@ def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: boo
         finally:
             await c.aclose()
 
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, _frame: object) -> None:  # `kill`: stop as for Ctrl-C
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread (a test harness): left as it is
+        previous = None
     try:
         return asyncio.run(main())
     except RegovarError as exc:
         raise fail(exc.code, exc.message) from exc
     except KeyboardInterrupt:
-        # Ctrl-C: the transaction in progress is rolled back (an import keeps nothing and is
-        # listed as interrupted); said, with the shell's exit status for it.
+        # Ctrl-C or SIGTERM: the transaction in progress is rolled back (an import keeps
+        # nothing and is listed as interrupted); said, with the shell's exit status for it.
         typer.echo("INTERRUPTED: stopped; work not committed was dropped: run the command "
                    "again to redo it", err=True)  # fmt: skip
-        raise typer.Exit(130) from None
+        raise typer.Exit(143 if terminated else 130) from None
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         c.close_broker()
         if stop_db:
             stop_database(c)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from regovar.bootstrap import build
@@ -178,11 +179,12 @@ async def test_parser_processes_end_with_a_killed_worker(container, import_dir, 
         assert await _group_gone(worker.pid, seconds=10), _alive_in_group(worker.pid)
 
 
-async def test_ctrl_c_on_an_import_in_place_says_so_and_keeps_nothing(
-    container, import_dir, tmp_path
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+async def test_ctrl_c_or_kill_on_an_import_in_place_says_so_and_keeps_nothing(
+    container, import_dir, tmp_path, sig, status
 ):
-    vcf = trio_copies(COPIES, import_dir / "ctrl-c-cli-trio.vcf")
-    project = await new_project(container, "ctrl-c-cli")
+    vcf = trio_copies(COPIES, import_dir / f"ctrl-c-cli-trio-{status}.vcf")
+    project = await new_project(container, f"ctrl-c-cli-{status}")
     env = {**os.environ, "REGOVAR_DATABASE_URL": container.database_url,
            "REGOVAR_DATA_DIR": str(tmp_path)}  # fmt: skip
     env.pop("REGOVAR_BROKER_URL", None)
@@ -201,12 +203,12 @@ async def test_ctrl_c_on_an_import_in_place_says_so_and_keeps_nothing(
             await asyncio.sleep(0.1)
         assert job_id is not None
         await _wait(container, job_id, lambda j: j.state == "running" and j.progress >= 0.1, 120)
-        os.kill(cli.pid, signal.SIGINT)
+        os.kill(cli.pid, sig)
         _, err = cli.communicate(timeout=30)
     finally:
         if cli.poll() is None:
             os.killpg(cli.pid, signal.SIGKILL)
-    assert cli.returncode == 130
+    assert cli.returncode == status
     assert "INTERRUPTED: stopped; work not committed was dropped" in err.decode()
     assert await _group_gone(cli.pid), "parser processes outlived the import"
     assert await _scalar(container, "SELECT to_regclass(:t) IS NULL", t=f"calls_i{job_id}")
