@@ -86,3 +86,17 @@ def test_values_without_one_item_per_listed_allele_are_missing_and_said(tmp_path
     assert warned["ad_count"]["lines"] == [line]
     assert warned["info_value"]["lines"] == [line]
     assert warned["info_value"]["message"].startswith("INFO AC has not one value per listed")
+
+
+def test_an_alt_that_is_the_ref_is_read_as_the_ref(tmp_path: Path) -> None:
+    # 'A A,G': allele 1 is the REF; a 0/1 sample is REF/REF, not a carrier of another ALT.
+    rows, warned = _rows(tmp_path, "1\t600\t.\tA\ta,G\t50\tPASS\tAC=1,2;AF=0.1,0.2\tGT:AD"
+                                   "\t0/1:5,4,0\t1/2:0,3,6\t2/2:0,0,9")  # fmt: skip
+    (row,) = rows
+    assert (row.alt, row.alt_index) == ("G", 1)
+    assert row.gt == ["0/0", "0/1", "1/1"]
+    assert row.zyg == [Zygosity.HOM_REF, Zygosity.HET, Zygosity.HOM_ALT]
+    assert (row.ad_ref, row.ad_alt) == ([9, 3, 0], [0, 6, 9])  # its reads are the REF's
+    assert row.info == {"AC": 2, "AF": 0.2}  # the REF has no per-ALT value
+    assert warned["alt_is_ref"]["lines"] == [len(HEADER.splitlines()) + 1]
+    assert "duplicate_alt" not in warned

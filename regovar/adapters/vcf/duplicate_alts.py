@@ -19,11 +19,13 @@ from regovar.adapters.vcf.model import FieldDef
 _ALLELE = re.compile(r"\d+")
 
 
-def merged_alleles(alt: str) -> list[int] | None:
-    """The new number of each listed ALT (1-based), or None when no ALT is listed twice."""
-    alts = alt.split(",")
+def merged_alleles(alt: str, ref: str) -> list[int] | None:
+    """The new number of each listed ALT (1-based; 0 for an ALT that is the REF, ``A A,G``),
+    or None when every ALT is listed once and differs from the REF."""
+    alts, same = alt.split(","), ref.upper()
     first: dict[str, int] = {}
-    numbers = [first.setdefault(a.upper(), len(first) + 1) for a in alts]
+    numbers = [0 if a.upper() == same else first.setdefault(a.upper(), len(first) + 1)
+               for a in alts]  # fmt: skip
     return None if len(first) == len(alts) else numbers
 
 
@@ -32,19 +34,23 @@ def merge_record(
     numbers: list[int],
     info: dict[str, FieldDef],
     formats: dict[str, FieldDef],
-) -> tuple[list[str], list[str], list[str]]:
-    """(the record's fields with one allele per distinct ALT, the ALTs that were repeated, the
-    keys whose values were miscounted and dropped, INFO ones as ``INFO X``).
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(the record's fields with one allele per distinct ALT, the ALTs that were repeated, those
+    that were the REF, the keys whose values were miscounted and dropped, INFO ones as
+    ``INFO X``). An ALT that is the REF is read as the REF: GT allele numbers moved to 0, its
+    counts added to the REF's (Number=R) or dropped (Number=A).
 
     ``fields`` are the first nine columns and the sample columns joined by tabs."""
     alts = fields[4].split(",")
     distinct: dict[int, str] = {}
     for a, n in zip(alts, numbers, strict=True):
-        distinct.setdefault(n, a)
+        if n:
+            distinct.setdefault(n, a)
     kept = [distinct[n] for n in sorted(distinct)]
     repeated = [distinct[n] for n in sorted(distinct) if numbers.count(n) > 1]
+    as_ref = list(dict.fromkeys(a for a, n in zip(alts, numbers, strict=True) if n == 0))
     out = list(fields)
-    out[4] = ",".join(kept)
+    out[4] = ",".join(kept) or "."  # only the REF listed: no ALT left
     odd: dict[str, None] = {}
     if len(out) > 7 and out[7] not in (".", ""):
         out[7] = ";".join(_info_item(item, numbers, info, odd) for item in out[7].split(";"))
@@ -53,7 +59,7 @@ def merge_record(
         out[9] = "\t".join(
             _sample(column, keys, numbers, formats, odd) for column in out[9].split("\t")
         )
-    return out, repeated, list(odd)
+    return out, repeated, as_ref, list(odd)
 
 
 def _info_item(
@@ -101,15 +107,15 @@ def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str | None:
     if number == "G":
         return "."
     items = raw.split(",")
-    head = items[:1] if number == "R" else []
     alts = items[1:] if number == "R" else items
     if len(alts) != len(numbers):
         return None
-    merged: dict[int, list[str]] = {}
+    merged: dict[int, list[str]] = {0: items[:1]} if number == "R" else {}
     for n, value in zip(numbers, alts, strict=True):
         merged.setdefault(n, []).append(value)
-    out = [_combine(merged[n], definition.type) for n in sorted(merged)]
-    return ",".join(head + out)
+    if number == "A":
+        merged.pop(0, None)  # an ALT that is the REF has no per-ALT value of its own
+    return ",".join(_combine(merged[n], definition.type) for n in sorted(merged)) or "."
 
 
 def _combine(values: list[str], kind: str) -> str:

@@ -87,22 +87,30 @@ class RecordParser:
             raise VcfMalformed(self.path, line, ref_error(ref) or "invalid REF")
         if "," not in alt and alt and not alt.strip(_BASE_CHARS) and alt != ref:
             return self._biallelic(fields, line, pos, ref.upper(), alt.upper())
-        if "," in alt and (numbers := merged_alleles(alt)) is not None:
-            fields, repeated, miscounted = merge_record(fields, numbers, self.header.info,
-                                                        self.header.formats)  # fmt: skip
+        if "," in alt and (numbers := merged_alleles(alt, ref)) is not None:
+            fields, repeated, as_ref, miscounted = merge_record(
+                fields, numbers, self.header.info, self.header.formats)  # fmt: skip
+            odd = [f"ALT {', '.join(repeated)} listed more than once"] if repeated else []
+            odd += [f"ALT {', '.join(as_ref)} is the REF"] if as_ref else []
             for key in miscounted:  # (other FORMAT keys than AD are not stored)
                 if key != "AD" and not key.startswith("INFO "):
                     continue
                 kind = "ad_count" if key == "AD" else "info_value"
-                self.warnings.add(kind, line, f"{key} has not one value per listed allele (ALT "
-                                  f"{', '.join(repeated)} listed more than once): stored as "
-                                  "missing")  # fmt: skip
-            self.warnings.add(
-                "duplicate_alt", line,
-                f"ALT {', '.join(repeated)} listed more than once: read as one allele (GTs "
-                "renumbered, integer counts such as AD added, other per-ALT values of the "
-                "first listing kept, per-genotype values dropped)",
-            )  # fmt: skip
+                self.warnings.add(kind, line, f"{key} has not one value per listed allele "
+                                  f"({'; '.join(odd)}): stored as missing")  # fmt: skip
+            if repeated:
+                self.warnings.add(
+                    "duplicate_alt", line,
+                    f"ALT {', '.join(repeated)} listed more than once: read as one allele (GTs "
+                    "renumbered, integer counts such as AD added, other per-ALT values of the "
+                    "first listing kept, per-genotype values dropped)",
+                )  # fmt: skip
+            if as_ref:
+                self.warnings.add(
+                    "alt_is_ref", line,
+                    f"ALT {', '.join(as_ref)} is the REF: read as the REF (GT alleles naming it "
+                    "read as 0, its depths added to the REF's, per-genotype values dropped)",
+                )  # fmt: skip
             return self.parse(fields, line)
         return self._multiallelic(fields, line, pos, ref)
 
