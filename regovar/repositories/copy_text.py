@@ -39,8 +39,8 @@ def real(value: float | None) -> str:
     closer to 0 than float32 can hold (a QUAL of 1e-46) is 0, as float32 rounds it."""
     if value is None or not -FLOAT32 < value < FLOAT32:
         return NULL
-    if -FLOAT32_TINY < value < FLOAT32_TINY:
-        return "0"
+    if value and -FLOAT32_TINY < value < FLOAT32_TINY:
+        return "0.0"  # as 0 is written (the columnar parser's text too)
     return str(value)
 
 
