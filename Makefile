@@ -27,6 +27,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/import_breakdown.py
 	$(BIN)/python bench/query_bench.py
 	$(BIN)/python bench/analysis_bench.py
 
