@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.message import Message
 from dramatiq.middleware import AsyncIO
+
+from regovar.db import application_name
 
 QUEUES = ("imports", "default")
 
@@ -27,7 +30,7 @@ def make_broker(
 
         # A worker that stops heartbeating (killed, machine lost) gets its messages requeued.
         broker = PostgresBroker(
-            url=url,
+            url=_named(url),
             results=False,
             heartbeat_ttl=heartbeat_ttl,
             heartbeat_interval=max(heartbeat_ttl / 4, 0.5),
@@ -51,6 +54,16 @@ def make_broker(
         broker.declare_queue(queue)
     dramatiq.set_broker(broker)
     return broker
+
+
+def _named(url: str) -> str:
+    """The queue's connections carry this process's pid, like its others: the command that
+    started the private PostgreSQL tells them from another process's (the demo's own worker
+    once kept it running after Ctrl-C, as "another client")."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("application_name", application_name("dramatiq-postgres"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class JobQueue:

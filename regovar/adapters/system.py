@@ -98,3 +98,22 @@ def kill_descendants() -> None:
     for pid in descendants(os.getpid()):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether this process could listen on host:port now (as uvicorn binds: SO_REUSEADDR, so
+    a port left in TIME_WAIT by a server that just stopped counts as free)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return True  # an unknown host name: the server's own error says so
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True

@@ -56,8 +56,9 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
 
     from regovar.graphql.app import create_app
 
-    worker = _start_worker(c, 1) if with_worker else None
     host, port = host or c.settings.http_host, port or c.settings.http_port
+    _check_port(c, host, port)
+    worker = _start_worker(c, 1) if with_worker else None
     typer.echo(f"GraphQL and GraphiQL at http://{host}:{port}/graphql  (Ctrl-C to stop)")
     # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make that
     # a normal exit, so that the worker and the private PostgreSQL are stopped below.
@@ -79,6 +80,17 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
             worker.stop()  # type: ignore[attr-defined]
         c.close_broker()
         stop_database(c)
+
+
+def _check_port(c: Container, host: str, port: int) -> None:
+    """Refuses a port that another program holds before anything is printed or started: the
+    demo once printed a new password and this address, then failed to listen."""
+    if system.port_free(host, port):
+        return
+    c.close_broker()
+    stop_database(c)
+    raise fail("CONFLICT", f"{host}:{port} is in use by another program; choose another port "
+               "with --port or REGOVAR_HTTP_PORT (e.g. REGOVAR_HTTP_PORT=8001 make demo)")
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -135,6 +147,8 @@ def demo(
 ) -> None:
     """Import the shipped GIAB Ashkenazi trio, print a summary, then serve GraphQL."""
     c = _prepare()
+    if serve_after:
+        _check_port(c, c.settings.http_host, port or c.settings.http_port)
     data = resources.files("regovar") / "data"
     vcf, ped = Path(str(data / "ashk-trio.vcf.gz")), Path(str(data / "ashk-trio.ped"))
     try:

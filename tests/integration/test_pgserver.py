@@ -422,3 +422,65 @@ def test_serve_leaves_its_private_postgresql_running_for_a_worker(
                              timeout=60)  # fmt: skip
     assert stopped.returncode == 0, stopped.stderr
     assert not server.is_running()
+
+
+def _serve_env(data: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGOVAR_")}
+    return env | {"REGOVAR_DATA_DIR": str(data), "REGOVAR_HTTP_PORT": str(port)}
+
+
+def test_serve_with_its_own_worker_stops_its_private_postgresql(
+    make_server: Make, tmp_path: Path
+) -> None:
+    # The demo's worker runs in its process: its queue connections once counted as "another
+    # client", and Ctrl-C left the private PostgreSQL running.
+    data = tmp_path / "data"
+    server = make_server(data)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    regovar = [sys.executable, "-c", "from regovar.cli import main; main()"]
+    serve = subprocess.Popen([*regovar, "serve", "--with-worker"], env=_serve_env(data, port),
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert "GraphQL and GraphiQL at" in (serve.stdout.readline() if serve.stdout else "")
+        for _ in range(300):
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
+                break
+            time.sleep(0.1)
+        url = server.ensure_running()
+        with psycopg.connect(dsn(url), autocommit=True) as conn:  # the worker's queue is live
+            names = [r[0] for r in conn.execute(
+                "SELECT application_name FROM pg_stat_activity WHERE application_name "
+                "LIKE 'dramatiq-postgres%'").fetchall()]  # fmt: skip
+        assert names and all(f"(pid {serve.pid})" in n for n in names), names
+        serve.send_signal(signal.SIGINT)
+        out, _ = serve.communicate(timeout=60)
+        assert serve.returncode == 0
+        assert "keeps running" not in out
+        assert not server.is_running()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+
+
+def test_serve_refuses_a_port_in_use_before_saying_anything(
+    make_server: Make, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    server = make_server(data)
+    regovar = [sys.executable, "-c", "from regovar.cli import main; main()"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in (["serve", "--with-worker"], ["demo"]):
+            done = subprocess.run([*regovar, *command], env=_serve_env(data, port),
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert done.returncode == 1, done.stderr
+            assert f"CONFLICT: 127.0.0.1:{port} is in use" in done.stderr
+            assert "REGOVAR_HTTP_PORT" in done.stderr
+            assert "GraphQL and GraphiQL at" not in done.stdout
+            assert "signIn" not in done.stdout  # no password printed for a server never up
+            assert not server.is_running()
