@@ -2,7 +2,8 @@
 
 Checks: free disk of the data, import and database folders; the database (reachable, how fast,
 how big); the queue (messages waiting, the oldest one's age, live workers: with the PostgreSQL
-broker); imports failed in the last 24 hours; free memory; CPU load. A check is ``ok``, or
+broker); imports failed in the last 24 hours (files refused for their content apart: never
+critical); free memory; CPU load. A check is ``ok``, or
 ``critical`` when it crosses its threshold (settings ``monitor_*``), or ``unknown`` when it
 cannot be measured here. ``regovar status`` and GraphQL ``serverStatus`` (administrators) show
 them; the public ``/health`` only says that the server answers.
@@ -28,6 +29,9 @@ from regovar.domain.principal import Principal
 from regovar.repositories.uow import UnitOfWorkFactory
 
 OK, CRITICAL, UNKNOWN = "ok", "critical", "unknown"
+# Error codes of an import refused for what its files hold: the lab fixes the file and imports
+# it again; nothing is wrong with the server. Other failures (crashes, a lost database...) are.
+REFUSED_INPUT = ("VCF_MALFORMED", "VCF_NO_SAMPLES", "PED_MALFORMED", "INVALID_INPUT")
 log = logging.getLogger("regovar.monitoring")
 
 
@@ -238,7 +242,9 @@ class MonitoringManager:
                 ping = await uow.monitoring.ping_ms()
                 size = await uow.monitoring.database_bytes()
                 queue = await uow.monitoring.queue(s.worker_heartbeat_ttl)
-                failed_imports, latest = await uow.monitoring.failed_imports(24)
+                failed_imports, latest, refused, refused_latest = (
+                    await uow.monitoring.failed_imports(24, REFUSED_INPUT)
+                )
                 failed_batches = await uow.jobs.failed_since(24)
                 mail_waiting, mail_oldest = await uow.outbox.waiting()
         except Exception as exc:
@@ -249,6 +255,9 @@ class MonitoringManager:
             Check("database size", OK, round(size / 2**30, 3), "GiB", ""),
             _max("failed jobs (24 h)", failed_imports + failed_batches, "imports and batches",
                  s.monitor_failed_jobs_max, _failures(failed_imports, latest, failed_batches)),
+            # The lab's to fix (its sender is told; drop-folder runs by email): never critical.
+            Check("refused files (24 h)", OK, refused, "imports", "",
+                  _failures(refused, refused_latest, 0)),
         ]
         if not s.smtp_host:
             checks.append(Check("mail waiting", UNKNOWN, mail_waiting, "messages", "",
@@ -316,8 +325,7 @@ def _min(name: str, value: float, unit: str, minimum: float, detail: str = "") -
 
 
 def _failures(imports: int, latest: list[tuple[int, str]], batches: int) -> str:
-    """Which jobs failed: the last imports with their error codes (a file the import refused,
-    VCF_MALFORMED say, is the lab's to fix, not the server's), then the batches."""
+    """Which jobs failed: the last imports with their error codes, then the batches."""
     parts = [", ".join(f"import {i} {code}" for i, code in latest)] if latest else []
     if imports > len(latest):
         parts.append(f"{imports - len(latest)} more import{'s' * (imports - len(latest) > 1)}")

@@ -57,17 +57,25 @@ class MonitoringRepository:
         return QueueState(int(row[0]), row[1], int(alive or 0))
 
     async def failed_imports(
-        self, hours: int, latest: int = 3
-    ) -> tuple[int, list[tuple[int, str]]]:
-        """How many imports failed in the last ``hours``, and (id, error code) of the last
-        ``latest`` of them, newest first: one query."""
+        self, hours: int, refused_codes: tuple[str, ...], latest: int = 3
+    ) -> tuple[int, list[tuple[int, str]], int, list[tuple[int, str]]]:
+        """Imports failed in the last ``hours``, in one query: how many failed otherwise than
+        refused (an error code not in ``refused_codes``) and (id, error code) of the last
+        ``latest`` of them, newest first; then the same for those refused."""
         rows = (await self.session.execute(text(
-            "SELECT id, coalesce(error_code, '?'), count(*) OVER () FROM imports "
-            "WHERE state = 'failed' AND coalesce(finished_at, started_at, created_at) > "
-            "now() - make_interval(hours => :h) "
-            "ORDER BY coalesce(finished_at, started_at, created_at) DESC, id DESC LIMIT :n"
-        ), {"h": hours, "n": latest})).all()  # fmt: skip
-        return (int(rows[0][2]) if rows else 0), [(int(r[0]), str(r[1])) for r in rows]
+            "SELECT id, code, refused, row_number() OVER (PARTITION BY refused ORDER BY at DESC, "
+            "id DESC), count(*) OVER (PARTITION BY refused) FROM ("
+            "  SELECT id, coalesce(error_code, '?') AS code, coalesce(error_code, '?') = "
+            "  ANY(:refused) AS refused, coalesce(finished_at, started_at, created_at) AS at "
+            "  FROM imports WHERE state = 'failed' AND coalesce(finished_at, started_at, "
+            "  created_at) > now() - make_interval(hours => :h)) f "
+            "ORDER BY at DESC, id DESC"
+        ), {"h": hours, "refused": list(refused_codes)})).all()  # fmt: skip
+        out: dict[bool, tuple[int, list[tuple[int, str]]]] = {False: (0, []), True: (0, [])}
+        for import_id, code, refused, rank, total in rows:
+            if rank <= latest:
+                out[refused] = (int(total), [*out[refused][1], (int(import_id), str(code))])
+        return out[False][0], out[False][1], out[True][0], out[True][1]
 
     async def alert_states(self) -> dict[str, AlertState]:
         """The state each check had at the last watch, locked until the transaction ends (two

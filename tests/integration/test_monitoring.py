@@ -70,13 +70,31 @@ async def test_thresholds_crossed_make_checks_critical(database_url, import_dir,
     checks = _by_name(status)
     assert status.state == "critical"
     assert checks["disk free: data folder"].state == "critical"
-    assert checks["failed jobs (24 h)"].state == "critical"
-    assert checks["failed jobs (24 h)"].value >= 1
-    assert f"import {job.id} VCF_MALFORMED" in checks["failed jobs (24 h)"].detail
+    # A file refused for its content is the lab's to fix: listed, never critical.
+    assert checks["refused files (24 h)"].state == "ok"
+    assert checks["refused files (24 h)"].value >= 1
+    assert f"import {job.id} VCF_MALFORMED" in checks["refused files (24 h)"].detail
+    assert f"import {job.id} " not in checks["failed jobs (24 h)"].detail
     assert checks["queue oldest message"].state == "critical"
     assert checks["queue oldest message"].value >= 119
     assert checks["workers alive"].state == "critical"
     assert checks["queue waiting"].value >= 1
+    # The same import failing on the server's side (a crash) is an administrator's matter.
+    async with container.engine.begin() as conn:
+        await conn.execute(text("UPDATE imports SET error_code = 'INTERNAL' WHERE id = :id"),
+                           {"id": job.id})  # fmt: skip
+    strict = build(settings_for(database_url, import_dir, monitor_failed_jobs_max="0"),
+                   url=database_url)  # fmt: skip
+    try:
+        crashed = _by_name(await strict.monitoring.status(SYSTEM))
+    finally:
+        await strict.aclose()
+        async with container.engine.begin() as conn:  # other tests share the database
+            await conn.execute(text("UPDATE imports SET error_code = 'VCF_MALFORMED' "
+                                    "WHERE id = :id"), {"id": job.id})  # fmt: skip
+    assert crashed["failed jobs (24 h)"].state == "critical"
+    assert f"import {job.id} INTERNAL" in crashed["failed jobs (24 h)"].detail
+    assert f"import {job.id} " not in crashed["refused files (24 h)"].detail
     after = _by_name(await container.monitoring.status(SYSTEM))
     assert after["disk free: data folder"].state == "ok"  # the default threshold: 10 %
 
