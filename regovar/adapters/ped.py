@@ -135,7 +135,7 @@ def _check_ancestry(name: str, entries: list[PedEntry]) -> None:
             who, depth = todo.pop()
             del path[depth:]
             if who in path:
-                loop = " -> ".join([*path[path.index(who):], who])
+                loop = loop_text([*path[path.index(who):], who])
                 raise PedMalformed(name, by_id[who].line,
                                    f"{who!r} is their own ancestor ({loop})")  # fmt: skip
             if who in settled or who not in by_id:
@@ -144,3 +144,12 @@ def _check_ancestry(name: str, entries: list[PedEntry]) -> None:
             e = by_id[who]
             todo += [(p, depth + 1) for p in (e.father, e.mother) if p]
         settled.add(start.individual)
+
+
+def loop_text(names: list[str], most: int = 8) -> str:
+    """An ancestry loop as ``A -> B -> A``, its middle left out when long (a loop through
+    thousands of generations once made an error of 60 kB)."""
+    if len(names) <= most:
+        return " -> ".join(names)
+    head, tail = names[: most // 2], names[-(most // 2):]
+    return " -> ".join([*head, f"... ({len(names) - len(head) - len(tail)} more)", *tail])

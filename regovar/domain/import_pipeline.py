@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from regovar.adapters.ped import PedEntry, PedMalformed, read_ped
+from regovar.adapters.ped import PedEntry, PedMalformed, loop_text, read_ped
 from regovar.adapters.runs import sha256_of
 from regovar.adapters.vcf import ImportWarnings, VcfHeader, VcfMalformed, VcfReader, open_vcf
 from regovar.adapters.vcf.io import LineTooLong
@@ -31,7 +31,7 @@ from regovar.domain.errors import (
 )
 from regovar.domain.import_parse import ChunkPool, ChunkResult, ChunkWork, ImportTuning
 from regovar.models import File, Import
-from regovar.repositories.subjects import SubjectRecord
+from regovar.repositories.subjects import ParentLink, SubjectRecord
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
 from regovar.repositories.variant_store import Batch, LoadCounts, RowOutOfRange
 
@@ -328,7 +328,9 @@ async def apply_pedigree(
             )  # fmt: skip
     ids = await uow.subjects.create_missing(project_id, [r for r, _ in unlisted.values()])
     done = await uow.subjects.set_pedigree(project_id, pedigree_records(ped))
-    _no_ancestry_loop(await uow.subjects.parent_links(project_id), ped, path)
+    links = await uow.subjects.parent_links(project_id)
+    _no_ancestry_loop(links, ped, path)
+    _parents_consistent(links, ped, path)
     for name in done.changed:
         warnings.add("pedigree_changed", by_line(ped, name), f"{name}'s pedigree (family, sex, "
                      "affected status or parents) was described otherwise before; now as this "
@@ -337,9 +339,7 @@ async def apply_pedigree(
     return ids | done.ids, [e.individual for e in ped if e.individual in touched]
 
 
-def _no_ancestry_loop(
-    links: dict[int, tuple[str, int | None, int | None]], ped: list[PedEntry], path: str
-) -> None:
+def _no_ancestry_loop(links: dict[int, ParentLink], ped: list[PedEntry], path: str) -> None:
     """Nobody is their own ancestor once this PED is joined to the subjects an earlier one
     described (the PED alone was checked when read): A's father B here, B's father A before."""
     settled: set[int] = set()  # subjects none of whose ancestors is in a loop
@@ -352,22 +352,50 @@ def _no_ancestry_loop(
             if sid in settled:
                 continue
             if sid in trail:
-                loop = [links[t][0] for t in trail[trail.index(sid):]] + [links[sid][0]]
+                loop = [links[t].identifier for t in trail[trail.index(sid):]]
+                loop.append(links[sid].identifier)
                 line = next((e.line for e in ped if e.individual in loop), None)
                 where = f"{path}, line {line}" if line else path
-                text = " -> ".join(loop)
+                text = loop_text(loop)
                 raise PedMalformedError(
                     f"{where}: {loop[0]} would be their own ancestor ({text}), with the "
                     "pedigree the project already holds", file=path, line=line,
                     problem=f"{loop[0]} would be their own ancestor",
                 )  # fmt: skip
-            _, father, mother = links[sid]
-            parents = [p for p in (father, mother) if p is not None and p in links]
+            link = links[sid]
+            parents = [p for p in (link.father, link.mother) if p is not None and p in links]
             if not parents:
                 settled.add(sid)
                 continue
             stack += [(p, [*trail, sid]) for p in parents]
         settled.add(start)
+
+
+def _parents_consistent(links: dict[int, ParentLink], ped: list[PedEntry], path: str) -> None:
+    """Once this PED is joined to the pedigree an earlier one gave the project, every father
+    it touches is not female, every mother not male, and a parent it lists stays in the family
+    of an earlier PED's child: a PED listing only MOM as male once left her a male mother.
+    (An existing subject it names as a parent without listing keeps its own family.)"""
+    listed = {e.individual for e in ped}
+    for child in links.values():
+        for parent_id, role, other in ((child.father, "father", 2), (child.mother, "mother", 1)):
+            parent = links.get(parent_id) if parent_id is not None else None
+            if parent is None or not {child.identifier, parent.identifier} & listed:
+                continue
+            line = by_line(ped, parent.identifier) or by_line(ped, child.identifier)
+            where = f"{path}, line {line}" if line else path
+            problem = ""
+            if parent.sex == other:
+                problem = (f"{parent.identifier} would be {('female', 'male')[other == 1]} and "
+                           f"the {role} of {child.identifier}")  # fmt: skip
+            elif parent.identifier in listed and parent.family != child.family:
+                problem = (f"{parent.identifier} would be in family {parent.family!r} and the "
+                           f"{role} of {child.identifier}, of family {child.family!r}")  # fmt: skip
+            if problem:
+                raise PedMalformedError(
+                    f"{where}: {problem}, with the pedigree the project already holds; give "
+                    "a PED that lists the whole family", file=path, line=line, problem=problem,
+                )  # fmt: skip
 
 
 def by_line(ped: list[PedEntry], name: str) -> int | None:

@@ -21,6 +21,15 @@ class SubjectRecord:
 
 
 @dataclass(frozen=True)
+class ParentLink:
+    identifier: str
+    father: int | None
+    mother: int | None
+    sex: int  # 0 unknown, 1 male, 2 female
+    family: str | None
+
+
+@dataclass(frozen=True)
 class Pedigree:
     """What setting a pedigree did: subject ids by identifier, those created, those changed."""
 
@@ -133,13 +142,14 @@ class SubjectRepository:
         found = await self.by_identifiers(project_id, {r.identifier for r in records})
         return {name: s.id for name, s in found.items()}
 
-    async def parent_links(self, project_id: int) -> dict[int, tuple[str, int | None, int | None]]:
-        """Every subject of the project: id -> (identifier, father id, mother id)."""
+    async def parent_links(self, project_id: int) -> dict[int, ParentLink]:
+        """Every subject of the project, by id, with its parents, sex and family."""
         rows = await self.session.execute(
-            select(Subject.id, Subject.identifier, Subject.father_id, Subject.mother_id).where(
-                Subject.project_id == project_id)
+            select(Subject.id, Subject.identifier, Subject.father_id, Subject.mother_id,
+                   Subject.sex, Subject.family).where(Subject.project_id == project_id)
         )  # fmt: skip
-        return {sid: (ident, father, mother) for sid, ident, father, mother in rows.all()}
+        return {sid: ParentLink(ident, father, mother, sex or 0, family)
+                for sid, ident, father, mother, sex, family in rows.all()}  # fmt: skip
 
     async def page(self, project_id: int, offset: int, limit: int) -> tuple[list[Subject], int]:
         stmt = select(Subject).where(Subject.project_id == project_id)

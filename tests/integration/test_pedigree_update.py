@@ -233,3 +233,31 @@ async def test_a_failed_import_s_changed_ped_or_moved_vcf_does_not_leave_it_stuc
     done = await import_file(container, moved, ped=ped, project=project)
     assert done.id == failed.id and done.state == "done", done.error_message
     assert (await _pedigree(container, project.id))["B"] == ("F", 2, 1, None, None)
+
+
+async def test_a_ped_cannot_leave_an_earlier_child_with_an_impossible_parent(
+    container, tmp_path
+):
+    # A PED listing only the mother, now male, or only the father, now of another family, was
+    # accepted: the project then held a male mother or a father of another family.
+    project = await new_project(container, "ped")
+    (tmp_path / "trio.ped").write_text(
+        "F1\tKID\tDAD\tMOM\t1\t2\nF1\tDAD\t0\t0\t1\t1\nF1\tMOM\t0\t0\t2\t1\n"
+    )
+    await import_file(container, _vcf(tmp_path / "trio.vcf", ["KID", "DAD", "MOM"], 1000),
+                      ped=tmp_path / "trio.ped", project=project)  # fmt: skip
+    before = await _pedigree(container, project.id)
+    cases = (
+        ("mom.ped", "F1\tMOM\t0\t0\t1\t1\n",
+         "line 1: MOM would be male and the mother of KID, with the pedigree the project "
+         "already holds; give a PED that lists the whole family"),
+        ("dad.ped", "F9\tDAD\t0\t0\t1\t1\n",
+         "line 1: DAD would be in family 'F9' and the father of KID, of family 'F1'"),
+    )  # fmt: skip
+    for i, (name, content, said) in enumerate(cases):
+        (tmp_path / name).write_text(content)
+        job = await import_file(container, _vcf(tmp_path / f"{name}.vcf", ["X"], 1100 + i),
+                                ped=tmp_path / name, project=project)  # fmt: skip
+        assert job.state == "failed" and job.error_code == "PED_MALFORMED", job.error_message
+        assert f"{tmp_path / name}, {said}" in job.error_message
+        assert await _pedigree(container, project.id) == before  # nothing changed
