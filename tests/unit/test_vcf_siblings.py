@@ -99,3 +99,29 @@ def test_an_unsorted_file_is_said_once_with_its_first_line_out_of_order():
             (warning,) = found
             assert warning["count"] == 1 and warning["lines"] == [expected[0]], name
             assert expected[1] in warning["message"], name
+
+
+def test_a_spanning_deletion_on_its_own_line_is_another_allele(tmp_path: Path) -> None:
+    # '*' (or <NON_REF>) alone on its line gives no row; its carriers were read hom-ref in the
+    # other line of the position, and S1 (2/2 as one record) passed a de novo search as 0/0.
+    head = ("##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+            "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"g\">\n"
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\tS3\n")  # fmt: skip
+    split = tmp_path / "split.vcf"
+    split.write_text(head + "1\t700\t.\tG\t*\t50\tPASS\t.\tGT\t1/1\t0/0\t0/0\n"
+                     "1\t700\t.\tG\tC\t50\tPASS\t.\tGT\t0/0\t0/1\t0/0\n"
+                     "1\t800\t.\tG\tC\t50\tPASS\t.\tGT\t0/0\t0/1\t0|0\n"
+                     "1\t800\t.\tG\t<NON_REF>\t50\tPASS\t.\tGT\t0/0\t0/1\t1|1\n"
+                     "1\t900\t.\tG\tC\t50\tPASS\t.\tGT\t0/0\t0/1\t0/0\n")  # fmt: skip
+    whole = tmp_path / "whole.vcf"
+    whole.write_text(head + "1\t700\t.\tG\tC,*\t50\tPASS\t.\tGT\t2/2\t0/1\t0/0\n")
+    for size in (1, 100):  # chunk edges between the lines of a position change nothing
+        with open_vcf(split) as reader:
+            chunks = list(reader.record_chunks(size))
+            parser = reader.chunk_parser()
+            rows = {r.pos: r for chunk in chunks for r in parser.parse(chunk)}
+        assert rows[700].zyg == [Z.OTHER_ALT, Z.HET, Z.HOM_REF]
+        assert rows[800].zyg == [Z.HOM_REF, Z.HET_ALT, Z.OTHER_ALT]
+        assert rows[900].zyg == [Z.HOM_REF, Z.HET, Z.HOM_REF]  # the next position: unaffected
+    with open_vcf(whole) as reader:
+        assert [r.zyg for r in reader.rows()] == [rows[700].zyg]

@@ -79,18 +79,22 @@ class ChunkParser:
         if self._parser is None:
             self._parser = RecordParser(self.header, self.assembly, self.warnings, self.reference)
         parse, max_split = self._parser.parse, self._max_split
+        rowless = self._parser.rowless_carriers
         group: list[CallRow] = []
         at: object = None
         for line, record in chunk:
             fields = record if isinstance(record, list) else record.split("\t", max_split)
             here = (fields[0], fields[1]) if len(fields) > 1 else None
-            if here != at and group:
-                yield from with_siblings(group)
-                group = []
+            if here != at:
+                if group:
+                    yield from with_siblings(group, frozenset(rowless))
+                    group = []
+                rowless.clear()
             at = here
             group.extend(parse(fields, line))
         if group:
-            yield from with_siblings(group)
+            yield from with_siblings(group, frozenset(rowless))
+        rowless.clear()
 
 
 def open_vcf(

@@ -74,6 +74,10 @@ class RecordParser:
         )
         self.reference = reference
         self.warnings = warnings
+        # Samples carrying an allele of a record dropped for having no variant allele ('*' or
+        # '<NON_REF>' alone on its line): its position's other records read them as carrying
+        # another ALT (siblings.py). The reader clears it at each new position.
+        self.rowless_carriers: set[int] = set()
 
     def parse(self, fields: list[str], line: int) -> list[LazyCallRow]:
         if len(fields) != self.n_columns:
@@ -214,6 +218,8 @@ class RecordParser:
                 self.warnings.add("no_variant_allele", line, "no variant allele (a gVCF "
                                   "reference block, ALT '.', '<NON_REF>', '<*>' or '*' only): "
                                   "not stored")  # fmt: skip
+            if self.n_samples and len(fields) > 9 and len(alts) > 0 and alts[0] != ".":
+                self.rowless_carriers.update(non_ref_carriers(fields[8], fields[9]))
             return []
         chrom = self.contig.cache.get(fields[0]) or self.contig(fields[0], line)
         qual = None if fields[5] == "." else self._qual(fields[5], line)
@@ -394,3 +400,19 @@ def _reserved_end(value: object) -> object:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return value
+
+
+def non_ref_carriers(fmt: str, samples: str) -> set[int]:
+    """The samples (column indices) whose GT names an allele other than the REF; read leniently
+    (a record that gives no row is not checked further)."""
+    keys = fmt.split(":")
+    if "GT" not in keys:
+        return set()
+    at = keys.index("GT")
+    found = set()
+    for i, column in enumerate(samples.split("\t")):
+        parts = column.split(":")
+        gt = parts[at] if at < len(parts) else "."
+        if any(a.isascii() and a.isdigit() and int(a) > 0 for a in gt.replace("|", "/").split("/")):
+            found.add(i)
+    return found

@@ -112,10 +112,12 @@ class OrderWatch:
         self.last = order.last
 
 
-def with_siblings(rows: list[CallRow]) -> Iterator[CallRow]:
-    """The rows of the records of one position, zygosities seen across their lines."""
+def with_siblings(rows: list[CallRow], others: frozenset[int] = frozenset()) -> Iterator[CallRow]:
+    """The rows of the records of one position, zygosities seen across their lines; ``others``
+    are samples carrying an allele of a line of this position that gave no row ('*' or
+    '<NON_REF>' alone: a spanning deletion), never hom-ref here either."""
     first = rows[0].line
-    if all(r.line == first for r in rows):
+    if not others and all(r.line == first for r in rows):
         yield from rows
         return
     n_samples = len(rows[0].zyg)
@@ -129,7 +131,7 @@ def with_siblings(rows: list[CallRow]) -> Iterator[CallRow]:
             found.update(i for i, z in enumerate(r.zyg) if z in CARRIES)
     for r in rows:
         mine = (r.pos, r.ref, r.alt, r.end)
-        elsewhere = set().union(*(
+        elsewhere = set(others).union(*(
             s for allele, (line, s) in carriers.items() if line != r.line and allele != mine
         ))  # fmt: skip
         if elsewhere and n_samples:
