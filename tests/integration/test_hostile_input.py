@@ -7,6 +7,7 @@ import gzip
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from regovar.domain import variant_filter as vf
@@ -240,3 +241,25 @@ async def test_odd_digits_and_negative_depths(container, tmp_path):
     items, ids = await rows(container, job)
     call = items[0].samples[ids["S1"]]
     assert call["vaf"] is None and call["dp"] is None and call["ad_ref"] is None
+
+
+async def test_a_nul_in_a_value_and_the_largest_float32_qual(container, tmp_path):
+    # 'DP=5<NUL>' failed the import with a traceback (its warning quoted the NUL, which the
+    # database refuses); QUAL 3.4e38, which float32 holds, was stored as missing.
+    vcf = _vcf(tmp_path, "nul.vcf", [
+        "1\t100\t.\tC\tT\t50\tPASS\tDP=5\x00\tGT\t0/1",
+        "1\t200\t.\tG\tA\t3.4e38\tPASS\t.\tGT\t0/1",
+        "1\t300\t.\tG\tA\t340282346638528859811704183484516925440\tPASS\t.\tGT\t0/1",
+    ])  # fmt: skip
+    vcf.write_text(vcf.read_text().replace(
+        "##FORMAT=<ID=GT", '##INFO=<ID=DP,Number=1,Type=Integer,Description="d">\n##FORMAT=<ID=GT'
+    ))  # fmt: skip
+    job = await import_file(container, vcf)
+    assert job.state == "done", job.error_message
+    warned = {w["kind"]: w for w in job.warnings}
+    assert "\x00" not in str(job.warnings) and warned["info_value"]["lines"] == [8]
+    assert "qual_not_finite" not in warned
+    items, _ = await rows(container, job)
+    quals = {r.pos: r.qual for r in items}
+    assert quals[200] == pytest.approx(3.4e38, rel=1e-6)
+    assert quals[300] == pytest.approx(3.4028234663852886e38, rel=1e-6)

@@ -324,8 +324,9 @@ def test_coordinates_beyond_the_contig_or_off_the_header_are_kept_with_a_warning
     warned = {w["kind"]: w for w in general[2]}
     first = len(COORDS_HEADER.splitlines()) + 7
     assert warned["beyond_contig"]["lines"] == [first, first + 1]
-    assert warned["beyond_contig"]["message"] == (
-        "1:5001 is beyond the end of contig 1 (5,000 bp in the header)"
+    assert warned["beyond_contig"]["message"] == (  # each record's own problem
+        "1:5001 is beyond the end of contig 1 (5,000 bp in the header); "
+        "1:6000 is beyond the end of contig 1 (5,000 bp in the header)"
     )
     assert warned["contig_not_in_header"]["count"] == 1  # said once for contig 2
     assert warned["contig_not_in_header"]["lines"] == [first + 2]

@@ -147,3 +147,26 @@ def test_alignment_files_are_recognised(tmp_path: Path) -> None:
     bam = tmp_path / "x.vcf.gz"
     bam.write_bytes(gzip.compress(b"BAM\x01" + bytes(100)))
     assert _error(bam).message == "this is a BAM alignment file, not a VCF"
+
+
+def test_a_kind_of_warning_says_each_of_its_problems_and_never_a_nul() -> None:
+    from regovar.adapters.vcf.model import ImportWarnings
+
+    # Sixteen odd header lines once all read "a '##' line that is not KEY=VALUE"; a NUL quoted
+    # from a value made the database refuse the import's warnings (a traceback).
+    warnings, other = ImportWarnings(), ImportWarnings()
+    warnings.add("bad_meta_line", 3, "a '##' line that is not KEY=VALUE ignored")
+    warnings.add("bad_meta_line", 4, "a '##' line that is not KEY=VALUE ignored")
+    warnings.add("bad_meta_line", 5, "contig 2 declared again with another length")
+    other.add("bad_meta_line", 9, "Type 'Int' read as String")
+    for i in range(3):
+        other.add("bad_meta_line", 10 + i, f"problem {i}")
+    other.add("info_value", 12, "INFO DP value '5\x00' is not an Integer")
+    warnings.merge(other)
+    listed = {w["kind"]: w for w in warnings.as_list()}
+    assert listed["bad_meta_line"]["count"] == 7
+    assert listed["bad_meta_line"]["message"] == (
+        "a '##' line that is not KEY=VALUE ignored; contig 2 declared again with another "
+        "length; Type 'Int' read as String; problem 0; and other problems of this kind"
+    )
+    assert listed["info_value"]["message"] == "INFO DP value '5\ufffd' is not an Integer"

@@ -126,13 +126,27 @@ class CallRow:
 class _WarningKind:
     count: int = 0
     lines: list[int] = field(default_factory=list)
-    message: str = ""
+    messages: list[str] = field(default_factory=list)  # distinct, the first few
+    more: bool = False  # other messages than these were left out
+
+    def say(self, message: str, most: int) -> None:
+        if message not in self.messages:
+            if len(self.messages) < most:
+                self.messages.append(message)
+            else:
+                self.more = True
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.messages) + ("; and other problems of this kind" if self.more
+                                           else "")  # fmt: skip
 
 
 class ImportWarnings:
     """Warnings grouped by kind, with a count and the first few lines of each kind."""
 
     KEEP_LINES = 5
+    KEEP_MESSAGES = 4  # one kind's different messages (each header line says its own problem)
 
     def __init__(self) -> None:
         self._kinds: dict[str, _WarningKind] = {}
@@ -146,7 +160,10 @@ class ImportWarnings:
                 return
             self._once.add((kind, message))
             self._once_new.add((kind, message))
-        entry = self._kinds.setdefault(kind, _WarningKind(message=message))
+        entry = self._kinds.setdefault(kind, _WarningKind())
+        # A NUL quoted from the file: the database refuses it in the stored warnings (the
+        # import once failed on the warning about a value holding one).
+        entry.say(message.replace("\x00", "\ufffd"), self.KEEP_MESSAGES)
         entry.count += 1
         if line is not None and len(entry.lines) < self.KEEP_LINES:
             entry.lines.append(line)
@@ -169,7 +186,10 @@ class ImportWarnings:
             count = theirs.count - repeated[kind]
             if count <= 0:
                 continue
-            entry = self._kinds.setdefault(kind, _WarningKind(message=theirs.message))
+            entry = self._kinds.setdefault(kind, _WarningKind())
+            for message in theirs.messages:
+                entry.say(message, self.KEEP_MESSAGES)
+            entry.more = entry.more or theirs.more
             entry.count += count
             entry.lines.extend(theirs.lines[: self.KEEP_LINES - len(entry.lines)])
 
