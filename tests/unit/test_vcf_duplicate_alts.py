@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regovar.adapters.vcf import ImportWarnings, open_vcf
+import pytest
+
+from regovar.adapters.vcf import ImportWarnings, VcfMalformed, open_vcf
 from regovar.adapters.vcf.model import Zygosity
 
 HEADER = """##fileformat=VCFv4.2
@@ -100,3 +102,29 @@ def test_an_alt_that_is_the_ref_is_read_as_the_ref(tmp_path: Path) -> None:
     assert row.info == {"AC": 2, "AF": 0.2}  # the REF has no per-ALT value
     assert warned["alt_is_ref"]["lines"] == [len(HEADER.splitlines()) + 1]
     assert "duplicate_alt" not in warned
+
+
+def test_counts_of_a_repeated_alt_that_are_not_plain_integers_are_unknown(tmp_path: Path) -> None:
+    # '-1' and an Arabic-Indic digit were added as numbers (AD 2, 6: VAFs from nothing), and a
+    # GT with a non-ASCII digit was renumbered and accepted; in any other record it is refused.
+    head = ("##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+            '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+            '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="a">\n'
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\tS3\n")  # fmt: skip
+    vcf = tmp_path / "odd.vcf"
+    vcf.write_text(head + "1\t200\t.\tG\tA,A\t50\tPASS\t.\tGT:AD\t0/1:10,-1,3\t0/2:10,3,1.5\t"
+                   "0/1:10,\u0663,3\n1\t300\t.\tG\tA,A\t50\tPASS\t.\tGT:AD\t0/1:10,2,3\t"
+                   "0/2:10,.,1\t0/1:10,0,0\n")  # fmt: skip
+    with open_vcf(vcf) as reader:
+        rows = {r.pos: r for r in reader.rows()}
+        warned = {w["kind"]: w for w in reader.warnings.as_list()}
+    assert rows[200].ad_alt == [None, None, None] and rows[200].vaf == [None, None, None]
+    assert rows[200].ad_ref == [10, 10, 10]
+    assert rows[300].ad_alt == [5, None, 0]  # plain counts added; '.' unknown
+    assert warned["format_not_integer"]["lines"] == [6]
+    assert "AD counts cannot be added (ALT A listed more than once)" in (
+        warned["format_not_integer"]["message"])  # fmt: skip
+    gt = tmp_path / "gt.vcf"
+    gt.write_text(head + "1\t100\t.\tG\tA,A\t50\tPASS\t.\tGT\t0/\u0662\t0/1\t0/0\n")
+    with open_vcf(gt) as reader, pytest.raises(VcfMalformed, match="invalid GT"):
+        list(reader.rows())

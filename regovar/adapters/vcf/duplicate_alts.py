@@ -5,7 +5,8 @@ are, the copies split into two rows of the same variant, of which the second is 
 duplicate, and a sample whose GT names the second copy (``0/2``) reads as carrying another
 ALT. The record is rewritten first: one allele per distinct ALT, GT allele numbers moved to it,
 and the per-ALT values merged: integer counts (AD, AC, F1R2...) are added (missing when a copy's
-is: a partial sum would pass for the whole), other Number=A/R values keep the first copy's,
+is, or is not a plain non-negative integer: a partial sum would pass for the whole), other
+Number=A/R values keep the first copy's,
 Number=G values (likelihoods per genotype) become missing. A Number=A/R value without one item
 per listed allele cannot be merged: it becomes missing, and is said.
 """
@@ -16,7 +17,7 @@ import re
 
 from regovar.adapters.vcf.model import FieldDef
 
-_ALLELE = re.compile(r"\d+")
+_ALLELE = re.compile(r"[0-9]+")  # ASCII only: '0/٢' stays as written, and is refused
 
 
 def merged_alleles(alt: str, ref: str) -> list[int] | None:
@@ -34,11 +35,12 @@ def merge_record(
     numbers: list[int],
     info: dict[str, FieldDef],
     formats: dict[str, FieldDef],
-) -> tuple[list[str], list[str], list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
     """(the record's fields with one allele per distinct ALT, the ALTs that were repeated, those
-    that were the REF, the keys whose values were miscounted and dropped, INFO ones as
-    ``INFO X``). An ALT that is the REF is read as the REF: GT allele numbers moved to 0, its
-    counts added to the REF's (Number=R) or dropped (Number=A).
+    that were the REF, the keys whose values were miscounted and dropped, the keys whose counts
+    could not be added (a copy not a plain non-negative integer: missing); INFO keys as ``INFO
+    X``). An ALT that is the REF is read as the REF: GT allele numbers moved to 0, its counts
+    added to the REF's (Number=R) or dropped (Number=A).
 
     ``fields`` are the first nine columns and the sample columns joined by tabs."""
     alts = fields[4].split(",")
@@ -52,24 +54,27 @@ def merge_record(
     out = list(fields)
     out[4] = ",".join(kept) or "."  # only the REF listed: no ALT left
     odd: dict[str, None] = {}
+    unread: dict[str, None] = {}
     if len(out) > 7 and out[7] not in (".", ""):
-        out[7] = ";".join(_info_item(item, numbers, info, odd) for item in out[7].split(";"))
+        out[7] = ";".join(_info_item(item, numbers, info, odd, unread)
+                          for item in out[7].split(";"))  # fmt: skip
     if len(out) > 9:
         keys = out[8].split(":")
         out[9] = "\t".join(
-            _sample(column, keys, numbers, formats, odd) for column in out[9].split("\t")
+            _sample(column, keys, numbers, formats, odd, unread) for column in out[9].split("\t")
         )
-    return out, repeated, as_ref, list(odd)
+    return out, repeated, as_ref, list(odd), list(unread)
 
 
 def _info_item(
-    item: str, numbers: list[int], info: dict[str, FieldDef], odd: dict[str, None]
-) -> str:
+    item: str, numbers: list[int], info: dict[str, FieldDef], odd: dict[str, None],
+    unread: dict[str, None],
+) -> str:  # fmt: skip
     key, eq, raw = item.partition("=")
     definition = info.get(key)
     if not eq or definition is None:
         return item
-    value = _values(raw, definition, numbers)
+    value = _values(raw, definition, numbers, unread, f"INFO {key}")
     if value is None:
         odd[f"INFO {key}"] = None
         return f"{key}=."
@@ -78,14 +83,14 @@ def _info_item(
 
 def _sample(
     column: str, keys: list[str], numbers: list[int], formats: dict[str, FieldDef],
-    odd: dict[str, None],
+    odd: dict[str, None], unread: dict[str, None],
 ) -> str:  # fmt: skip
     values = column.split(":")
     for i, (key, value) in enumerate(zip(keys, values, strict=False)):
         if key == "GT":
             values[i] = _ALLELE.sub(lambda m: _renumber(int(m.group()), numbers), value)
         elif (definition := formats.get(key)) is not None:
-            merged = _values(value, definition, numbers)
+            merged = _values(value, definition, numbers, unread, key)
             if merged is None:
                 odd[key] = None
                 merged = "."
@@ -98,9 +103,12 @@ def _renumber(allele: int, numbers: list[int]) -> str:
     return str(numbers[allele - 1]) if 0 < allele <= len(numbers) else str(allele)
 
 
-def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str | None:
+def _values(
+    raw: str, definition: FieldDef, numbers: list[int], unread: dict[str, None], name: str
+) -> str | None:
     """One Number=A/R/G value list, merged (None for a list without one item per listed
-    allele: which item is which copy's is unknown); other values are left as they are."""
+    allele: which item is which copy's is unknown; ``name`` goes into ``unread`` when counts
+    could not be added); other values are left as they are."""
     number = definition.number
     if number not in ("A", "R", "G") or raw in (".", ""):
         return raw
@@ -115,15 +123,20 @@ def _values(raw: str, definition: FieldDef, numbers: list[int]) -> str | None:
         merged.setdefault(n, []).append(value)
     if number == "A":
         merged.pop(0, None)  # an ALT that is the REF has no per-ALT value of its own
-    return ",".join(_combine(merged[n], definition.type) for n in sorted(merged)) or "."
+    combined = [_combine(merged[n], definition.type) for n in sorted(merged)]
+    if None in combined:
+        unread[name] = None
+    return ",".join(c or "." for c in combined) or "."
 
 
-def _combine(values: list[str], kind: str) -> str:
+def _combine(values: list[str], kind: str) -> str | None:
+    """The copies' values of one allele: their sum for integer counts ('.' when a copy's is
+    unknown; None, read as unknown and said, when one is not a plain non-negative integer:
+    '-1', '1.5', non-ASCII digits), the first copy's otherwise."""
     if kind != "Integer" or len(values) == 1:
         return values[0]
     if "." in values:  # a copy's count unknown: so is the allele's
         return "."
-    try:
-        return str(sum(int(v) for v in values))
-    except ValueError:  # not integers after all: the first copy's, as written
-        return values[0]
+    if not all(v.isascii() and v.isdigit() for v in values):
+        return None
+    return str(sum(int(v) for v in values))

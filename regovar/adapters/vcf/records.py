@@ -92,7 +92,7 @@ class RecordParser:
         if "," not in alt and alt and not alt.strip(_BASE_CHARS) and alt != ref:
             return self._biallelic(fields, line, pos, ref.upper(), alt.upper())
         if "," in alt and (numbers := merged_alleles(alt, ref)) is not None:
-            fields, repeated, as_ref, miscounted = merge_record(
+            fields, repeated, as_ref, miscounted, unread = merge_record(
                 fields, numbers, self.header.info, self.header.formats)  # fmt: skip
             odd = [f"ALT {', '.join(repeated)} listed more than once"] if repeated else []
             odd += [f"ALT {', '.join(as_ref)} is the REF"] if as_ref else []
@@ -102,6 +102,13 @@ class RecordParser:
                 kind = "ad_count" if key == "AD" else "info_value"
                 self.warnings.add(kind, line, f"{key} has not one value per listed allele "
                                   f"({'; '.join(odd)}): stored as missing")  # fmt: skip
+            for key in unread:
+                if key != "AD" and not key.startswith("INFO "):
+                    continue
+                kind = "format_not_integer" if key == "AD" else "info_value"
+                self.warnings.add(kind, line, f"{key} counts cannot be added ({'; '.join(odd)}"
+                                  "): a value is not a plain non-negative integer: stored as "
+                                  "missing")  # fmt: skip
             if repeated:
                 self.warnings.add(
                     "duplicate_alt", line,
