@@ -410,9 +410,12 @@ def test_bytes_that_are_not_utf8_are_warned_about_with_their_line(tmp_path: Path
 
 @pytest.mark.parametrize(
     "declared",
-    ["", '##INFO=<ID=END,Number=1,Type=String,Description="e">\n'],
-    ids=["undeclared", "declared-string"],
-)
+    ["", '##INFO=<ID=END,Number=1,Type=String,Description="e">\n',
+     '##INFO=<ID=END,Number=1,Type=Float,Description="e">\n',
+     '##INFO=<ID=END,Number=A,Type=Float,Description="e">\n',
+     '##INFO=<ID=END,Number=0,Type=Flag,Description="e">\n'],
+    ids=["undeclared", "declared-string", "declared-float", "per-alt-float", "flag"],
+)  # (typed by a Float or Flag declaration, END=4000 was 4000.0 or True: the file was refused)
 def test_end_is_read_as_the_integer_the_specification_reserves(
     tmp_path: Path, declared: str
 ) -> None:

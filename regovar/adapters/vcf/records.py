@@ -13,7 +13,7 @@ from regovar.adapters.vcf.contigs import ContigNamer
 from regovar.adapters.vcf.duplicate_alts import merge_record, merged_alleles
 from regovar.adapters.vcf.header import DEFAULT_LAYOUTS
 from regovar.adapters.vcf.info import InfoParser
-from regovar.adapters.vcf.lazy import LazyCallRow, RecordContext, new_row, record_info
+from regovar.adapters.vcf.lazy import LazyCallRow, RecordContext, new_row
 from regovar.adapters.vcf.model import ImportWarnings, VcfHeader, VcfMalformed
 from regovar.adapters.vcf.normalise import (
     BASES,
@@ -348,7 +348,7 @@ class RecordParser:
         self, chrom: str, pos: int, ref: str, alt: str, kind: int, ctx: RecordContext
     ) -> tuple[int, str, str, int]:
         if kind == SYMBOLIC:
-            end = _reserved_end(record_info(ctx).whole.get("END"))
+            end = _reserved_end(ctx[1][7] if len(ctx[1]) > 7 else ".")
             line = ctx[2]
             if end is None:
                 # (breakends have no END, and an insertion ends where it starts)
@@ -399,14 +399,15 @@ def _maybe_copy(values: list[Any], copy: bool) -> list[Any]:
     return values[:] if copy else values
 
 
-def _reserved_end(value: object) -> object:
-    """INFO END is reserved as one integer whatever the header says (undeclared, it is read
-    as a string): plain ASCII digits are that integer; anything else is left to refuse."""
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return value
+def _reserved_end(info: str) -> int | str | None:
+    """INFO END is reserved as one integer whatever the header says: read from the text as
+    written (typed by a header declaring it Float or Flag, 500 was 500.0 or True, and a valid
+    file was refused). Plain ASCII digits are that integer; other text is left to refuse."""
+    for item in info.split(";"):
+        key, eq, text = item.partition("=")
+        if key == "END":
+            return int(text) if eq and text.isascii() and text.isdigit() else text
+    return None
 
 
 def non_ref_carriers(fmt: str, samples: str) -> set[int]:
