@@ -494,3 +494,23 @@ def test_meta_lines_that_say_nothing_usable_are_warned_about_with_their_line(
     assert warning["lines"] == [2, 4, 5, 5, 6]
     assert rows[0].info == {"XX": ["1", "b"]}
     assert not [w for w in reader.warnings.as_list() if w["kind"] == "beyond_contig"]
+
+
+def test_an_integer_field_holding_another_number_is_text_with_a_warning(tmp_path: Path) -> None:
+    # DP=7.5 and DP=1e2 were stored as the numbers 7.5 and 100.0, silently.
+    records = [f"1\t{100 + i}\t.\tA\tG\t50\tPASS\tDP={dp}\tGT:AD:DP\t0/1:3,4:7\t0/0:5,0:5"
+               for i, dp in enumerate(("7.5", "1e2", "100.0", "nan", "12"))]  # fmt: skip
+    path = tmp_path / "ints.vcf"
+    path.write_text(VALUES_HEADER + "\n".join(records) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    assert parse(path, columnar=True, size=10_000)[:4] == general[:4]
+    first = len(VALUES_HEADER.splitlines()) + 1
+    cols = {name: i for i, name in enumerate(CALL_COLUMNS)}
+    info = {int(c.split("\t")[2]): c.split("\t")[cols["info"]] for c in general[0]}
+    assert [info[first + i] for i in range(5)] == [
+        '{"DP":"7.5"}', '{"DP":"1e2"}', '{"DP":"100.0"}', "\\N", '{"DP":12}'
+    ]
+    warned = {w["kind"]: w for w in general[2]}
+    assert warned["info_value"]["lines"] == [first, first + 1, first + 2]
+    assert warned["info_value"]["message"].startswith("INFO DP=7.5 is not an Integer")
+    assert warned["info_not_finite"]["lines"] == [first + 3]

@@ -17,12 +17,16 @@ _KINDS = {"1": ONE, "0": FLAG, "A": PER_A, "R": PER_R, "G": PER_G}
 
 
 def _to_int(v: str) -> object:
-    try:
-        return int(v) if _plain(v) else _to_float(v)
-    except ValueError:
-        if v == ".":
-            return None
-        return _to_float(v)
+    """An integer; a number that is not one ('7.5', '1e2') is kept as written, as other text
+    is (it was stored as 7.5 and 100.0 with no warning); NaN and infinities are missing."""
+    if v == ".":
+        return None
+    if _plain(v):
+        try:
+            return int(v)
+        except ValueError:
+            pass
+    return None if _to_float(v) is None else v
 
 
 def _to_float(v: str) -> object:
