@@ -128,3 +128,24 @@ def test_counts_of_a_repeated_alt_that_are_not_plain_integers_are_unknown(tmp_pa
     gt.write_text(head + "1\t100\t.\tG\tA,A\t50\tPASS\t.\tGT\t0/\u0662\t0/1\t0/0\n")
     with open_vcf(gt) as reader, pytest.raises(VcfMalformed, match="invalid GT"):
         list(reader.rows())
+
+
+def test_keys_miscounted_in_one_record_are_one_warning_naming_them(tmp_path: Path) -> None:
+    # Three keys gave "info_value x3: INFO AC has not one value ... (lines 7, 7, 7)".
+    vcf = tmp_path / "keys.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+        '##INFO=<ID=AC,Number=A,Type=Integer,Description="c">\n'
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="f">\n'
+        '##INFO=<ID=RC,Number=R,Type=Integer,Description="r">\n'
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        "1\t100\t.\tG\tA,A\t50\tPASS\tAC=1;AF=0.1,0.2,0.3;RC=10,3\tGT\t0/1\n"
+    )
+    with open_vcf(vcf) as reader:
+        list(reader.rows())
+        warned = {w["kind"]: w for w in reader.warnings.as_list()}
+    assert warned["info_value"]["count"] == 1 and warned["info_value"]["lines"] == [8]
+    assert warned["info_value"]["message"].startswith(
+        "INFO AC, AF, RC has not one value per listed allele (ALT A listed more than once)"
+    )

@@ -96,19 +96,12 @@ class RecordParser:
                 fields, numbers, self.header.info, self.header.formats)  # fmt: skip
             odd = [f"ALT {', '.join(repeated)} listed more than once"] if repeated else []
             odd += [f"ALT {', '.join(as_ref)} is the REF"] if as_ref else []
-            for key in miscounted:  # (other FORMAT keys than AD are not stored)
-                if key != "AD" and not key.startswith("INFO "):
-                    continue
-                kind = "ad_count" if key == "AD" else "info_value"
-                self.warnings.add(kind, line, f"{key} has not one value per listed allele "
-                                  f"({'; '.join(odd)}): stored as missing")  # fmt: skip
-            for key in unread:
-                if key != "AD" and not key.startswith("INFO "):
-                    continue
-                kind = "format_not_integer" if key == "AD" else "info_value"
-                self.warnings.add(kind, line, f"{key} counts cannot be added ({'; '.join(odd)}"
-                                  "): a value is not a plain non-negative integer: stored as "
-                                  "missing")  # fmt: skip
+            why = "; ".join(odd)
+            self._merge_warnings(line, miscounted, "ad_count", f"has not one value per listed "
+                                 f"allele ({why}): stored as missing")  # fmt: skip
+            self._merge_warnings(line, unread, "format_not_integer", f"counts cannot be added "
+                                 f"({why}): a value is not a plain non-negative integer: "
+                                 "stored as missing")  # fmt: skip
             if repeated:
                 self.warnings.add(
                     "duplicate_alt", line,
@@ -124,6 +117,16 @@ class RecordParser:
                 )  # fmt: skip
             return self.parse(fields, line)
         return self._multiallelic(fields, line, pos, ref)
+
+    def _merge_warnings(self, line: int, keys: list[str], ad_kind: str, what: str) -> None:
+        """One warning per kind for the record, naming its keys: AD under ``ad_kind``, INFO
+        keys under info_value (other FORMAT keys are not stored)."""
+        infos = [key for key in keys if key.startswith("INFO ")]
+        if "AD" in keys:
+            self.warnings.add(ad_kind, line, f"AD {what}")
+        if infos:
+            names = ", ".join(key.removeprefix("INFO ") for key in infos)
+            self.warnings.add("info_value", line, f"INFO {names} {what}")
 
     def _biallelic(
         self, fields: list[str], line: int, pos: int, ref: str, alt: str
