@@ -285,9 +285,7 @@ async def _samples(
     warnings: ImportWarnings, ped_path: str,
 ) -> int:
     by_id = {e.individual: e for e in ped}
-    for name in header.samples:
-        if ped and name not in by_id:
-            warnings.add("sample_not_in_ped", None, f"sample {name} is not in the PED file")
+    samples_not_in_ped(header.samples, ped, warnings)
     subject_ids: dict[str, int] = {}
     if ped:
         subject_ids, _ = await apply_pedigree(uow, job.project_id, ped, warnings, ped_path)
@@ -295,6 +293,16 @@ async def _samples(
     subject_ids |= await uow.subjects.upsert_many(job.project_id, others)  # kept as they are
     await uow.samples.add_many(job.project_id, job.id, header.samples, subject_ids)
     return len(header.samples)
+
+
+PED_WARNINGS = ("pedigree_changed", "parent_not_listed", "sample_not_in_ped")  # of the PED
+
+
+def samples_not_in_ped(samples: list[str], ped: list[PedEntry], warnings: ImportWarnings) -> None:
+    listed = {e.individual for e in ped}
+    for name in samples:
+        if ped and name not in listed:
+            warnings.add("sample_not_in_ped", None, f"sample {name} is not in the PED file")
 
 
 async def apply_pedigree(

@@ -159,18 +159,30 @@ class ImportManager:
                 "new PED again once it is done", id=job.id,
             )  # fmt: skip
         changed: list[str] = []
+        warnings: list[dict[str, object]] | None = None
         if job.state == "done":
             try:
                 entries = read_ped(ped)
             except PedMalformed as exc:
                 raise PedMalformedError(str(exc), file=exc.path, line=exc.line,
                                         problem=exc.message) from exc  # fmt: skip
+            said = ImportWarnings()
+            import_pipeline.samples_not_in_ped((job.header or {}).get("samples", []), entries,
+                                               said)  # fmt: skip
             _, changed = await import_pipeline.apply_pedigree(
-                uow, job.project_id, entries, ImportWarnings(), str(ped)
+                uow, job.project_id, entries, said, str(ped)
             )
+            # The import's warnings about its PED are now the new PED's; the VCF's stay.
+            warnings = sorted(
+                [w for w in job.warnings or [] if w["kind"] not in import_pipeline.PED_WARNINGS]
+                + said.as_list(), key=lambda w: str(w["kind"]),
+            )  # fmt: skip
         added = await uow.files.add(job.project_id, str(ped), ped.name, "ped",
                                     ped.stat().st_size, ped_sha)  # fmt: skip
-        await uow.imports.mark(job.id, ped_file_id=added.id)
+        if warnings is None:
+            await uow.imports.mark(job.id, ped_file_id=added.id)
+        else:
+            await uow.imports.mark(job.id, ped_file_id=added.id, warnings=warnings)
         await record(uow, principal, "import.pedigree", "import", job.id,
                      project_id=job.project_id, ped=ped.name, sha256=ped_sha,
                      subjects_changed=changed)  # fmt: skip

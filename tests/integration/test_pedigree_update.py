@@ -69,6 +69,12 @@ async def test_a_corrected_ped_sets_the_pedigree_without_loading_the_vcf_again(
     job = await container.imports.get(SYSTEM, first.id)
     ped_file = (await container.imports.files_by_id(SYSTEM, [job.ped_file_id]))[job.ped_file_id]
     assert ped_file.name == "corrected.ped"
+    # The import's warnings say what the new PED changed (they were not recorded); the VCF's
+    # own warnings stay.
+    kinds = {w["kind"]: w for w in job.warnings}
+    assert kinds["pedigree_changed"]["count"] == 3
+    assert kinds["pedigree_changed"]["lines"] == [1, 2, 3]
+    assert {w["kind"] for w in first.warnings} - {"pedigree_changed"} <= set(kinds)
 
     same = await _again(container, project.id, corrected)  # nothing new in it
     assert same.already_imported and same.pedigree_updated is None
