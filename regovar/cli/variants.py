@@ -25,7 +25,9 @@ def variants(
         "--sample",
         "-s",
         help="NAME[:ZYGOSITY[,ZYG]][:dp>=N][:gq>=N][:vaf>=X] e.g. HG002:het:dp>=10. "
-        f"Zygosities: {', '.join(vf.ZYGOSITY_CODES)}.",
+        f"Zygosities: {', '.join(vf.ZYGOSITY_CODES)}. Groups: carrier (a called copy of the "
+        "ALT: het, hom_alt, hemi_alt, het_alt, partial_alt), non_carrier (hom_ref, hemi_ref, "
+        "other_alt), ref (hom_ref, hemi_ref), alt (every allele the ALT: hom_alt, hemi_alt).",
     ),
     region: list[str] = typer.Option([], help="CHROM[:START-END], repeatable (any of them)."),
     gene: list[str] = typer.Option([], help="Gene symbol, repeatable."),
