@@ -291,8 +291,26 @@ async def _samples(
         subject_ids, _ = await apply_pedigree(uow, job.project_id, ped, warnings, ped_path)
     others = [SubjectRecord(name) for name in header.samples if name not in by_id]
     subject_ids |= await uow.subjects.upsert_many(job.project_id, others)  # kept as they are
+    await _earlier_samples(uow, job, header.samples, subject_ids, warnings)
     await uow.samples.add_many(job.project_id, job.id, header.samples, subject_ids)
     return len(header.samples)
+
+
+async def _earlier_samples(
+    uow: UnitOfWork, job: Import, names: list[str], subject_ids: dict[str, int],
+    warnings: ImportWarnings,
+) -> None:  # fmt: skip
+    """A sample named like a subject of the project is that person: said when the subject has
+    samples already, so that a lab reusing run-local names ('Sample1') sees two patients
+    being merged (a new run of one patient is the usual, harmless, case)."""
+    mine = {subject_ids[n]: n for n in names if n in subject_ids}
+    for sample in await uow.samples.latest_of_subjects(job.project_id, list(mine)):
+        if sample.subject_id in mine and sample.import_id != job.id:
+            name = mine[sample.subject_id]
+            warnings.add("subject_has_samples", None, f"sample {name} is subject {name} of the "
+                         f"project, who has a sample in import {sample.import_id} already: the "
+                         "same person? If not, rename the sample or import it into another "
+                         "project")  # fmt: skip
 
 
 PED_WARNINGS = ("pedigree_changed", "parent_not_listed", "sample_not_in_ped")  # of the PED

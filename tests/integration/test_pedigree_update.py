@@ -267,3 +267,19 @@ async def test_a_ped_cannot_leave_an_earlier_child_with_an_impossible_parent(
         assert job.state == "failed" and job.error_code == "PED_MALFORMED", job.error_message
         assert f"{tmp_path / name}, {said}" in job.error_message
         assert await _pedigree(container, project.id) == before  # nothing changed
+
+
+async def test_a_sample_named_like_a_subject_with_samples_is_said(container, tmp_path):
+    # Two runs that both call their sample "S1" are one person to the project: said, so that
+    # a lab reusing run-local names sees two patients being merged.
+    project = await new_project(container, "ped")
+    first = await import_file(container, _vcf(tmp_path / "run1.vcf", ["S1", "S2"], 1200),
+                              project=project)  # fmt: skip
+    assert "subject_has_samples" not in {w["kind"] for w in first.warnings}
+    second = await import_file(container, _vcf(tmp_path / "run2.vcf", ["S1", "S3"], 1300),
+                               project=project)  # fmt: skip
+    (warning,) = [w for w in second.warnings if w["kind"] == "subject_has_samples"]
+    assert warning["count"] == 1
+    assert warning["message"].startswith(
+        f"sample S1 is subject S1 of the project, who has a sample in import {first.id} already"
+    )
