@@ -74,14 +74,19 @@ async def _run_with_bar(c: Container, import_id: int) -> Import:
 def _print_summary(job: Import) -> None:
     if job.state != "done":
         return
+    counts = ", ".join(_counted(n, word) for n, word in (
+        (job.records, "record"), (job.variants, "variant")))  # fmt: skip
     typer.echo(
-        f"import {job.id} done: {job.records:,} records, {job.variants:,} variants "
-        f"({job.new_variants:,} new), {job.samples} sample{'s' if job.samples != 1 else ''}, "
-        f"{job.genotypes:,} genotypes, "
+        f"import {job.id} done: {counts} ({job.new_variants:,} new), "
+        f"{_counted(job.samples, 'sample')}, {_counted(job.genotypes, 'genotype')}, "
         f"{job.assembly}"
     )
     for w in job.warnings or []:
         typer.echo(f"warning {w['kind']} x{w['count']}: {w['message']}{_lines(w)}")
+
+
+def _counted(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 async def _project_names(c: Container, ids: set[int]) -> dict[int, str | int]:
