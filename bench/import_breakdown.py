@@ -38,7 +38,7 @@ from bench.import_bench import baseline, regovar
 def _payloads(path: Path) -> tuple[list[tuple[bytes, bytes]], float, int, str]:
     """The file's COPY payloads as the import makes them; parse CPU seconds; records; assembly."""
     from regovar.adapters.vcf import open_vcf
-    from regovar.domain.import_parse import ChunkWork, ImportTuning
+    from regovar.domain.import_parse import MIN_COLUMNAR_ROWS, ChunkWork, ImportTuning
     from regovar.repositories.variant_store import ASSEMBLY_CODES, BatchEncoder
 
     reader = open_vcf(str(path), default_assembly="GRCh37")
@@ -48,7 +48,8 @@ def _payloads(path: Path) -> tuple[list[tuple[bytes, bytes]], float, int, str]:
         tuning = ImportTuning()
         size, columnar = tuning.chunking(len(reader.header.samples), plan is not None)
         encoder = BatchEncoder(1, ASSEMBLY_CODES[reader.assembly], filters)
-        work = ChunkWork(reader.chunk_parser(), encoder, plan if columnar else None)
+        work = ChunkWork(reader.chunk_parser(), encoder, plan if columnar else None,
+                         min_columnar=MIN_COLUMNAR_ROWS)  # as the import builds it
         chunks = list(reader.record_chunks(size, max_bytes=tuning.chunk_bytes))
         work(chunks[0][:2])  # loads polars: a parser process does it once, before its chunks
         start = time.process_time()

@@ -29,7 +29,13 @@ from regovar.domain.errors import (
     VcfMalformedError,
     VcfNoSamples,
 )
-from regovar.domain.import_parse import ChunkPool, ChunkResult, ChunkWork, ImportTuning
+from regovar.domain.import_parse import (
+    MIN_COLUMNAR_ROWS,
+    ChunkPool,
+    ChunkResult,
+    ChunkWork,
+    ImportTuning,
+)
 from regovar.models import File, Import
 from regovar.repositories.subjects import ParentLink, SubjectRecord
 from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
@@ -152,7 +158,8 @@ async def _stream(
     store = uow.variant_store
     chunks = reader.record_chunks(size, ramp=2, max_bytes=tuning.chunk_bytes)
     pool = ChunkPool(
-        ChunkWork(reader.chunk_parser(), store.encoder(sample_filters), columnar),
+        ChunkWork(reader.chunk_parser(), store.encoder(sample_filters), columnar,
+                  min_columnar=MIN_COLUMNAR_ROWS),
         tuning.parser_processes(reader.total_bytes, columnar is not None),
     )
     pending: deque[Awaitable[ChunkResult]] = deque()

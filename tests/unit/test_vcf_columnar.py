@@ -514,3 +514,27 @@ def test_an_integer_field_holding_another_number_is_text_with_a_warning(tmp_path
     assert warned["info_value"]["lines"] == [first, first + 1, first + 2]
     assert warned["info_value"]["message"].startswith("INFO DP=7.5 is not an Integer")
     assert warned["info_not_finite"]["lines"] == [first + 3]
+
+
+def test_chunks_left_small_by_long_records_go_to_the_general_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from regovar.adapters.vcf.columnar import ColumnarParser
+
+    records = [f"1\t{50 + i}\t.\tA\tG\t50\tPASS\tDP=3\tGT:AD:DP:GQ\t0/1:3,4:7:99\t0/0:5,0:5:60"
+               for i in range(6)]  # fmt: skip
+    path = tmp_path / "small.vcf"
+    path.write_text(VALUES_HEADER + "\n".join(records) + "\n")
+    with open_vcf(path) as reader:
+        chunk = next(reader.record_chunks(100))
+        plan = reader.columnar_plan(False)
+        expected = ChunkWork(reader.chunk_parser(), BatchEncoder(7, 37), plan)(chunk)
+
+        def refuse(self: object, chunk: object) -> None:
+            raise AssertionError("a chunk under min_columnar reached the columnar parser")
+
+        monkeypatch.setattr(ColumnarParser, "split", refuse)
+        small = ChunkWork(reader.chunk_parser(), BatchEncoder(7, 37), plan, min_columnar=7)
+        assert small(chunk).batch == expected.batch  # 6 records: the general parser's rows
+        with pytest.raises(AssertionError, match="min_columnar"):
+            ChunkWork(reader.chunk_parser(), BatchEncoder(7, 37), plan, min_columnar=6)(chunk)
