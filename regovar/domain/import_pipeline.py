@@ -342,14 +342,18 @@ async def apply_pedigree(
     individuals whose subject was created or changed (in the PED's order)."""
     listed = {e.individual for e in ped}
     unlisted: dict[str, tuple[SubjectRecord, PedEntry]] = {}
+    children: dict[str, list[PedEntry]] = {}  # of each unlisted parent
     for e in ped:
         for parent, sex in ((e.father, 1), (e.mother, 2)):
+            if parent and parent not in listed:
+                children.setdefault(parent, []).append(e)
             if parent and parent not in listed and parent not in unlisted:
                 unlisted[parent] = (SubjectRecord(parent, e.family, sex=sex), e)
                 message = (f"{e.individual}'s parent {parent} has no line of its own in the "
                            "PED file: known by its sex only")  # fmt: skip
                 warnings.add("parent_not_listed", e.line, message)
     existing = await uow.subjects.by_identifiers(project_id, set(unlisted))
+    _one_family_each(children, existing, path)
     for name, (wanted, child) in unlisted.items():
         known = existing.get(name)
         if known is not None and known.sex in (1, 2) and known.sex != wanted.sex:
@@ -360,10 +364,11 @@ async def apply_pedigree(
                 file=path, line=child.line, problem=f"{name} is {other} in the project",
             )  # fmt: skip
     ids = await uow.subjects.create_missing(project_id, [r for r, _ in unlisted.values()])
+    before = await uow.subjects.parent_links(project_id)
     done = await uow.subjects.set_pedigree(project_id, pedigree_records(ped))
     links = await uow.subjects.parent_links(project_id)
     _no_ancestry_loop(links, ped, path)
-    _parents_consistent(links, ped, path)
+    _parents_consistent(before, links, ped, path)
     for name in done.changed:
         warnings.add("pedigree_changed", by_line(ped, name), f"{name}'s pedigree (family, sex, "
                      "affected status or parents) was described otherwise before; now as this "
@@ -404,13 +409,34 @@ def _no_ancestry_loop(links: dict[int, ParentLink], ped: list[PedEntry], path: s
         settled.add(start)
 
 
-def _parents_consistent(links: dict[int, ParentLink], ped: list[PedEntry], path: str) -> None:
+def _one_family_each(
+    children: dict[str, list[PedEntry]], existing: dict[str, Any], path: str
+) -> None:
+    """A parent that the PED names without listing, and that the project does not hold, is
+    created in its children's family: children of two families cannot share it (P was made
+    of F1, the father of a child of F9). One the project holds keeps its own family."""
+    for parent, entries in children.items():
+        if parent in existing:
+            continue
+        first = entries[0]
+        for e in entries[1:]:
+            if e.family != first.family:
+                problem = (f"{parent}, who has no line of its own, is a parent in family "
+                           f"{first.family!r} (line {first.line}) and in family {e.family!r}")
+                raise PedMalformedError(f"{path}, line {e.line}: {problem}", file=path,
+                                        line=e.line, problem=problem)  # fmt: skip
+
+
+def _parents_consistent(
+    before: dict[int, ParentLink], links: dict[int, ParentLink], ped: list[PedEntry], path: str
+) -> None:
     """Once this PED is joined to the pedigree an earlier one gave the project, every father
-    it touches is not female, every mother not male, and a parent it lists stays in the family
-    of an earlier PED's child: a PED listing only MOM as male once left her a male mother.
-    (An existing subject it names as a parent without listing keeps its own family.)"""
+    it touches is not female, every mother not male, and a parent it lists is not moved out of
+    the family of an earlier PED's child: a PED listing only MOM as male once left her a male
+    mother. (A subject it names as a parent without listing keeps its own family, and a
+    mismatch the project already held is not this PED's doing.)"""
     listed = {e.individual for e in ped}
-    for child in links.values():
+    for child_id, child in links.items():
         for parent_id, role, other in ((child.father, "father", 2), (child.mother, "mother", 1)):
             parent = links.get(parent_id) if parent_id is not None else None
             if parent is None or not {child.identifier, parent.identifier} & listed:
@@ -421,7 +447,8 @@ def _parents_consistent(links: dict[int, ParentLink], ped: list[PedEntry], path:
             if parent.sex == other:
                 problem = (f"{parent.identifier} would be {('female', 'male')[other == 1]} and "
                            f"the {role} of {child.identifier}")  # fmt: skip
-            elif parent.identifier in listed and parent.family != child.family:
+            elif (parent.identifier in listed and parent.family != child.family
+                  and not _apart_before(before, child_id, parent_id)):  # fmt: skip
                 problem = (f"{parent.identifier} would be in family {parent.family!r} and the "
                            f"{role} of {child.identifier}, of family {child.family!r}")  # fmt: skip
             if problem:
@@ -429,6 +456,13 @@ def _parents_consistent(links: dict[int, ParentLink], ped: list[PedEntry], path:
                     f"{where}: {problem}, with the pedigree the project already holds; give "
                     "a PED that lists the whole family", file=path, line=line, problem=problem,
                 )  # fmt: skip
+
+
+def _apart_before(before: dict[int, ParentLink], child_id: int, parent_id: int | None) -> bool:
+    """Whether the project held this child and parent in two families before this PED."""
+    child, parent = before.get(child_id), before.get(parent_id) if parent_id else None
+    return (child is not None and parent is not None and parent_id in (child.father, child.mother)
+            and child.family != parent.family)  # fmt: skip
 
 
 def by_line(ped: list[PedEntry], name: str) -> int | None:

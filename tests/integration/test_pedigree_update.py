@@ -283,3 +283,40 @@ async def test_a_sample_named_like_a_subject_with_samples_is_said(container, tmp
     assert warning["message"].startswith(
         f"sample S1 is subject S1 of the project, who has a sample in import {first.id} already"
     )
+
+
+async def test_a_mismatch_the_project_already_held_does_not_refuse_a_later_ped(
+    container, tmp_path
+):
+    # KID moved to F9 by a PED naming DAD and MOM without lines (they keep F1, as documented);
+    # a later PED listing MOM unchanged in F1 was then refused for that earlier mismatch.
+    project = await new_project(container, "ped")
+    (tmp_path / "trio.ped").write_text(
+        "F1\tKID\tDAD\tMOM\t1\t2\nF1\tDAD\t0\t0\t1\t1\nF1\tMOM\t0\t0\t2\t1\n"
+    )
+    await import_file(container, _vcf(tmp_path / "trio.vcf", ["KID", "DAD", "MOM"], 1400),
+                      ped=tmp_path / "trio.ped", project=project)  # fmt: skip
+    for i, (name, content) in enumerate((("kid.ped", "F9\tKID\tDAD\tMOM\t1\t2\n"),
+                                         ("mom.ped", "F1\tMOM\t0\t0\t2\t2\n"))):  # fmt: skip
+        (tmp_path / name).write_text(content)
+        job = await import_file(container, _vcf(tmp_path / f"{name}.vcf", ["Z"], 1500 + i),
+                                ped=tmp_path / name, project=project)  # fmt: skip
+        assert job.state == "done", job.error_message
+    pedigree = await _pedigree(container, project.id)
+    assert pedigree["KID"] == ("F9", 1, 2, "DAD", "MOM")
+    assert pedigree["MOM"] == ("F1", 2, 2, None, None)
+
+
+async def test_an_unlisted_parent_of_two_families_in_one_ped_is_refused(container, tmp_path):
+    # P, created for the PED's first child (F1), was also made the father of Y of F9.
+    project = await new_project(container, "ped")
+    ped = tmp_path / "shared.ped"
+    ped.write_text("F1\tX\tP\t0\t1\t1\nF9\tY\tP\t0\t1\t1\n")
+    job = await import_file(container, _vcf(tmp_path / "xy.vcf", ["X", "Y"], 1600), ped=ped,
+                            project=project)  # fmt: skip
+    assert job.state == "failed" and job.error_code == "PED_MALFORMED"
+    assert job.error_message == (
+        f"{ped}, line 2: P, who has no line of its own, is a parent in family 'F1' (line 1) "
+        "and in family 'F9'"
+    )
+    assert await _pedigree(container, project.id) == {}
