@@ -14,7 +14,9 @@ import orjson
 NULL = "\\N"
 _SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\ufffd"})
 INT32 = 2**31 - 1
-FLOAT32 = 3.4028234663852886e38  # float32's largest value (3.4e38 refused QUAL 3.4e38)
+# Below this, a number rounds to a finite float32 (its largest value, 3.4028235e38, included);
+# from it on, to infinity, which PostgreSQL refuses. (3.4e38 once refused QUAL 3.4e38.)
+FLOAT32 = float(2**128 - 2**103)
 
 
 def text(value: str | None) -> str:
@@ -37,7 +39,7 @@ FLOAT32_TINY = 1e-44  # below float32's smallest subnormal, which PostgreSQL ref
 def real(value: float | None) -> str:
     """A REAL: NaN, infinities and values beyond float32 are not measurements: NULL; one
     closer to 0 than float32 can hold (a QUAL of 1e-46) is 0, as float32 rounds it."""
-    if value is None or not -FLOAT32 <= value <= FLOAT32:
+    if value is None or not -FLOAT32 < value < FLOAT32:
         return NULL
     if value and -FLOAT32_TINY < value < FLOAT32_TINY:
         return "0.0"  # as 0 is written (the columnar parser's text too)

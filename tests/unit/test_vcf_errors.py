@@ -170,3 +170,24 @@ def test_a_kind_of_warning_says_each_of_its_problems_and_never_a_nul() -> None:
         "length; Type 'Int' read as String; problem 0; and other problems of this kind"
     )
     assert listed["info_value"]["message"] == "INFO DP value '5\ufffd' is not an Integer"
+
+
+def test_one_sample_written_over_two_columns_is_refused(tmp_path) -> None:
+    # In a one-sample file, 'GT:GQ<tab>0/1<tab>35' was read as GT 0/1 and GQ 35, silently;
+    # two-sample files were refused. A stray trailing tab is still tolerated.
+    from regovar.adapters.vcf import VcfMalformed, open_vcf
+
+    head = ("##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+            '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+            '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="q">\n'
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n")  # fmt: skip
+    bad = tmp_path / "bad.vcf"
+    bad.write_text(head + "1\t900\t.\tG\tA\t50\tPASS\t.\tGT:GQ\t0/1\t35\n")
+    with open_vcf(bad) as reader, pytest.raises(VcfMalformed) as caught:
+        list(reader.rows())
+    assert caught.value.line == 6 and "expected 10 tab-separated columns" in str(caught.value)
+    fine = tmp_path / "fine.vcf"
+    fine.write_text(head + "1\t900\t.\tG\tA\t50\tPASS\t.\tGT:GQ\t0/1:35\t\n")
+    with open_vcf(fine) as reader:
+        (row,) = list(reader.rows())
+    assert row.gq == [35]

@@ -302,6 +302,8 @@ class ValueCache(dict[str, Any]):
 def aligned(text: str, n_keys: int, n_samples: int) -> bool:
     """Whether each sample column of ``text`` has ``n_keys`` values, once the flat count of
     values matched: one sample short and the next one long would match it too."""
+    if text.count("\t") != n_samples - 1:
+        return False  # one sample written over two columns ('0/1<tab>35' for GT:GQ) matched
     if n_samples == 1 or n_keys == 1:
         return True  # the count alone decides (no empty sample column gives zero values)
     colons = n_keys - 1
