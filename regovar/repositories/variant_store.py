@@ -132,6 +132,12 @@ class VariantStore:
 
         await self.session.execute(text("SET LOCAL work_mem = '256MB'"))
         await self.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        # A killed importer's server process ends its statement within a second instead of
+        # finishing it (an index of millions of rows) while holding the import's lock.
+        await self.session.execute(text(
+            "SELECT set_config('client_connection_check_interval', '1000', true) "
+            "WHERE current_setting('server_version_num')::int >= 140000"
+        ))  # fmt: skip
         conn = await self._driver()
         # The partition's constraint is declared here, so COPY checks each row as it comes and
         # ATTACH PARTITION trusts it: added at the end, it was one more scan of the whole

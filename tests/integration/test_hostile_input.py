@@ -259,6 +259,7 @@ async def test_a_nul_in_a_value_and_the_largest_float32_qual(container, tmp_path
     warned = {w["kind"]: w for w in job.warnings}
     assert "\x00" not in str(job.warnings) and warned["info_value"]["lines"] == [8]
     assert warned["qual_not_finite"]["lines"] == [12]  # beyond float32: missing, said
+    assert warned["nul_byte"]["lines"] == [8]  # read as U+FFFD, and said
     items, _ = await rows(container, job)
     quals = {r.pos: r.qual for r in items}
     assert quals[200] == pytest.approx(3.4e38, rel=1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -87,3 +88,47 @@ async def test_a_running_import_that_nobody_loads_reads_as_interrupted(container
     done = await container.imports.run(SYSTEM, lost)
     assert done.state == "done" and done.attempts == 2
     assert await container.imports.interrupted(SYSTEM, [lost]) == {lost: False}
+
+
+HOLDER = """
+import asyncio, sys
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from regovar.db import make_engine
+from regovar.repositories.uow import UnitOfWork
+
+async def main(url):
+    async with UnitOfWork(async_sessionmaker(make_engine(url), class_=AsyncSession)) as uow:
+        await uow.variant_store.begin(987_656, "GRCh37")
+        pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        print(pid, flush=True)
+        await uow.session.execute(text("SELECT pg_sleep(60)"))  # a long statement of a load
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_a_killed_importer_s_statement_ends_with_it(database_url):
+    # The server went on with a killed importer's statement (an index of millions of rows)
+    # to its end, holding the import's lock: it is checked for a lost client every second.
+    import signal
+    import time
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, database_url],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        pid = int(holder.stdout.readline())  # type: ignore[union-attr]
+        time.sleep(0.5)  # in pg_sleep
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        for _ in range(100):  # up to 20 s; the statement alone would last 60
+            if not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError("the killed importer's statement went on")
+    finally:
+        await conn.close()

@@ -83,6 +83,8 @@ class ChunkParser:
         group: list[CallRow] = []
         at: object = None
         for line, record in chunk:
+            if isinstance(record, str) and "\x00" in record:  # (the columnar parser leaves these)
+                self.warnings.add("nul_byte", line, "a NUL byte was read as U+FFFD")
             fields = record if isinstance(record, list) else record.split("\t", max_split)
             here = (fields[0], fields[1]) if len(fields) > 1 else None
             if here != at:
