@@ -241,17 +241,23 @@ async def test_a_failed_import_s_changed_ped_or_moved_vcf_does_not_leave_it_stuc
     assert (await _pedigree(container, project.id))["B"] == ("F", 2, 1, None, None)
 
 
+async def _f1_trio(container, tmp_path: Path, pos: int):
+    """A project holding KID, DAD and MOM of family F1, from a VCF and its PED."""
+    project = await new_project(container, "ped")
+    (tmp_path / "trio.ped").write_text(
+        "F1\tKID\tDAD\tMOM\t1\t2\nF1\tDAD\t0\t0\t1\t1\nF1\tMOM\t0\t0\t2\t1\n"
+    )
+    await import_file(container, _vcf(tmp_path / "trio.vcf", ["KID", "DAD", "MOM"], pos),
+                      ped=tmp_path / "trio.ped", project=project)  # fmt: skip
+    return project
+
+
 async def test_a_ped_cannot_leave_an_earlier_child_with_an_impossible_parent(
     container, tmp_path
 ):
     # A PED listing only the mother, now male, or only the father, now of another family, was
     # accepted: the project then held a male mother or a father of another family.
-    project = await new_project(container, "ped")
-    (tmp_path / "trio.ped").write_text(
-        "F1\tKID\tDAD\tMOM\t1\t2\nF1\tDAD\t0\t0\t1\t1\nF1\tMOM\t0\t0\t2\t1\n"
-    )
-    await import_file(container, _vcf(tmp_path / "trio.vcf", ["KID", "DAD", "MOM"], 1000),
-                      ped=tmp_path / "trio.ped", project=project)  # fmt: skip
+    project = await _f1_trio(container, tmp_path, 1000)
     before = await _pedigree(container, project.id)
     cases = (
         ("mom.ped", "F1\tMOM\t0\t0\t1\t1\n",
@@ -290,12 +296,7 @@ async def test_a_mismatch_the_project_already_held_does_not_refuse_a_later_ped(
 ):
     # KID moved to F9 by a PED naming DAD and MOM without lines (they keep F1, as documented);
     # a later PED listing MOM unchanged in F1 was then refused for that earlier mismatch.
-    project = await new_project(container, "ped")
-    (tmp_path / "trio.ped").write_text(
-        "F1\tKID\tDAD\tMOM\t1\t2\nF1\tDAD\t0\t0\t1\t1\nF1\tMOM\t0\t0\t2\t1\n"
-    )
-    await import_file(container, _vcf(tmp_path / "trio.vcf", ["KID", "DAD", "MOM"], 1400),
-                      ped=tmp_path / "trio.ped", project=project)  # fmt: skip
+    project = await _f1_trio(container, tmp_path, 1400)
     for i, (name, content) in enumerate((("kid.ped", "F9\tKID\tDAD\tMOM\t1\t2\n"),
                                          ("mom.ped", "F1\tMOM\t0\t0\t2\t2\n"))):  # fmt: skip
         (tmp_path / name).write_text(content)
