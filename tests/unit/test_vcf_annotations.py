@@ -211,3 +211,39 @@ def test_vep_names_symbolic_alleles_by_type_in_multiallelic_records(tmp_path: Pa
     path = _csq_file(tmp_path, "Allele|Consequence|IMPACT|SYMBOL", "N", "<DEL>,<DUP:TANDEM>", csq)
     _, rows = read(path)
     assert [[a.gene for a in r.annotations] for r in rows] == [["G2"], ["G1"]]
+
+
+def test_a_file_split_after_vep_keeps_each_allele_s_entries(tmp_path: Path) -> None:
+    # bcftools norm -m - copies the whole CSQ to each line: ALLELE_NUM 1 gave C>T the entry of
+    # C>A, and C>T's own stop_gained (numbered 2) was dropped: --impact HIGH missed it.
+    csq = "A|missense_variant|MODERATE|GS1|1,T|stop_gained|HIGH|GS2|2"
+    layout = "Allele|Consequence|IMPACT|SYMBOL|ALLELE_NUM"
+    header = HEADER + CSQ.format(layout)
+    body = (f"1\t1000\t.\tC\tA\t50\tPASS\tCSQ={csq}\tGT\t0/1\t0/0\t0/0\n"
+            f"1\t1000\t.\tC\tT\t50\tPASS\tCSQ={csq}\tGT\t0/0\t0/1\t0/0\n")  # fmt: skip
+    reader, rows = read(write_vcf(tmp_path, body, header=header))
+    by_alt = {r.alt: [(a.gene, a.consequences, a.impact) for a in r.annotations] for r in rows}
+    assert by_alt == {"A": [("GS1", ["missense_variant"], "MODERATE")],
+                      "T": [("GS2", ["stop_gained"], "HIGH")]}  # fmt: skip
+    warned = {w["kind"]: w for w in reader.warnings.as_list()}
+    assert warned["csq_allele_unmatched"]["count"] == 2  # each line: the other's entry
+
+
+def test_an_impact_in_lower_case_or_unknown_is_read_or_left_to_the_terms(tmp_path: Path) -> None:
+    # 'high' left the variant without an impact (--impact HIGH missed it); an unknown word did
+    # the same whatever its terms said.
+    csq = "T|stop_gained|high|G1,T|missense_variant|SEVERE|G2"
+    path = _csq_file(tmp_path, "Allele|Consequence|IMPACT|SYMBOL", "C", "T", csq)
+    _, (row,) = read(path)
+    assert [a.impact for a in row.annotations] == ["HIGH", "MODERATE"]
+
+
+def test_eff_written_with_so_terms_keeps_them(tmp_path: Path) -> None:
+    # Newer SnpEff writes SO terms in EFF: they were lower-cased ('5_prime_utr_variant'), which
+    # no consequence filter matched.
+    eff = ("5_prime_UTR_variant(MODIFIER||||189|KRAS|protein_coding|CODING|ENST1|1|1),"
+           "NMD_transcript_variant(MODIFIER||||189|KRAS|protein_coding|CODING|ENST2|1|1)")
+    body = f"1\t100\t.\tC\tT\t50\tPASS\tEFF={eff}\tGT\t0/1\t0/0\t0/0\n"
+    _, (row,) = read(write_vcf(tmp_path, body, header=HEADER + EFF))
+    assert [a.consequences for a in row.annotations] == [
+        ["5_prime_UTR_variant"], ["NMD_transcript_variant"]]

@@ -538,3 +538,27 @@ def test_chunks_left_small_by_long_records_go_to_the_general_parser(
         assert small(chunk).batch == expected.batch  # 6 records: the general parser's rows
         with pytest.raises(AssertionError, match="min_columnar"):
             ChunkWork(reader.chunk_parser(), BatchEncoder(7, 37), plan, min_columnar=6)(chunk)
+
+
+def test_split_vep_entries_and_impacts_in_odd_case_read_alike(tmp_path: Path) -> None:
+    # Entries of another line's allele (a file split after VEP) and impacts written in lower
+    # case or unknown: both parsers give the same rows (the columnar one leaves what it doubts).
+    layout = "Allele|Consequence|IMPACT|SYMBOL|ALLELE_NUM"
+    header = VALUES_HEADER.replace(
+        "#CHROM", '##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP. Format: '
+        f'{layout}">\n#CHROM')  # fmt: skip
+    split = "A|missense_variant|MODERATE|GS1|1,T|stop_gained|HIGH|GS2|2"
+    records = [f"1\t{1000 + 10 * i}\t.\tC\tA\t50\tPASS\tCSQ={csq}\tGT\t0/1\t0/0"
+               for i, csq in enumerate(("A|stop_gained|high|G1|1", "A|missense_variant|SEVERE|G2|1",
+                                         "A|intron_variant|MODIFIER|G3|1", split))]  # fmt: skip
+    records.append(f"1\t1030\t.\tC\tT\t50\tPASS\tCSQ={split}\tGT\t0/0\t0/1")
+    path = tmp_path / "vep.vcf"
+    path.write_text(header + "\n".join(records) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    for size in (10_000, 3):
+        columnar = parse(path, columnar=True, size=size)
+        assert columnar[:4] == general[:4]
+    assert parse(path, columnar=True, size=10_000)[4] >= 2  # the plain ones, taken columnar
+    cols = {name: i for i, name in enumerate(CALL_COLUMNS)}
+    impacts = sorted(c.split("\t")[cols["worst_impact"]] for c in general[0])
+    assert impacts == ["0", "2", "2", "3", "3"]  # high: HIGH; SEVERE: from missense; T: HIGH

@@ -8,7 +8,7 @@ names the allele its own way, so the matching rules live with each parser.
 from __future__ import annotations
 
 from regovar.adapters.vcf.bcsq import Consequences, parse_bcsq
-from regovar.adapters.vcf.consequences import impact_of_terms
+from regovar.adapters.vcf.consequences import annotator_impact, impact_of_terms
 from regovar.adapters.vcf.meta import percent_decode
 from regovar.adapters.vcf.model import Annotation, ImportWarnings
 from regovar.adapters.vcf.snpeff import parse_ann, parse_eff
@@ -118,7 +118,7 @@ class AnnotationParser:
         dropped = 0
         for entry in raw.split(","):
             values = entry.split("|")
-            targets = _csq_targets(values, allele_at, num_at, keys, real, single_sv)
+            targets = _csq_targets(values, allele_at, num_at, keys, real, single_sv, len(alts))
             if targets is None:
                 dropped += 1
                 continue
@@ -135,17 +135,30 @@ def _csq_targets(
     keys: dict[str, int],
     real: list[int],
     single_sv: bool,
+    n_alts: int,
 ) -> list[int] | None:
-    """ALT indexes an entry belongs to; None when it names an allele the record does not have."""
+    """ALT indexes an entry belongs to; None when it names an allele the record does not have.
+
+    ALLELE_NUM decides, unless the entry's Allele (made of bases) is none of this record's:
+    in a file split after annotation (``bcftools norm -m -``) every line carries the whole
+    record's entries, numbered for the whole record (C>T got C>A's entry, numbered 1)."""
+    allele = values[allele_at].upper() if allele_at is not None and allele_at < len(values) else ""
     if num_at is not None and num_at < len(values) and values[num_at].isdigit():
-        return [int(values[num_at])]
+        number = int(values[num_at])
+        named = not allele.strip(_ALLELE_BASES) and not single_sv  # bases, checkable
+        if not named or (allele in keys and number <= n_alts):
+            return [number]
+        if allele not in keys:
+            return None  # another record's allele
     if allele_at is None:
         return real  # no Allele sub-field: VEP annotated every ALT alike
-    allele = values[allele_at].upper() if allele_at < len(values) else ""
     index = keys.get(allele)
     if index is not None:
         return [index]
     return real if single_sv else None
+
+
+_ALLELE_BASES = "ACGTN*-"
 
 
 def _is_symbolic(alt: str) -> bool:
@@ -172,7 +185,7 @@ def _csq_annotation(values: list[str], layout: list[str], idx: dict[str, int]) -
         feature=get("Feature"),
         biotype=get("BIOTYPE"),
         consequences=consequences,
-        impact=get("IMPACT") or impact_of_terms(consequences),
+        impact=annotator_impact(get("IMPACT")) or impact_of_terms(consequences),
         hgvsc=get("HGVSc"),
         hgvsp=get("HGVSp"),
         extra=extra,

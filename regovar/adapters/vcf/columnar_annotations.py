@@ -163,6 +163,11 @@ def _csq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     ok = pl.col("clean")
     if "ALLELE_NUM" in idx:
         ok = ok & (v.list.get(idx["ALLELE_NUM"], null_on_oob=True) == "1").fill_null(False)
+        if "Allele" in idx:  # bases of another record's allele (a file split after VEP)
+            written = v.list.get(idx["Allele"], null_on_oob=True).str.to_uppercase()
+            other = written.str.contains(r"^[ACGTN*-]+$") & ~written.is_in(
+                pl.concat_list(_vep_alleles()))  # fmt: skip
+            ok = ok & ~other.fill_null(False)
     elif "Allele" in idx:
         allele = v.list.get(idx["Allele"], null_on_oob=True).str.to_uppercase()
         ok = ok & allele.is_in(pl.concat_list(_vep_alleles())).fill_null(False)
@@ -192,10 +197,16 @@ def _entry_columns(
         gene.alias("gene"), gene_id.alias("gene_id"), feature.alias("feature"),
         biotype.alias("biotype"),
         consequence.replace_strict(terms, default=None, return_dtype=pl.String).alias("terms"),
-        pl.coalesce(impact, consequence.replace_strict(
+        pl.coalesce(_annotator_impact(impact), consequence.replace_strict(
             impacts, default="", return_dtype=pl.String)).alias("impact"),
         hgvsc.alias("hgvsc"), hgvsp.alias("hgvsp"),
     ]  # fmt: skip
+
+
+def _annotator_impact(impact: pl.Expr) -> pl.Expr:
+    """consequences.annotator_impact: the table's case, null for a word it does not know."""
+    upper = impact.str.to_uppercase()
+    return pl.when(upper.is_in(list(IMPACT_CODES))).then(upper).otherwise(None)
 
 
 def _vep_alleles() -> list[pl.Expr]:

@@ -182,6 +182,20 @@ def worst_impact(impacts: Iterable[str | None]) -> str | None:
     return IMPACT_ORDER[best] if best < len(IMPACT_ORDER) else None
 
 
+def known_term(term: str) -> bool:
+    """Whether ``term`` is an SO consequence of the table (or a synonym of one), as written."""
+    return _SYNONYMS.get(term, term) in CONSEQUENCE_RANK
+
+
+def annotator_impact(text: str | None) -> str | None:
+    """The IMPACT an annotator wrote, in the table's case ('high' is HIGH); None for a word the
+    table does not know, so that the terms decide (it once left the variant without one)."""
+    if not text:
+        return None
+    upper = text.upper()
+    return upper if upper in IMPACT_CODES else None
+
+
 def impact_of_terms(terms: Iterable[str]) -> str | None:
     """Impact of a list of consequences (worst known one), for annotators that give none."""
     return _impact_of_terms(tuple(terms))

@@ -12,7 +12,12 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from regovar.adapters.vcf.consequences import EFF_TO_SO, impact_of_terms
+from regovar.adapters.vcf.consequences import (
+    EFF_TO_SO,
+    annotator_impact,
+    impact_of_terms,
+    known_term,
+)
 from regovar.adapters.vcf.meta import percent_decode
 from regovar.adapters.vcf.model import Annotation
 
@@ -113,7 +118,7 @@ def _ann_annotation(values: list[str], layout: list[str], idx: dict[str, int]) -
         feature=get("featureid"),
         biotype=get("transcriptbiotype"),
         consequences=consequences,
-        impact=get("annotationimpact") or impact_of_terms(consequences),
+        impact=annotator_impact(get("annotationimpact")) or impact_of_terms(consequences),
         hgvsc=get("hgvsc"),
         hgvsp=get("hgvsp"),
         warnings=messages,
@@ -154,7 +159,8 @@ def parse_eff(raw: str, layout_list: list[str], alts: list[str], out: ByAlt) -> 
 def _eff_annotation(values: list[str], layout: tuple[str, ...], idx: dict[str, int]) -> Annotation:
     get = _getter(values, idx)
     effects = _split_terms(get("effect"))
-    consequences = [EFF_TO_SO.get(e.upper(), e.lower()) for e in effects]
+    # Newer SnpEff writes SO terms in EFF too ('5_prime_UTR_variant'): kept as written.
+    consequences = [e if known_term(e) else EFF_TO_SO.get(e.upper(), e.lower()) for e in effects]
     hgvsc = hgvsp = None
     for part in (get("aminoacidchange") or "").split("/"):
         if part.startswith("p."):
@@ -173,7 +179,7 @@ def _eff_annotation(values: list[str], layout: tuple[str, ...], idx: dict[str, i
         feature=get("transcriptid"),
         biotype=get("transcriptbiotype"),
         consequences=consequences,
-        impact=get("effectimpact") or impact_of_terms(consequences),
+        impact=annotator_impact(get("effectimpact")) or impact_of_terms(consequences),
         hgvsc=hgvsc,
         hgvsp=hgvsp,
         warnings=messages,
