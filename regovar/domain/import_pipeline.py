@@ -183,6 +183,9 @@ async def _stream(
             records += result.records
             await progress.report(records)
     except VcfMalformed as exc:
+        if reader.may_be_cut_short:  # the likely cause of a broken record at the end
+            exc = VcfMalformed(exc.path, exc.line, f"{exc.message} (the BGZF end-of-file block "
+                               "is missing: the file may be cut short)")  # fmt: skip
         raise _domain_error(exc) from exc
     except LineTooLong as exc:
         path = reader.header.path

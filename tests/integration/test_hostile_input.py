@@ -265,3 +265,15 @@ async def test_a_nul_in_a_value_and_the_largest_float32_qual(container, tmp_path
     assert quals[200] == pytest.approx(3.4e38, rel=1e-6)
     assert quals[300] == pytest.approx(3.4028234663852886e38, rel=1e-6)
     assert quals[400] == pytest.approx(3.4028235e38, rel=1e-6) and quals[500] is None
+
+
+async def test_a_bgzf_file_cut_inside_a_record_says_it_may_be_cut_short(container, tmp_path):
+    from tests.unit.test_vcf_io import BGZF_EOF, bgzf
+
+    records = [f"1\t{100 + i}\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10" for i in range(40)]
+    data = _vcf(tmp_path, "whole.vcf", records).read_bytes()
+    cut = tmp_path / "cut.vcf.gz"
+    cut.write_bytes(bgzf(data[: len(data) - 7], block=1 << 16)[: -len(BGZF_EOF)])
+    job = await import_file(container, cut)
+    assert job.state == "failed" and job.error_code == "VCF_MALFORMED"
+    assert "the BGZF end-of-file block is missing: the file may be cut short" in job.error_message

@@ -76,3 +76,20 @@ def test_float_text_is_the_shortest_float32_round_trip() -> None:
     assert float_text(bits(10091.01)) == "10091.01"
     assert float_text(bits(-3.25)) == "-3.25"
     assert float_text(0x7F800001) == "."
+
+
+def test_a_corrupt_bcf_record_is_said_in_words(tmp_path: Path) -> None:
+    # "error('unpack_from requires a buffer of at least 294 bytes...')" reached the user.
+    import struct
+
+    raw = bytearray(gzip.decompress((BCF / "edge.bcf").read_bytes()))
+    first = 9 + struct.unpack_from("<I", raw, 5)[0]  # magic, header length, header text
+    l_shared, l_indiv = struct.unpack_from("<II", raw, first)
+    struct.pack_into("<II", raw, first, 4, l_shared + l_indiv - 4)  # its fields overrun
+    path = tmp_path / "corrupt.bcf"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(VcfMalformed) as caught:
+        read(path)
+    assert caught.value.message == (
+        "corrupt BCF record: its values do not fit its length or the header's entries")
+    assert caught.value.line == read(BCF / "edge.bcf")[1][0].line  # the first record's

@@ -114,7 +114,8 @@ class BcfDecoder:
             try:
                 yield self._record(memoryview(body), l_shared), line
             except (struct.error, KeyError, IndexError) as exc:
-                raise VcfMalformed(self.path, line, f"corrupt BCF record: {exc!r}") from exc
+                raise VcfMalformed(self.path, line, "corrupt BCF record: its values do not fit "
+                                   "its length or the header's entries") from exc  # fmt: skip
 
     def _record(self, buf: memoryview, l_shared: int) -> list[str]:
         chrom, pos, _rlen, qual_bits, n_ai, n_fs = struct.unpack_from("<iiiIII", buf, 0)

@@ -19,6 +19,7 @@ from regovar.adapters.vcf.model import VcfMalformed
 RAW_CHUNK = 1 << 18  # compressed bytes read at a time
 MAX_INFLATE = 4 << 20  # decompressed bytes produced per zlib call, bounds memory
 _GZIP_MAGIC = b"\x1f\x8b"
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 
 
 class ByteStream:
@@ -34,9 +35,18 @@ class ByteStream:
         self.bytes_read = 0
         head = self._read_raw(RAW_CHUNK)
         self.compression = _sniff_compression(head)
+        # BGZF ends with an empty block: without it the file may be cut between two blocks,
+        # which inflates cleanly (a partial file imported without a word).
+        self.eof_missing = self.compression == "bgzf" and self._tail(len(BGZF_EOF)) != BGZF_EOF
         self._chunks = self._plain(head) if self.compression == "plain" else self._inflate(head)
         self._buf = b""
         self._off = 0
+
+    def _tail(self, size: int) -> bytes:
+        try:
+            return os.pread(self._raw.fileno(), size, max(self.total_bytes - size, 0))
+        except OSError:
+            return b""
 
     def _read_raw(self, size: int) -> bytes:
         data = self._raw.read(size)

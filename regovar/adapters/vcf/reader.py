@@ -151,11 +151,20 @@ class VcfReader:
         self._started = False
         try:
             self._open(require_samples)
+            if self.may_be_cut_short:
+                self.warnings.add("bgzf_no_eof", None, "the BGZF end-of-file block is missing: "
+                                  "the file may be cut short (compressed again, or copied "
+                                  "whole, it would have one)")  # fmt: skip
             self.assembly = self._resolve_assembly(assembly, default_assembly)
             self._records = ChunkParser(self.header, self.assembly, self.warnings, reference)
         except BaseException:
             self.close()
             raise
+
+    @property
+    def may_be_cut_short(self) -> bool:
+        """A BGZF file without its end-of-file block (said; errors mention it)."""
+        return self._stream.eof_missing
 
     def _open(self, require_samples: bool) -> None:
         magic = self._stream.peek(4)
