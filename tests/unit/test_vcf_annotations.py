@@ -148,23 +148,25 @@ BCSQ = ('##INFO=<ID=BCSQ,Number=.,Type=String,Description="Local consequence ann
         '##bcftools_csqCommand=csq -f ref.fa -g genes.gff3.gz in.vcf\n')
 
 
-def test_bcsq_without_bitmask_goes_to_every_alt(tmp_path: Path) -> None:
+def test_bcsq_without_bitmask_goes_to_the_alt_its_change_names(tmp_path: Path) -> None:
+    # A substitution at the record's position names its ALT (100C>T): G once got T's
+    # consequences too; an entry that names none (no dna_change) goes to every ALT.
     bcsq = ("missense&splice_region|GENE3|ENST3|protein_coding|+|5P>5L|100C>T,"
             "@90,*stop_lost|GENE3|ENST4|protein_coding|+|9*>9W|100C>T,"
             "non_coding|LINC1||lincRNA")
     body = f"1\t100\t.\tC\tT,G\t50\tPASS\tBCSQ={bcsq}\tGT\t0/1\t0/2\t1/2\n"
     reader, rows = read(write_vcf(tmp_path, body, header=HEADER + BCSQ))
-    for row in rows:
-        assert [a.consequences for a in row.annotations] == [
-            ["missense_variant", "splice_region_variant"], ["stop_lost"],
-            ["non_coding_transcript_variant"]]
+    assert [a.consequences for a in rows[0].annotations] == [
+        ["missense_variant", "splice_region_variant"], ["stop_lost"],
+        ["non_coding_transcript_variant"]]
+    assert [a.consequences for a in rows[1].annotations] == [["non_coding_transcript_variant"]]
     first, stop, lnc = rows[0].annotations
     assert (first.source, first.gene, first.feature, first.biotype, first.impact) == (
         "BCSQ", "GENE3", "ENST3", "protein_coding", "MODERATE")
     assert first.extra == {"strand": "+", "amino_acid_change": "5P>5L", "dna_change": "100C>T"}
     assert stop.extra["downstream_of_stop"] == "true" and stop.impact == "HIGH"
     assert (lnc.feature, lnc.impact) == (None, "MODIFIER")
-    assert rows[0].annotations[0] is not rows[1].annotations[0]
+    assert rows[0].annotations[2] is not rows[1].annotations[0]
     assert reader.header.annotation_release == "bcftools csq 1.17+htslib-1.17 (genes.gff3.gz)"
 
 
@@ -247,3 +249,19 @@ def test_eff_written_with_so_terms_keeps_them(tmp_path: Path) -> None:
     _, (row,) = read(write_vcf(tmp_path, body, header=HEADER + EFF))
     assert [a.consequences for a in row.annotations] == [
         ["5_prime_UTR_variant"], ["NMD_transcript_variant"]]
+
+
+def test_bcsq_of_another_line_s_allele_is_dropped(tmp_path: Path) -> None:
+    # Without bitmasks, C>A got C>T's stop_gained (--impact HIGH returned it); in a file split
+    # after bcftools csq each line carries both entries: the other line's is dropped, said.
+    bcsq = ("missense|G1|T1|protein_coding|+|1A>1V|1000C>A,"
+            "stop_gained|G1|T1|protein_coding|+|1Q>1*|1000C>T")
+    body = (f"1\t1000\t.\tC\tA,T\t50\tPASS\tBCSQ={bcsq}\tGT\t0/1\t0/2\t0/0\n"
+            f"1\t2000\t.\tC\tT\t50\tPASS\tBCSQ={bcsq.replace('1000', '2000')}\tGT\t0/1\t0/0\t0/0\n")
+    reader, rows = read(write_vcf(tmp_path, body, header=HEADER + BCSQ))
+    got = {(r.pos, r.alt): [(a.consequences, a.impact) for a in r.annotations] for r in rows}
+    assert got == {(1000, "A"): [(["missense_variant"], "MODERATE")],
+                   (1000, "T"): [(["stop_gained"], "HIGH")],
+                   (2000, "T"): [(["stop_gained"], "HIGH")]}
+    warned = {w["kind"]: w for w in reader.warnings.as_list()}
+    assert warned["bcsq_allele_unmatched"]["lines"] == [rows[-1].line]  # C>A's entry

@@ -562,3 +562,27 @@ def test_split_vep_entries_and_impacts_in_odd_case_read_alike(tmp_path: Path) ->
     cols = {name: i for i, name in enumerate(CALL_COLUMNS)}
     impacts = sorted(c.split("\t")[cols["worst_impact"]] for c in general[0])
     assert impacts == ["0", "2", "2", "3", "3"]  # high: HIGH; SEVERE: from missense; T: HIGH
+
+
+def test_bcsq_entries_of_another_allele_read_alike(tmp_path: Path) -> None:
+    layout = "Consequence|gene|transcript|biotype|strand|amino_acid_change|dna_change"
+    header = VALUES_HEADER.replace("#CHROM", '##INFO=<ID=BCSQ,Number=.,Type=String,'
+                                   f'Description="Local consequence annotation. Format: {layout}">'
+                                   "\n#CHROM")  # fmt: skip
+    def bcsq(pos: int) -> str:
+        return (f"missense|G1|T1|protein_coding|+|1A>1V|{pos}C>A,"
+                f"stop_gained|G1|T1|protein_coding|+|1Q>1*|{pos}C>T")
+    records = [f"1\t{p}\t.\tC\t{alt}\t50\tPASS\tBCSQ={bcsq(p)}\tGT\t0/1\t0/0"
+               for p, alt in ((1000, "A"), (2000, "T"), (3000, "G"), (4000, "A"))]
+    records.append("1\t5000\t.\tC\tA\t50\tPASS\tBCSQ=intron|G2|T2|protein_coding|+||\tGT\t0/1\t0/0")
+    path = tmp_path / "bcsq.vcf"
+    path.write_text(header + "\n".join(records) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    for size in (10_000, 3):
+        assert parse(path, columnar=True, size=size)[:4] == general[:4]
+    cols = {name: i for i, name in enumerate(CALL_COLUMNS)}
+    worst = {c.split("\t")[cols["pos"]]: c.split("\t")[cols["worst_consequence"]]
+             for c in general[0]}  # fmt: skip
+    # Each line keeps the entry naming its ALT; both entries name other alleles than G's.
+    assert worst == {"1000": "missense_variant", "2000": "stop_gained", "3000": "\\N",
+                     "4000": "missense_variant", "5000": "intron_variant"}

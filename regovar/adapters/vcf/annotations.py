@@ -83,6 +83,7 @@ class AnnotationParser:
         kept: list[int],
         line: int,
         bcsq_masks: list[tuple[int, tuple[int, ...]]] | None = None,
+        pos: str = "",
     ) -> ByAlt:
         out: ByAlt = {i: [] for i in kept}
         for key, raw in raws.items():
@@ -99,7 +100,8 @@ class AnnotationParser:
             elif key == "EFF":
                 dropped = parse_eff(raw, layout, alts, out)
             else:
-                dropped = parse_bcsq(raw, layout, kept, bcsq_masks, out, self.bcsq_consequences)
+                dropped = parse_bcsq(raw, layout, kept, bcsq_masks, out, self.bcsq_consequences,
+                                     (pos, ref, alts) if pos else None)  # fmt: skip
             if dropped:
                 self.warnings.add(
                     f"{key.lower()}_allele_unmatched",

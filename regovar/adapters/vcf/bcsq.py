@@ -3,11 +3,13 @@
 bcftools is haplotype-aware: the per-sample bitmask says which haplotype of which sample carries
 each consequence (bit 2k for the first haplotype of consequence k, bit 2k+1 for the second), and
 the sample's GT on that haplotype tells which ALT it is. Without the bitmask (``--local-csq`` or
-stripped files) the consequence cannot be tied to one ALT and is attached to every ALT.
+stripped files) an entry whose dna_change is a plain substitution at the record's position is
+tied to the ALT it names; any other is attached to every ALT.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from regovar.adapters.vcf.consequences import BCSQ_TO_SO, impact_of_terms
@@ -26,13 +28,19 @@ def parse_bcsq(
     masks: Masks | None,
     out: ByAlt,
     consequences: dict[str, Consequences],
+    site: tuple[str, str, list[str]] | None = None,
 ) -> int:
-    """Attach BCSQ entries; '@pos' back-references point to another record and are skipped.
+    """Attach BCSQ entries; '@pos' back-references point to another record and are skipped;
+    returns how many entries named an allele the record does not have (dropped).
 
     ``consequences`` memoises the SO translation of each distinct consequence text (a few
-    dozen per file), the only costly part of an entry.
+    dozen per file), the only costly part of an entry. Without the bitmask, ``site`` (POS as
+    written, REF, ALTs) ties an entry whose dna_change is a plain substitution at this position
+    to the ALT it names (``1000C>T``); other entries go to every ALT.
     """
     at = _positions(tuple(layout))
+    change_at = layout.index("dna_change") if "dna_change" in layout else None
+    dropped = 0
     need = max(4, max(at) + 1)  # an entry may stop before its last fields
     names = layout[4:]
     for k, entry in enumerate(raw.split(",")):
@@ -50,7 +58,14 @@ def parse_bcsq(
         }
         if star:
             extra["downstream_of_stop"] = "true"
-        for alt_index in kept if masks is None else _targets(k, kept, masks):
+        targets = kept if masks is None else _targets(k, kept, masks)
+        if masks is None and site is not None and change_at is not None:
+            named = named_alt(values[change_at] if change_at < len(values) else "", *site)
+            if named == 0:
+                dropped += 1  # another record's allele (a file split after bcftools csq)
+                continue
+            targets = [named] if named is not None and named in kept else targets
+        for alt_index in targets:
             target = out.get(alt_index)
             if target is not None:
                 target.append(
@@ -68,6 +83,22 @@ def parse_bcsq(
                         extra.copy(),
                     )
                 )
+    return dropped
+
+
+_CHANGE = re.compile(r"([0-9]+)([ACGTN]+)>([ACGTN]+)")
+
+
+def named_alt(change: str, pos: str, ref: str, alts: list[str]) -> int | None:
+    """The ALT (1-based) that a dna_change names when it is a plain substitution at this
+    position with this REF (``1000C>T``); 0 when it names an ALT the record does not have;
+    None when it cannot say (indels, compound changes, another position or REF)."""
+    m = _CHANGE.fullmatch(change)
+    if m is None or m[1] != pos or len(m[2]) != len(m[3]) or m[2] != ref.upper():
+        return None
+    for index, alt in enumerate(alts, start=1):
+        if alt.upper() == m[3]:
+            return index
     return 0
 
 

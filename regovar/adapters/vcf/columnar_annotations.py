@@ -71,7 +71,7 @@ def _entries(rows: pl.DataFrame, key: str, layout: list[str]) -> pl.DataFrame:
     raw = pl.col("ann_raw")
     clean = raw.str.replace_all(_PERCENT, "").str.contains("%", literal=True).not_()
     frame = rows.select(
-        "line", "ref", "alt", clean.alias("clean"),
+        "line", "pos", "ref", "alt", clean.alias("clean"),
         raw.str.contains(r"\s").alias("spaces"), raw.str.split(",").alias("entry"),
     ).explode("entry")  # fmt: skip
     fields = _Fields(bool(rows["ann_raw"].str.contains("%", literal=True).any()))
@@ -144,8 +144,18 @@ def _bcsq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     extra = pl.when(pl.col("star")).then(pl.concat_str(
         [extra, pl.lit('"downstream_of_stop":"true"')], separator=",", ignore_nulls=True,
     )).otherwise(extra)  # fmt: skip
+    entry_ok = pl.col("clean")
+    if "dna_change" in layout:  # a substitution of another ALT here: bcsq.named_alt says 0
+        change = v.list.get(layout.index("dna_change"), null_on_oob=True)
+        part = change.str.extract_groups(r"^([0-9]+)([ACGTN]+)>([ACGTN]+)$").struct.field
+        other = (
+            (part("1") == pl.col("pos")) & (part("2") == pl.col("ref").str.to_uppercase())
+            & (part("2").str.len_bytes() == part("3").str.len_bytes())
+            & (part("3") != pl.col("alt").str.to_uppercase())
+        )  # fmt: skip
+        entry_ok = entry_ok & ~other.fill_null(False)
     return frame.select(
-        "line", pl.col("clean").alias("entry_ok"), pl.lit("BCSQ").alias("source"),
+        "line", entry_ok.alias("entry_ok"), pl.lit("BCSQ").alias("source"),
         f.get(at[1]).alias("gene"), pl.lit(None, dtype=pl.String).alias("gene_id"),
         f.get(at[2], decode=False).alias("feature"),
         f.get(at[3], decode=False).alias("biotype"),

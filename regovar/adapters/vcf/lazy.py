@@ -62,7 +62,7 @@ def _annotations(ctx: RecordContext, alt_index: int) -> list[Annotation]:
         masks = None
         if "BCSQ" in raws and plan is not None and plan.bcsq != ABSENT:
             masks = parser.bcsq_masks(ctx)
-        cache.append(parser.annotations.parse(raws, ref, alts, kept, line, masks))
+        cache.append(parser.annotations.parse(raws, ref, alts, kept, line, masks, ctx[1][1]))
     by_alt: dict[int, list[Annotation]] = cache[1]
     return by_alt.get(alt_index, [])
 
