@@ -78,8 +78,7 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
     finally:
         if worker is not None:
             worker.stop()  # type: ignore[attr-defined]
-        c.close_broker()
-        stop_database(c)
+        _release(c)
 
 
 def _check_port(c: Container, host: str, port: int) -> None:
@@ -87,10 +86,16 @@ def _check_port(c: Container, host: str, port: int) -> None:
     demo once printed a new password and this address, then failed to listen."""
     if system.port_free(host, port):
         return
-    c.close_broker()
-    stop_database(c)
+    _release(c)
     raise fail("CONFLICT", f"{host}:{port} is in use by another program; choose another port "
                "with --port or REGOVAR_HTTP_PORT (e.g. REGOVAR_HTTP_PORT=8001 make demo)")
+
+
+def _release(c: Container) -> None:
+    """Closes the queue's connections, then stops the private PostgreSQL this command started
+    (unless other processes use it)."""
+    c.close_broker()
+    stop_database(c)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -154,14 +159,12 @@ def demo(
     try:
         asyncio.run(_demo_import(c, vcf, ped))
     except RegovarError as exc:
-        c.close_broker()
-        stop_database(c)
+        _release(c)
         raise fail(exc.code, exc.message) from exc
     if serve_after:
         _serve(c, None, port, with_worker=True)
     else:
-        c.close_broker()
-        stop_database(c)
+        _release(c)
 
 
 async def _demo_import(c: Container, vcf: Path, ped: Path) -> None:

@@ -348,9 +348,10 @@ async def apply_pedigree(
     children: dict[str, list[PedEntry]] = {}  # of each unlisted parent
     for e in ped:
         for parent, sex in ((e.father, 1), (e.mother, 2)):
-            if parent and parent not in listed:
-                children.setdefault(parent, []).append(e)
-            if parent and parent not in listed and parent not in unlisted:
+            if not parent or parent in listed:
+                continue
+            children.setdefault(parent, []).append(e)
+            if parent not in unlisted:
                 unlisted[parent] = (SubjectRecord(parent, e.family, sex=sex), e)
                 message = (f"{e.individual}'s parent {parent} has no line of its own in the "
                            "PED file: known by its sex only")  # fmt: skip

@@ -179,10 +179,8 @@ class ImportManager:
             )  # fmt: skip
         added = await uow.files.add(job.project_id, str(ped), ped.name, "ped",
                                     ped.stat().st_size, ped_sha)  # fmt: skip
-        if warnings is None:
-            await uow.imports.mark(job.id, ped_file_id=added.id)
-        else:
-            await uow.imports.mark(job.id, ped_file_id=added.id, warnings=warnings)
+        updated = {"ped_file_id": added.id} | ({} if warnings is None else {"warnings": warnings})
+        await uow.imports.mark(job.id, **updated)
         await record(uow, principal, "import.pedigree", "import", job.id,
                      project_id=job.project_id, ped=ped.name, sha256=ped_sha,
                      subjects_changed=changed)  # fmt: skip

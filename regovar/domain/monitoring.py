@@ -23,7 +23,13 @@ from regovar.adapters.state import read_state, write_state
 from regovar.config import Settings
 from regovar.domain import mail
 from regovar.domain.access import require_admin
-from regovar.domain.errors import MailUnavailable
+from regovar.domain.errors import (
+    InvalidInput,
+    MailUnavailable,
+    PedMalformedError,
+    VcfMalformedError,
+    VcfNoSamples,
+)
 from regovar.domain.mail import MailManager
 from regovar.domain.principal import Principal
 from regovar.repositories.uow import UnitOfWorkFactory
@@ -31,7 +37,8 @@ from regovar.repositories.uow import UnitOfWorkFactory
 OK, CRITICAL, UNKNOWN = "ok", "critical", "unknown"
 # Error codes of an import refused for what its files hold: the lab fixes the file and imports
 # it again; nothing is wrong with the server. Other failures (crashes, a lost database...) are.
-REFUSED_INPUT = ("VCF_MALFORMED", "VCF_NO_SAMPLES", "PED_MALFORMED", "INVALID_INPUT")
+REFUSED_INPUT = tuple(e.code for e in (VcfMalformedError, VcfNoSamples, PedMalformedError,
+                                        InvalidInput))
 log = logging.getLogger("regovar.monitoring")
 
 

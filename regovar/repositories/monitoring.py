@@ -63,19 +63,21 @@ class MonitoringRepository:
         refused (an error code not in ``refused_codes``) and (id, error code) of the last
         ``latest`` of them, newest first; then the same for those refused."""
         rows = (await self.session.execute(text(
-            "SELECT id, code, refused, row_number() OVER (PARTITION BY refused ORDER BY at DESC, "
-            "id DESC), count(*) OVER (PARTITION BY refused) FROM ("
-            "  SELECT id, coalesce(error_code, '?') AS code, coalesce(error_code, '?') = "
-            "  ANY(:refused) AS refused, coalesce(finished_at, started_at, created_at) AS at "
-            "  FROM imports WHERE state = 'failed' AND coalesce(finished_at, started_at, "
-            "  created_at) > now() - make_interval(hours => :h)) f "
-            "ORDER BY at DESC, id DESC"
-        ), {"h": hours, "refused": list(refused_codes)})).all()  # fmt: skip
-        out: dict[bool, tuple[int, list[tuple[int, str]]]] = {False: (0, []), True: (0, [])}
-        for import_id, code, refused, rank, total in rows:
-            if rank <= latest:
-                out[refused] = (int(total), [*out[refused][1], (int(import_id), str(code))])
-        return out[False][0], out[False][1], out[True][0], out[True][1]
+            "SELECT id, code, refused, total FROM ("
+            "  SELECT id, code, refused, at, count(*) OVER (PARTITION BY refused) AS total, "
+            "  row_number() OVER (PARTITION BY refused ORDER BY at DESC, id DESC) AS rank FROM ("
+            "    SELECT id, coalesce(error_code, '?') AS code, coalesce(error_code, '?') = "
+            "    ANY(:refused) AS refused, coalesce(finished_at, started_at, created_at) AS at "
+            "    FROM imports WHERE state = 'failed' AND coalesce(finished_at, started_at, "
+            "    created_at) > now() - make_interval(hours => :h)) f) r "
+            "WHERE rank <= :n ORDER BY at DESC, id DESC"
+        ), {"h": hours, "refused": list(refused_codes), "n": latest})).all()  # fmt: skip
+        totals = {False: 0, True: 0}
+        last: dict[bool, list[tuple[int, str]]] = {False: [], True: []}
+        for import_id, code, refused, total in rows:
+            totals[refused] = int(total)
+            last[refused].append((int(import_id), str(code)))
+        return totals[False], last[False], totals[True], last[True]
 
     async def alert_states(self) -> dict[str, AlertState]:
         """The state each check had at the last watch, locked until the transaction ends (two

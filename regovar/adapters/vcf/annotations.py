@@ -147,7 +147,7 @@ def _csq_targets(
     allele = values[allele_at].upper() if allele_at is not None and allele_at < len(values) else ""
     if num_at is not None and num_at < len(values) and values[num_at].isdigit():
         number = int(values[num_at])
-        named = not allele.strip(_ALLELE_BASES) and not single_sv  # bases, checkable
+        named = not allele.strip(ALLELE_BASES) and not single_sv  # bases, checkable
         if not named or (allele in keys and number <= n_alts):
             return [number]
         if allele not in keys:
@@ -160,7 +160,7 @@ def _csq_targets(
     return real if single_sv else None
 
 
-_ALLELE_BASES = "ACGTN*-"
+ALLELE_BASES = "ACGTN*-"  # what an Allele made of bases holds (the columnar parser too)
 
 
 def _is_symbolic(alt: str) -> bool:

@@ -86,7 +86,7 @@ def parse_bcsq(
     return dropped
 
 
-_CHANGE = re.compile(r"([0-9]+)([ACGTN]+)>([ACGTN]+)")
+_CHANGE = re.compile(r"([0-9]+)([ACGTN]+)>([ACGTN]+)")  # the columnar parser reads it too
 
 
 def named_alt(change: str, pos: str, ref: str, alts: list[str]) -> int | None:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from regovar.adapters.vcf.bcsq import _positions, _translate
+from regovar.adapters.vcf.annotations import ALLELE_BASES
+from regovar.adapters.vcf.bcsq import _CHANGE, _positions, _translate
 from regovar.adapters.vcf.consequences import IMPACT_CODES, impact_of_terms, worst_consequence
 
 SOURCES = ("CSQ", "ANN", "BCSQ")
@@ -147,7 +148,7 @@ def _bcsq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     entry_ok = pl.col("clean")
     if "dna_change" in layout:  # a substitution of another ALT here: bcsq.named_alt says 0
         change = v.list.get(layout.index("dna_change"), null_on_oob=True)
-        part = change.str.extract_groups(r"^([0-9]+)([ACGTN]+)>([ACGTN]+)$").struct.field
+        part = change.str.extract_groups(f"^{_CHANGE.pattern}$").struct.field
         other = (
             (part("1") == pl.col("pos")) & (part("2") == pl.col("ref").str.to_uppercase())
             & (part("2").str.len_bytes() == part("3").str.len_bytes())
@@ -175,7 +176,7 @@ def _csq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
         ok = ok & (v.list.get(idx["ALLELE_NUM"], null_on_oob=True) == "1").fill_null(False)
         if "Allele" in idx:  # bases of another record's allele (a file split after VEP)
             written = v.list.get(idx["Allele"], null_on_oob=True).str.to_uppercase()
-            other = written.str.contains(r"^[ACGTN*-]+$") & ~written.is_in(
+            other = written.str.contains(f"^[{re.escape(ALLELE_BASES)}]+$") & ~written.is_in(
                 pl.concat_list(_vep_alleles()))  # fmt: skip
             ok = ok & ~other.fill_null(False)
     elif "Allele" in idx:
