@@ -265,3 +265,22 @@ def test_bcsq_of_another_line_s_allele_is_dropped(tmp_path: Path) -> None:
                    (2000, "T"): [(["stop_gained"], "HIGH")]}
     warned = {w["kind"]: w for w in reader.warnings.as_list()}
     assert warned["bcsq_allele_unmatched"]["lines"] == [rows[-1].line]  # C>A's entry
+
+
+def test_an_allele_number_naming_no_alt_is_read_by_its_allele_or_warned(tmp_path: Path) -> None:
+    # ALLELE_NUM 0 or beyond the last ALT, or an EFF genotype number so, was dropped without
+    # a word; ALLELE_NUM 0 even when its Allele named the ALT plainly.
+    csq = "T|missense_variant|0,A|stop_gained|5,deletion|intron_variant|3"
+    path = _csq_file(tmp_path, "Allele|Consequence|ALLELE_NUM", "G", "A,T", csq)
+    reader, (a_row, t_row) = read(path)
+    assert [x.consequences for x in a_row.annotations] == [["stop_gained"]]
+    assert [x.consequences for x in t_row.annotations] == [["missense_variant"]]
+    warned = {w["kind"]: w for w in reader.warnings.as_list()}
+    assert warned["csq_allele_unmatched"]["count"] == 1  # 'deletion', numbered 3: none
+    eff = ("missense_variant(MODERATE||||189|KRAS|protein_coding|CODING|ENST1|1|1),"
+           "stop_gained(HIGH||||189|KRAS|protein_coding|CODING|ENST2|1|2)")
+    body = f"1\t100\t.\tC\tT\t50\tPASS\tEFF={eff}\tGT\t0/1\t0/0\t0/0\n"
+    reader, (row,) = read(write_vcf(tmp_path, body, header=HEADER + EFF))
+    assert [a.consequences for a in row.annotations] == [["missense_variant"]]
+    warned = {w["kind"]: w for w in reader.warnings.as_list()}
+    assert warned["eff_allele_unmatched"]["count"] == 1

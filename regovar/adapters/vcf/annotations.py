@@ -143,14 +143,15 @@ def _csq_targets(
 
     ALLELE_NUM decides, unless the entry's Allele (made of bases) is none of this record's:
     in a file split after annotation (``bcftools norm -m -``) every line carries the whole
-    record's entries, numbered for the whole record (C>T got C>A's entry, numbered 1)."""
+    record's entries, numbered for the whole record (C>T got C>A's entry, numbered 1). A
+    number that is no ALT of the record (0, or beyond the last) leaves it to the Allele."""
     allele = values[allele_at].upper() if allele_at is not None and allele_at < len(values) else ""
     if num_at is not None and num_at < len(values) and values[num_at].isdigit():
         number = int(values[num_at])
         named = not allele.strip(ALLELE_BASES) and not single_sv  # bases, checkable
-        if not named or (allele in keys and number <= n_alts):
+        if 1 <= number <= n_alts and (not named or allele in keys):
             return [number]
-        if allele not in keys:
+        if named and allele not in keys:
             return None  # another record's allele
     if allele_at is None:
         return real  # no Allele sub-field: VEP annotated every ALT alike

@@ -141,8 +141,8 @@ def parse_eff(raw: str, layout_list: list[str], alts: list[str], out: ByAlt) -> 
         inner = entry[open_at + 1 : close_at if close_at > 0 else None]
         values = [entry[:open_at], *inner.split("|")]
         number = values[gt_at].strip() if gt_at is not None and gt_at < len(values) else ""
-        if number.isdigit():
-            targets = [int(number)]
+        if number.isdigit():  # an ALT's number: 0 or beyond the last names none
+            targets = [int(number)] if 1 <= int(number) <= len(alts) else []
         elif number:
             found = by_allele.get(number.upper())
             targets = [found] if found else []
