@@ -284,3 +284,16 @@ def test_an_allele_number_naming_no_alt_is_read_by_its_allele_or_warned(tmp_path
     assert [a.consequences for a in row.annotations] == [["missense_variant"]]
     warned = {w["kind"]: w for w in reader.warnings.as_list()}
     assert warned["eff_allele_unmatched"]["count"] == 1
+
+
+def test_bcsq_entry_no_haplotype_carries_goes_by_its_change(tmp_path: Path) -> None:
+    # S1 lacks its bitmask ('.') and S2's has no bit for entry 1 (C>G's stop_gained): that
+    # entry went to every ALT, so C>T carried a stop_gained (--impact HIGH returned it).
+    bcsq = ("missense|G1|T1|protein_coding|+|1A>1V|100C>T,"
+            "stop_gained|G1|T1|protein_coding|+|1Q>1*|100C>G,"
+            "intron|G1|T1|protein_coding")
+    body = f"1\t100\t.\tC\tT,G\t50\tPASS\tBCSQ={bcsq}\tGT:BCSQ\t0|2:.\t1|0:1\t0|0:0\n"
+    _, (t, g) = read(write_vcf(tmp_path, body, header=HEADER + BCSQ))
+    assert [a.consequences for a in t.annotations] == [["missense_variant"], ["intron_variant"]]
+    assert [a.consequences for a in g.annotations] == [["stop_gained"], ["intron_variant"]]
+    assert [a.impact for a in t.annotations] == ["MODERATE", "MODIFIER"]

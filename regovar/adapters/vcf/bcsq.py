@@ -3,8 +3,9 @@
 bcftools is haplotype-aware: the per-sample bitmask says which haplotype of which sample carries
 each consequence (bit 2k for the first haplotype of consequence k, bit 2k+1 for the second), and
 the sample's GT on that haplotype tells which ALT it is. Without the bitmask (``--local-csq`` or
-stripped files) an entry whose dna_change is a plain substitution at the record's position is
-tied to the ALT it names; any other is attached to every ALT.
+stripped files), or where no haplotype carries an entry, an entry whose dna_change is a plain
+substitution at the record's position is tied to the ALT it names; any other is attached to
+every ALT.
 """
 
 from __future__ import annotations
@@ -58,14 +59,16 @@ def parse_bcsq(
         }
         if star:
             extra["downstream_of_stop"] = "true"
-        targets = kept if masks is None else _targets(k, kept, masks)
-        if masks is None and site is not None and change_at is not None:
+        # The bitmask says which ALT, when a haplotype carries the consequence (none may: a
+        # sample without its bitmask, a consequence beyond bit 32, samples removed since).
+        targets = None if masks is None else _targets(k, masks)
+        if targets is None and site is not None and change_at is not None:
             named = named_alt(values[change_at] if change_at < len(values) else "", *site)
             if named == 0:
                 dropped += 1  # another record's allele (a file split after bcftools csq)
                 continue
-            targets = [named] if named is not None and named in kept else targets
-        for alt_index in targets:
+            targets = [named] if named is not None and named in kept else None
+        for alt_index in kept if targets is None else targets:
             target = out.get(alt_index)
             if target is not None:
                 target.append(
@@ -124,9 +127,10 @@ def _translate(text: str, cache: dict[str, Consequences]) -> Consequences:
     return value
 
 
-def _targets(k: int, kept: list[int], masks: Masks) -> list[int]:
+def _targets(k: int, masks: Masks) -> list[int] | None:
+    """The ALTs whose haplotypes carry consequence ``k``; None when no haplotype says."""
     if 2 * k + 1 >= _MASK_BITS:
-        return kept
+        return None
     found: set[int] = set()
     for mask, alleles in masks:
         if not mask:
@@ -134,4 +138,4 @@ def _targets(k: int, kept: list[int], masks: Masks) -> list[int]:
         for haplotype, allele in enumerate(alleles[:2]):
             if allele > 0 and mask >> (2 * k + haplotype) & 1:
                 found.add(allele)
-    return sorted(found) if found else kept
+    return sorted(found) if found else None
