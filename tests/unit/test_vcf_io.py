@@ -222,3 +222,13 @@ def test_a_bgzf_file_without_its_end_block_may_be_cut_short(tmp_path: Path) -> N
     reader, rows = read(whole)
     assert not reader.may_be_cut_short and len(rows) == 200
     assert "bgzf_no_eof" not in {w["kind"] for w in reader.warnings.as_list()}
+
+
+def test_carriage_return_only_line_endings_are_named(tmp_path: Path) -> None:
+    # Old Mac endings: the whole file read as one '##' line, refused as 'no #CHROM header'.
+    text = (HEADER + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+            "1\t10\t.\tA\tG\t1\tPASS\t.\tGT\t0/1\n").replace("\n", "\r")  # fmt: skip
+    path = tmp_path / "mac.vcf"
+    path.write_bytes(text.encode())
+    with pytest.raises(VcfMalformed, match=r"mac\.vcf, line 1: lines end with a carriage return"):
+        read(path)

@@ -159,6 +159,10 @@ def read_header(
         lineno += 1
         if lineno == 1 and line.startswith("\ufeff"):
             line = line[1:]
+        if lineno == 1 and "\r" in line:  # CR-only endings: the whole file reads as one line
+            raise VcfMalformed(path, 1, "lines end with a carriage return alone (old Mac "
+                               "line endings), not a line feed: convert the file, e.g. "
+                               "tr '\\r' '\\n' < in.vcf > out.vcf")  # fmt: skip
         if "\x00" in line:  # as in records; the database takes no NUL in text or JSON
             line = line.replace("\x00", "\ufffd")
         if "\ufffd" in line:
