@@ -30,8 +30,10 @@ def variants(
         "other_alt), ref (hom_ref, hemi_ref), alt (every allele the ALT: hom_alt, hemi_alt).",
     ),
     region: list[str] = typer.Option([], help="CHROM[:START-END], repeatable (any of them)."),
-    gene: list[str] = typer.Option([], help="Gene symbol, repeatable."),
-    consequence: list[str] = typer.Option([], help="SO term, e.g. missense_variant."),
+    gene: list[str] = typer.Option([], help="Gene symbol (any case), repeatable."),
+    consequence: list[str] = typer.Option(
+        [], help="SO term (any case) or an annotator's name for it: missense_variant, missense."
+    ),
     impact: str | None = typer.Option(None, help="Minimum impact: LOW, MODERATE or HIGH."),
     qual: str | None = typer.Option(None, help="e.g. '>=30'"),
     pass_only: bool = typer.Option(False, "--pass-only", help="FILTER is PASS."),

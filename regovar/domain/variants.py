@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from regovar.adapters.vcf.consequences import similar_terms, stored_spellings
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.common import Page, check_page
@@ -38,12 +41,57 @@ async def run_query(
 ) -> tuple[Page[VariantRow], list[tuple[str, int]]]:
     """A checked query on placed samples: its page and/or its counts per gene (the ``genes``
     most frequent), in the caller's unit of work."""
+    imports = sorted({p.import_id for p in placements.values()})
+    query = await resolve_terms(uow, query, imports)
     try:
         rows, total = await uow.variant_query.page(query, placements) if page else ([], 0)
         counts = await uow.variant_query.gene_counts(query, placements, genes) if genes else []
     except QueryTimeout as exc:
         raise QueryTooLong(f"{exc}; narrow it (genotypes, region, genes)") from exc
     return Page(rows, total, query.offset, query.limit), counts
+
+
+async def resolve_terms(
+    uow: UnitOfWork, query: vf.VariantQuery, imports: list[int]
+) -> vf.VariantQuery:
+    """The query with its consequences as stored: an SO term in any case or an annotator's
+    short name ('missense') matches what the files wrote for it. A term the table does not
+    know is kept only if some variant of these imports has it: otherwise it is refused, as a
+    silent empty result would read as a real negative."""
+    unknown: list[str] = []
+
+    def resolve(node: vf.Node) -> vf.Node:
+        if isinstance(node, vf.And | vf.Or):
+            return dataclasses.replace(node, children=tuple(resolve(c) for c in node.children))
+        if isinstance(node, vf.Not):
+            return vf.Not(resolve(node.child))
+        if isinstance(node, vf.CompoundHet) and node.candidates is not None:
+            return dataclasses.replace(node, candidates=resolve(node.candidates))
+        if isinstance(node, vf.Consequences):
+            stored: dict[str, None] = {}
+            for term in node.terms:
+                spellings = stored_spellings(term)
+                if spellings is None:
+                    unknown.append(term)
+                stored |= dict.fromkeys(spellings or (term,))
+            return vf.Consequences(tuple(stored))
+        return node
+
+    if query.filter is None:
+        return query
+    resolved = resolve(query.filter)
+    if unknown:
+        present = await uow.variant_query.present_consequences(imports, unknown)
+        for term in unknown:
+            if term not in present:
+                similar = similar_terms(term)
+                hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
+                raise InvalidInput(
+                    f"unknown consequence term {term!r}: not a Sequence Ontology term that "
+                    f"Regovar knows (such as missense_variant), and no variant of these samples "
+                    f"has it{hint}", field="consequences",
+                )  # fmt: skip
+    return dataclasses.replace(query, filter=resolved)
 
 
 class VariantManager:

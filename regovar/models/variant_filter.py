@@ -90,6 +90,19 @@ class Genes:
     symbols: tuple[str, ...]
 
 
+_ORF = re.compile(r"^(C[0-9]{1,2}|CX|CY)ORF([0-9]+)$")
+
+
+def gene_spellings(symbols: tuple[str, ...]) -> tuple[str, ...]:
+    """How the genes a query names may be stored: as typed, and as HGNC writes symbols (upper
+    case, but for the 'orf' of C1orf112), so that 'efhd2' finds EFHD2."""
+    found: dict[str, None] = {}
+    for symbol in symbols:
+        upper = symbol.upper()
+        found |= {symbol: None, upper: None, _ORF.sub(r"\1orf\2", upper): None}
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Consequences:
     terms: tuple[str, ...]

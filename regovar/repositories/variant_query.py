@@ -395,7 +395,8 @@ class _Compiler:
 
     def _annotation(self, node: vf.Genes | vf.Consequences | vf.MinImpact) -> ColumnElement[bool]:
         if isinstance(node, vf.Genes):
-            return self.record_column("genes").overlap(cast(list(node.symbols), ARRAY(Text)))
+            spellings = list(vf.gene_spellings(node.symbols))
+            return self.record_column("genes").overlap(cast(spellings, ARRAY(Text)))
         if isinstance(node, vf.Consequences):
             terms = cast(list(node.terms), ARRAY(Text))
             return self.record_column("consequences").overlap(terms)
@@ -524,6 +525,15 @@ class VariantQueryRepository:
         )
         found = {imp: value for imp, value in rows.all()}
         return next((found[i] for i in import_ids if i in found), [])
+
+    async def present_consequences(self, import_ids: list[int], terms: list[str]) -> set[str]:
+        """Which of these consequence terms some variant of these imports has, as written."""
+        term = func.unnest(calls.c.consequences).label("term")
+        found = select(term).where(calls.c.import_id.in_(import_ids)).subquery()
+        rows = await self.session.execute(
+            select(found.c.term).where(found.c.term.in_(terms)).distinct()
+        )
+        return set(rows.scalars())
 
     async def gene_counts(
         self, query: vf.VariantQuery, placements: dict[int, Placement], limit: int

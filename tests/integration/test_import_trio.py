@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from regovar.domain import variant_filter as vf
+from regovar.domain.errors import InvalidInput
 from regovar.domain.imports import StartImport
 from regovar.domain.principal import SYSTEM
 from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project, rows, samples_of
@@ -141,6 +142,26 @@ async def test_annotations_filter_by_gene_and_consequence(container, trio):
     assert by_gene and all(gene in r.genes for r in by_gene)
     high, _ = await rows(container, trio, vf.MinImpact("MODERATE"))
     assert all(r.worst_impact >= 2 for r in high)
+
+
+async def test_a_term_or_gene_as_a_user_types_it_finds_what_the_file_wrote(container, trio):
+    # 'missense' (the bcftools name the file holds), 'efhd2' and 'not_a_term' gave 0 variants
+    # without a word: read as real negatives.
+    samples = await samples_of(container, trio)
+    ids = tuple(s.id for s in samples.values())
+
+    async def total(node: vf.Node) -> int:
+        page = await container.variants.query(SYSTEM, vf.VariantQuery(ids, node, limit=1))
+        return page.total
+
+    missense = await total(vf.Consequences(("missense_variant",)))
+    assert missense > 100
+    assert await total(vf.Consequences(("missense",))) == missense
+    assert await total(vf.Consequences(("MISSENSE_VARIANT",))) == missense
+    assert await total(vf.Genes(("efhd2",))) == await total(vf.Genes(("EFHD2",))) > 0
+    with pytest.raises(InvalidInput, match=r"unknown consequence term 'missense_varient'.*"
+                       r"did you mean missense_variant"):  # fmt: skip
+        await total(vf.Consequences(("missense_varient",)))
 
 
 async def test_reimport_duplicates_nothing(container, trio):

@@ -204,3 +204,33 @@ def impact_of_terms(terms: Iterable[str]) -> str | None:
 @lru_cache(maxsize=4096)
 def _impact_of_terms(terms: tuple[str, ...]) -> str | None:
     return worst_impact(impact_of(t) for t in terms)
+
+
+def _spellings() -> dict[str, str]:
+    """Every way a query may name a term of the table, lower-cased -> the SO term."""
+    names = {term.lower(): term for term in CONSEQUENCE_RANK}
+    names |= {short.lower(): so for short, so in EFF_TO_SO.items() if so in CONSEQUENCE_RANK}
+    names |= {short.lower(): so for short, so in BCSQ_TO_SO.items() if so in CONSEQUENCE_RANK}
+    names |= {synonym.lower(): so for synonym, so in _SYNONYMS.items()}
+    return names
+
+
+_QUERY_NAMES = _spellings()
+
+
+def stored_spellings(term: str) -> tuple[str, ...] | None:
+    """The terms stored for a consequence a query names: its SO term, whatever the case or the
+    annotator's short name (bcftools 'missense', SnpEff EFF 'NON_SYNONYMOUS_CODING'), with the
+    SnpEff synonyms kept as written ('disruptive_inframe_insertion' is an inframe_insertion);
+    None for a term the table does not know."""
+    so = _QUERY_NAMES.get(term.lower())
+    if so is None:
+        return None
+    return (so, *sorted(s for s, target in _SYNONYMS.items() if target == so))
+
+
+def similar_terms(term: str, n: int = 3) -> list[str]:
+    """The SO terms closest to a misspelt one, for an error message."""
+    import difflib
+
+    return difflib.get_close_matches(term.lower(), list(CONSEQUENCE_RANK), n=n, cutoff=0.6)
