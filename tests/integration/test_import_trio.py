@@ -132,6 +132,19 @@ async def test_a_pre_split_site_is_never_hom_ref_beside_another_alt(container, t
     assert short[father]["zyg"] == 6 and other[father]["zyg"] == 1  # 0/2: REF and the other
 
 
+async def test_a_pre_split_site_s_vafs_count_every_allele_s_depth(container, trio):
+    """HG003 is 1/2 at 1:146714392, written 1/0 with AD 0,45 and 0/1 with AD 0,34: its VAFs
+    read 1 and 1 (a VAF filter dropped the call); over the site's 79 reads they are 45/79 and
+    34/79. HG002, 1/1 with no read of T, keeps 1 for C and 0 for T."""
+    items, ids = await rows(container, trio, vf.Region("1", 146714392, 146714392))
+    by_alt = {r.alt: r.samples for r in items}
+    father, child = ids["HG003"], ids["HG002"]
+    assert by_alt["C"][father]["vaf"] == pytest.approx(45 / 79)
+    assert by_alt["T"][father]["vaf"] == pytest.approx(34 / 79)
+    assert (by_alt["C"][child]["vaf"], by_alt["T"][child]["vaf"]) == (1.0, 0.0)
+    assert by_alt["C"][father]["ad_alt"] == 45 and by_alt["C"][father]["ad_ref"] == 0
+
+
 async def test_annotations_filter_by_gene_and_consequence(container, trio):
     items, _ = await rows(container, trio, vf.Consequences(("missense_variant",)))
     assert len(items) > 100

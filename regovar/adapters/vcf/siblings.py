@@ -129,11 +129,13 @@ def with_siblings(rows: list[CallRow], others: frozenset[int] = frozenset()) -> 
         line, found = carriers.setdefault(allele, (r.line, set()))
         if line == r.line:
             found.update(i for i, z in enumerate(r.zyg) if z in CARRIES)
+    depths = _alt_depths(rows, carriers, n_samples)
     for r in rows:
         mine = (r.pos, r.ref, r.alt, r.end)
         elsewhere = set(others).union(*(
             s for allele, (line, s) in carriers.items() if line != r.line and allele != mine
         ))  # fmt: skip
+        _with_other_depths(r, [d for line, d in depths.items() if line != r.line])
         if elsewhere and n_samples:
             # A new list: zygosity lists may be shared between rows of one record.
             r.zyg = [
@@ -141,3 +143,37 @@ def with_siblings(rows: list[CallRow], others: frozenset[int] = frozenset()) -> 
                 for i, z in enumerate(r.zyg)
             ]
         yield r
+
+
+def _alt_depths(
+    rows: list[CallRow], carriers: dict[tuple[int, str, str, int], tuple[int, set[int]]],
+    n_samples: int,
+) -> dict[int, list[int | None]]:
+    """Per line, each sample's depth of the line's ALTs (None where one is unknown); a repeated
+    allele (a duplicate record) counts for nothing."""
+    depths: dict[int, list[int | None]] = {}
+    for r in rows:
+        if carriers[(r.pos, r.ref, r.alt, r.end)][0] != r.line:
+            continue
+        known = depths.setdefault(r.line, [0] * n_samples)
+        for i, depth in enumerate(r.ad_alt):
+            total = known[i]
+            known[i] = None if depth is None or total is None else total + depth
+    return depths
+
+
+def _with_other_depths(row: CallRow, others: list[list[int | None]]) -> None:
+    """The VAF of a split line over all the position's allele depths, as for an unsplit record:
+    a 1/2 sample written 1/0 (AD 0,45) and 0/1 (AD 0,34) has VAFs 45/79 and 34/79, not 1 and 1
+    (a VAF filter dropped the call). Where another line's depth is unknown, the VAF is left."""
+    if not others or not row.vaf:
+        return
+    vafs = list(row.vaf)  # a new list: value lists may be shared between rows of one record
+    for i, alt in enumerate(row.ad_alt):
+        more = [d for d in (line[i] for line in others) if d is not None]
+        if alt is None or len(more) < len(others) or not sum(more):
+            continue
+        vaf = vafs[i]
+        own = round(alt / vaf) if vaf else alt + (row.ad_ref[i] or 0)  # this line's total
+        vafs[i] = alt / (own + sum(more))
+    row.vaf = vafs
