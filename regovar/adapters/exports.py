@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from regovar.models.reals import number_text, real_text
+
 # TSV: a tab or line break inside a value would make a false column or row.
 _TSV = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 # XLSX: a cell starting with one of these is read as a formula by spreadsheet programs.
@@ -28,7 +30,7 @@ def text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ",".join(text(v) for v in value)
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return number_text(value)  # QUAL and VAF come as the file wrote them (reals.py)
     return str(value)
 
 
@@ -139,7 +141,7 @@ def vcf(
     for name in used_filters:
         description = (filter_defs or {}).get(name) or "From the imported file"
         if re.fullmatch(r"[^\s;=,<>\"]+", name):
-            out.write(f"##FILTER=<ID={name},Description=\"{_quoted(description)}\">\n")
+            out.write(f'##FILTER=<ID={name},Description="{_quoted(description)}">\n')
     out.write('##INFO=<ID=REGOVAR_GENES,Number=.,Type=String,Description="Genes (Regovar)">\n')
     out.write('##INFO=<ID=REGOVAR_CONSEQUENCE,Number=1,Type=String,'
               'Description="Worst consequence (Regovar)">\n')  # fmt: skip
@@ -154,7 +156,7 @@ def vcf(
                          "FORMAT", *sample_names]) + "\n")  # fmt: skip
     for r in records:
         info = _info(r)
-        qual = "." if r.qual is None else f"{r.qual:.6g}"
+        qual = real_text(r.qual)
         filters = ";".join(r.filters) if r.filters else "."
         cells = [_sample(s) for s in r.samples]
         out.write("\t".join([r.chrom, str(r.pos), ".", r.ref, r.alt, qual, filters, info,

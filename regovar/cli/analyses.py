@@ -26,6 +26,7 @@ from regovar.domain.analyses import (
 from regovar.domain.filters import SaveFilter
 from regovar.domain.inheritance import MODES
 from regovar.domain.interpretation import CLASSES, TAGS, Interpretation, Note
+from regovar.models.reals import real_text
 
 app = typer.Typer(help="Analyses: a proband or a family, filtered.", no_args_is_help=True)
 MAX_FILTER_BYTES = 4 << 20
@@ -229,7 +230,7 @@ def variant(
         found = await c.analyses.variant(principal(), analysis, key)
         r = found.row
         if format == "table":
-            qual = "." if r.qual is None else f"{r.qual:.6g}"
+            qual = real_text(r.qual)
             typer.echo(f"{r.chrom}:{r.pos} {r.ref}>{r.alt}  QUAL {qual}  "
                        f"FILTER {';'.join(r.filters or []) or '.'}")  # fmt: skip
         names = {m.sample_id: m for m in view.members}

@@ -12,6 +12,7 @@ from regovar.cli.output import print_table
 from regovar.domain import variant_filter as vf
 from regovar.domain.variants import VariantRow
 from regovar.models import Project
+from regovar.models.reals import stored_real
 
 _COMPARE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|!=|==|=|>|<)\s*(.+)$")
 _OPS = {">=": "ge", "<=": "le", "!=": "ne", "==": "eq", "=": "eq", ">": "gt", "<": "lt"}
@@ -236,7 +237,7 @@ def _row(r: VariantRow | None, names: dict[int, str], *, full: bool) -> dict[str
 
 def _round(value: float | None) -> float | None:
     """REAL columns carry binary noise (48.93000030517578): show what the file said."""
-    return None if value is None else float(f"{value:.6g}")
+    return stored_real(value)
 
 
 def _short(allele: str) -> str:

@@ -19,6 +19,7 @@ from regovar.domain.analyses import choose_filter, prepare
 from regovar.domain.errors import InvalidInput
 from regovar.domain.principal import Principal
 from regovar.domain.variants import VariantRow, check_query, run_query
+from regovar.models.reals import stored_real
 from regovar.repositories.notes import NoteState
 from regovar.repositories.uow import UnitOfWorkFactory
 
@@ -192,4 +193,4 @@ def _contigs(rows: list[VariantRow]) -> list[str]:
 
 def _real(value: float | None) -> float | None:
     """REAL columns carry binary noise (48.93000030517578): what the file said."""
-    return None if value is None else float(f"{value:.6g}")
+    return stored_real(value)

@@ -4,6 +4,8 @@ from typing import Any, NewType
 
 import strawberry
 
+from regovar.models.reals import stored_real
+
 JSON = strawberry.scalar(
     NewType("JSON", object),
     serialize=lambda v: v,
@@ -36,6 +38,6 @@ def optional_id(value: object | None, name: str) -> int | None:
 
 
 def real(value: float | None) -> float | None:
-    """QUAL and VAF are stored as 4-byte floats: shown with the 7 significant digits they hold
-    (0.0822785, not 0.08227848261594772)."""
-    return None if value is None else float(f"{value:.7g}")
+    """QUAL and VAF are stored as 4-byte floats: shown as the file wrote them (0.0822785, not
+    0.08227848261594772; 18253.01, not 18253.0)."""
+    return stored_real(value)

@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
     union,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH, REAL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -65,6 +65,12 @@ class Placement:
 
     import_id: int
     column: int
+
+
+def _real(value: float) -> ColumnElement[Any]:
+    """A value compared with a 4-byte float column, as one: the file's QUAL 18253.01 is stored
+    as 18253.0098, which a double 18253.01 exceeds (>= 18253.01 missed it)."""
+    return cast(literal(value), REAL)
 
 
 class _Compiler:
@@ -140,13 +146,14 @@ class _Compiler:
         if isinstance(node, vf.Genotype):
             return self._genotype(node)
         if isinstance(node, vf.SampleValue):
-            return _OPS[node.op](self.sample_value(node.sample_id, node.field), node.value)
+            value = _real(node.value) if node.field == "vaf" else node.value
+            return _OPS[node.op](self.sample_value(node.sample_id, node.field), value)
         if isinstance(node, vf.Region):
             return self._region(node)
         if isinstance(node, vf.Genes | vf.Consequences | vf.MinImpact):
             return self._annotation(node)
         if isinstance(node, vf.Qual):
-            return _OPS[node.op](self.record_column("qual"), node.value)
+            return _OPS[node.op](self.record_column("qual"), _real(node.value))
         if isinstance(node, vf.Filters):
             return self._filters(node)
         if isinstance(node, vf.Info):

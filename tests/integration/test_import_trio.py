@@ -9,6 +9,7 @@ from regovar.domain import variant_filter as vf
 from regovar.domain.errors import InvalidInput
 from regovar.domain.imports import StartImport
 from regovar.domain.principal import SYSTEM
+from regovar.models.reals import stored_real
 from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project, rows, samples_of
 
 
@@ -202,3 +203,24 @@ async def test_same_file_in_another_project_shares_variants(container, trio):
 async def _count(container, sql: str) -> int:
     async with container.engine.connect() as conn:
         return int((await conn.execute(text(sql))).scalar_one())
+
+
+async def test_qual_and_vaf_compare_and_show_as_the_file_wrote_them(container, tmp_path):
+    # Stored as 4-byte floats: QUAL 18253.01 is 18253.0098, which '>= 18253.01' (a double)
+    # missed, and which showed as 18253.0; a VAF of 1/10 failed 'vaf <= 0.1' so.
+    path = tmp_path / "qual.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n##reference=GRCh37\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+        '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="d">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        "1\t750\t.\tA\tG\t18253.01\tPASS\t.\tGT:AD\t0/1:9,1\n"
+    )
+    job = await import_file(container, path, project=await new_project(container))
+    (sid,) = (await rows(container, job))[1].values()
+    found, _ = await rows(container, job, vf.And((
+        vf.Qual("ge", 18253.01), vf.SampleValue(sid, "vaf", "le", 0.1))))  # fmt: skip
+    assert [r.pos for r in found] == [750]
+    assert await rows(container, job, vf.Qual("gt", 18253.01)) == ([], {"S1": sid})
+    assert stored_real(found[0].qual) == 18253.01
+    assert stored_real(found[0].samples[sid]["vaf"]) == 0.1
