@@ -57,7 +57,6 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
     from regovar.graphql.app import create_app
 
     host, port = host or c.settings.http_host, port or c.settings.http_port
-    _check_port(c, host, port)
     worker = _start_worker(c, 1) if with_worker else None
     typer.echo(f"GraphQL and GraphiQL at http://{host}:{port}/graphql  (Ctrl-C to stop)")
     # uvicorn shuts down gracefully, then re-raises SIGTERM to the handler it found: make that
@@ -81,14 +80,16 @@ def _serve(c: Container, host: str | None, port: int | None, with_worker: bool) 
         _release(c)
 
 
-def _check_port(c: Container, host: str, port: int) -> None:
-    """Refuses a port that another program holds before anything is printed or started: the
-    demo once printed a new password and this address, then failed to listen."""
+def _check_port(host: str | None, port: int | None, command: str) -> None:
+    """Refuses a port that another program holds before anything is printed or started (the
+    private PostgreSQL included): the demo once printed a new password and this address, then
+    failed to listen."""
+    config = settings()
+    host, port = host or config.http_host, port or config.http_port
     if system.port_free(host, port):
         return
-    _release(c)
     raise fail("CONFLICT", f"{host}:{port} is in use by another program; choose another port "
-               "with --port or REGOVAR_HTTP_PORT (e.g. REGOVAR_HTTP_PORT=8001 make demo)")
+               f"with --port or REGOVAR_HTTP_PORT (e.g. REGOVAR_HTTP_PORT={port + 1} {command})")
 
 
 def _release(c: Container) -> None:
@@ -108,6 +109,7 @@ def serve(
     with_worker: bool = typer.Option(False, help="Also run a worker in this process."),
 ) -> None:
     """Serve GraphQL (and GraphiQL) over HTTP."""
+    _check_port(host, port, "regovar serve")
     _serve(_prepare(), host, port, with_worker)
 
 
@@ -151,9 +153,9 @@ def demo(
     port: int | None = typer.Option(None, help="Port for GraphQL."),
 ) -> None:
     """Import the shipped GIAB Ashkenazi trio, print a summary, then serve GraphQL."""
-    c = _prepare()
     if serve_after:
-        _check_port(c, c.settings.http_host, port or c.settings.http_port)
+        _check_port(None, port, "make demo")
+    c = _prepare()
     data = resources.files("regovar") / "data"
     vcf, ped = Path(str(data / "ashk-trio.vcf.gz")), Path(str(data / "ashk-trio.ped"))
     try:

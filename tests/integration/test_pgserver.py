@@ -480,7 +480,9 @@ def test_serve_refuses_a_port_in_use_before_saying_anything(
                                   capture_output=True, text=True, timeout=120)  # fmt: skip
             assert done.returncode == 1, done.stderr
             assert f"CONFLICT: 127.0.0.1:{port} is in use" in done.stderr
-            assert "REGOVAR_HTTP_PORT" in done.stderr
+            hint = "make demo" if command == ["demo"] else "regovar serve"
+            assert f"REGOVAR_HTTP_PORT={port + 1} {hint}" in done.stderr
+            assert "Started PostgreSQL" not in done.stderr  # refused before it starts
             assert "GraphQL and GraphiQL at" not in done.stdout
             assert "signIn" not in done.stdout  # no password printed for a server never up
             assert not server.is_running()
