@@ -232,3 +232,27 @@ def test_carriage_return_only_line_endings_are_named(tmp_path: Path) -> None:
     path.write_bytes(text.encode())
     with pytest.raises(VcfMalformed, match=r"mac\.vcf, line 1: lines end with a carriage return"):
         read(path)
+
+
+def test_two_files_joined_and_other_compressions_are_named(tmp_path: Path) -> None:
+    # A second file's #CHROM (samples in another order) was skipped as a comment: its
+    # genotypes went to the first file's samples. bzip2, xz, zstd read as 'data line before
+    # the #CHROM header line'.
+    import bz2
+    import lzma
+
+    first = HEADER + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n"
+    second = first.replace("S1\tS2", "S2\tS1")
+    body = "1\t10\t.\tA\tG\t1\tPASS\t.\tGT\t0/1\t1/1\n"
+    path = tmp_path / "joined.vcf"
+    path.write_text(first + body + second + body.replace("10", "20"))
+    lines = len((first + body).splitlines()) + len(second.splitlines())
+    with pytest.raises(VcfMalformed, match=rf"joined\.vcf, line {lines}: a second #CHROM"):
+        read(path)
+    for kind, data in (("bzip2", bz2.compress((first + body).encode())),
+                       ("xz", lzma.compress((first + body).encode())),
+                       ("zstd", b"\x28\xb5\x2f\xfd" + b"\0" * 20)):  # fmt: skip
+        packed = tmp_path / f"{kind}.vcf.gz"
+        packed.write_bytes(data)
+        with pytest.raises(VcfMalformed, match=f"compressed with {kind}"):
+            read(packed)

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 Record = tuple[int, "str | list[str]"]  # (line number, text line or BCF columns)
 
 
+_OTHER_COMPRESSIONS = ((b"BZh", "bzip2"), (b"\xfd7zX", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
 @dataclass(frozen=True)
 class ColumnarPlan:
     """What the columnar parser of one file is made of: sent to the parser processes, which
@@ -171,6 +174,11 @@ class VcfReader:
         if magic in (b"BAM\x01", b"CRAM"):
             kind = "BAM" if magic.startswith(b"BAM") else "CRAM"
             raise VcfMalformed(self.path, None, f"this is a {kind} alignment file, not a VCF")
+        for prefix, kind in _OTHER_COMPRESSIONS:
+            if magic.startswith(prefix):
+                raise VcfMalformed(self.path, None, f"this file is compressed with {kind}, which "
+                                   "Regovar does not read: decompress it, or compress it with "
+                                   "bgzip or gzip")  # fmt: skip
         if magic[:3] == b"BCF":
             self._bcf = BcfDecoder(self._stream, self.path)
             header_lines = iter(self._bcf.header_text.split("\n"))
@@ -228,6 +236,10 @@ class VcfReader:
                     self.warnings.add("not_utf8", line, "bytes that are not UTF-8 (Latin-1?) "
                                       "were read as \ufffd (U+FFFD)")  # fmt: skip
                 yield line, text
+            elif text.startswith("#CHROM"):  # another file's header: its columns may differ
+                raise VcfMalformed(self.path, line, "a second #CHROM header line: two VCF files "
+                                   "joined together? Their samples may be in another order: "
+                                   "import each file on its own")  # fmt: skip
             elif text:
                 self.warnings.add("comment_in_body", line, "'#' line after the header ignored")
 
