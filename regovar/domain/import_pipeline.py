@@ -118,6 +118,12 @@ async def load(
                              "samples cannot be analysed with these")  # fmt: skip
             await uow.variant_store.begin(job.id, reader.assembly)
             records = await _stream(uow, reader, tuning, progress)
+            if reader.bytes_read() != vcf_file.size:  # written to while read (a copy going on)
+                raise VcfMalformedError(
+                    f"{vcf_file.path}: the file changed while it was imported ({vcf_file.size:,} "
+                    f"bytes when registered, {reader.bytes_read():,} read): nothing of it was "
+                    "kept; import it again once it is complete", file=vcf_file.path,
+                )  # fmt: skip
             write_back = _write_back(uow_factory, uow.variant_store.bytes_sent)
             try:
                 counts = await uow.variant_store.finish()

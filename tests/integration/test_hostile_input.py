@@ -14,7 +14,15 @@ from regovar.domain import variant_filter as vf
 from regovar.domain.imports import StartImport
 from regovar.domain.principal import SYSTEM, Principal
 from regovar.domain.projects import CreateProject
-from tests.helpers import DEMO_PED, DEMO_VCF, import_file, new_project, new_user, rows
+from tests.helpers import (
+    DEMO_PED,
+    DEMO_VCF,
+    import_file,
+    new_project,
+    new_user,
+    rows,
+    trio_copies,
+)
 
 HEADER = (
     "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
@@ -135,6 +143,28 @@ async def test_a_file_swapped_for_a_link_after_registration_is_refused(
     job = await import_file_by_id(container, started.job.id)
     assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
     assert "changed or moved" in job.error_message
+
+
+async def test_a_file_written_to_while_it_is_imported_is_refused(container, tmp_path):
+    # A copy still going on: the load read the grown file but recorded the size and hash of
+    # registration, so importing the finished file again loaded the same records twice.
+    path = trio_copies(2, tmp_path / "growing.vcf")
+    project = await new_project(container)
+    started = await container.imports.start(SYSTEM, StartImport(project.id, str(path)),
+                                            queue=False)  # fmt: skip
+    tail = path.read_text().splitlines(keepends=True)[-3:]
+
+    def grow(fraction: float, records: int) -> None:
+        if fraction < 1.0 and tail:
+            with path.open("a") as fh:
+                fh.writelines(tail)
+            tail.clear()
+
+    with pytest.raises(Exception, match="the file changed while it was imported"):
+        await container.imports.run(SYSTEM, started.job.id, on_progress=grow)
+    job = await container.imports.get(SYSTEM, started.job.id)
+    assert (job.state, job.error_code, job.variants) == ("failed", "VCF_MALFORMED", 0)
+    assert not tail  # it did grow during the load
 
 
 async def import_file_by_id(container, import_id: int):
