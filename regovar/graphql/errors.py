@@ -29,10 +29,15 @@ def _translate(error: GraphQLError, request_id: str) -> GraphQLError:
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         return _with(error, error.message, extensions)
+    if isinstance(original, GraphQLError):  # variables not of their declared types
+        return _with(error, original.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
     if isinstance(original, RegovarError):
         return _with(error, original.message, {"code": original.code, **original.data})
     if _caused_by(original, UnicodeEncodeError):  # a lone surrogate (\ud800) in some text
         return _with(error, "a text value holds characters that are not valid Unicode",
+                     {"code": "INVALID_INPUT"})  # fmt: skip
+    if _named_in_causes(original, _NUL_ERRORS):  # the database takes no NUL in text
+        return _with(error, "a text value holds a NUL character (\\u0000)",
                      {"code": "INVALID_INPUT"})  # fmt: skip
     if _caused_by(original, ConnectionError):  # refused, reset: the database is down
         log.warning("database unavailable (request %s): %s", request_id, original)
@@ -47,14 +52,29 @@ def _translate(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    return any(isinstance(e, kind) for e in _causes(error))
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and those that caused it, each once."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return True
+        yield current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return False
+
+
+_NUL_ERRORS = {"CharacterNotInRepertoireError", "UntranslatableCharacterError"}  # asyncpg's
+
+
+def _named_in_causes(error: BaseException, names: set[str]) -> bool:
+    """Whether an error of one of these class names caused this one (the driver's errors are
+    not imported here; SQLAlchemy holds the driver's as ``orig``)."""
+    return any(
+        type(e).__name__ in names or type(getattr(e, "orig", None)).__name__ in names
+        for e in _causes(error)
+    )
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:

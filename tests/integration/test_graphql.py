@@ -214,3 +214,16 @@ async def test_hostile_sizes_and_characters_get_clear_errors(client):
     nul_path = await gql(client, 'mutation { startImport(projectId: "1", path: "a\\u0000b") '
                          "{ alreadyImported } }")  # fmt: skip
     assert nul_path["errors"][0]["extensions"]["code"] in ("INVALID_INPUT", "NOT_FOUND")
+
+
+async def test_bad_variables_and_nul_text_are_the_caller_s_errors(client):
+    # Variables not of their types, and a NUL in a text the database is given, answered
+    # INTERNAL ('the administrator can find it'), as if the server had failed.
+    query = "query($q: VariantQueryInput!) { variants(query: $q) { total } }"
+    for variables in ({"q": {"samples": ["1"], "sort": [{"field": "pos; DROP"}]}},
+                      {"q": {"samples": ["1"], "limit": "5"}}, {}, {"q": None}):  # fmt: skip
+        got = await gql(client, query, **variables)
+        assert got["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", got
+    got = await gql(client, "query($n: String!) { samples(name: $n) { total } }", n="a\u0000")
+    assert got["errors"][0]["extensions"] == {"code": "INVALID_INPUT"}, got
+    assert "NUL" in got["errors"][0]["message"]
