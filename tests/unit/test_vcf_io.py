@@ -256,3 +256,13 @@ def test_two_files_joined_and_other_compressions_are_named(tmp_path: Path) -> No
         packed.write_bytes(data)
         with pytest.raises(VcfMalformed, match=f"compressed with {kind}"):
             read(packed)
+
+
+def test_a_record_with_too_many_alts_is_refused_naming_it(tmp_path: Path) -> None:
+    # A million ALTs in one record took gigabytes: its rows are built at once.
+    alts = "C,G,TA"  # a few: read
+    many = ",".join("A" + format(i, "b").replace("0", "C").replace("1", "G") for i in range(1001))
+    body = (f"1\t10\t.\tT\t{alts}\t1\tPASS\t.\tGT\t0/1\t0/1\t0/1\n"
+            f"1\t20\t.\tT\t{many}\t1\tPASS\t.\tGT\t0/1\t0/1\t0/1\n")  # fmt: skip
+    with pytest.raises(VcfMalformed, match=r"line \d+: 1,001 ALT alleles in one record"):
+        read(write_vcf(tmp_path, body))

@@ -43,6 +43,9 @@ _UNSEEN: list[str] = []
 _NO_LIMIT = 1 << 62
 
 
+MAX_ALTS = 1_000  # callers write a few (GATK at most 6 by default); joint calls of STRs, hundreds
+MAX_RECORD_CALLS = 2_000_000  # ALTs x samples of one record: its rows are built at once
+
 class RecordParser:
     """Parses the records of one file.
 
@@ -222,6 +225,11 @@ class RecordParser:
     def _multiallelic(self, fields: list[str], line: int, pos: int, ref: str) -> list[LazyCallRow]:
         """General path: several ALTs, '*', symbolic alleles, gVCF blocks, ALT '.'."""
         alts = fields[4].split(",")
+        if len(alts) > MAX_ALTS or len(alts) * self.n_samples > MAX_RECORD_CALLS:
+            # One record's rows are made at once: a million ALTs took gigabytes.
+            raise VcfMalformed(self.path, line, f"{len(alts):,} ALT alleles in one record "
+                               f"(at most {MAX_ALTS:,}, and {MAX_RECORD_CALLS:,} genotypes in "
+                               "all): not a record Regovar can hold")  # fmt: skip
         kept, kinds = self._alt_kinds(alts, ref, line)
         if not kept:
             if BASES not in kinds:  # (an ALT equal to REF has its own warning)
