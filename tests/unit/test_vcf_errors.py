@@ -47,6 +47,18 @@ def test_duplicate_sample_names_anywhere(tmp_path: Path) -> None:
     assert (err.line, err.message) == (8, "duplicate sample name 'B' in columns 11 and 13")
 
 
+def test_sample_names_that_look_the_same_are_one_patient_twice(tmp_path: Path) -> None:
+    # 'HG002' and 'HG002 ', a zero-width space, an accent composed or not: two patients that
+    # read the same in every list, and '-s Amélie' picked one of them silently.
+    for twin in ("HG002 ", "HG002\u200b", "H\uff27002"):
+        path = write_vcf(tmp_path, "", samples=("HG002", "HG003", twin))
+        err = _error(path)
+        assert err.line == 8 and err.message.startswith(f"duplicate sample name {twin!r} and "
+                                                        "'HG002' look the same"), err.message
+    path = write_vcf(tmp_path, "", samples=("Am\u00e9lie", "Ame\u0301lie"))
+    assert "look the same" in _error(path).message and "columns 10 and 11" in _error(path).message
+
+
 def test_record_with_wrong_number_of_columns(tmp_path: Path) -> None:
     body = tabs("1 10 . A G 1 PASS . GT 0/1 0/1 0/1", "1 11 . A G 1 PASS . GT 0/1 0/1")
     err = _error(write_vcf(tmp_path, body))

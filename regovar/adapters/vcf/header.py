@@ -8,6 +8,7 @@ before a single row reaches the database.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from regovar.adapters.vcf.contigs import detect_assembly
@@ -216,13 +217,23 @@ def sample_names(path: str, line: str, lineno: int) -> list[str]:
             path, lineno, f"column 9 of the #CHROM line must be FORMAT, found {columns[8]!r}"
         )
     samples = columns[9:]
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for col, name in enumerate(samples, start=10):
         if not name.strip():
             raise VcfMalformed(path, lineno, f"empty sample name in column {col}")
-        if name in seen:
-            raise VcfMalformed(
-                path, lineno, f"duplicate sample name {name!r} in columns {seen[name]} and {col}"
-            )
-        seen[name] = col
+        key = _looks(name)
+        if key in seen:
+            first, other = seen[key]
+            how = "" if other == name else (
+                f" and {other!r} look the same (they differ only by spaces, invisible "
+                "characters or the Unicode form of an accent)")  # fmt: skip
+            raise VcfMalformed(path, lineno, f"duplicate sample name {name!r}{how} in columns "
+                               f"{first} and {col}")  # fmt: skip
+        seen[key] = (col, name)
     return samples
+
+
+def _looks(name: str) -> str:
+    """How a sample name reads on screen: two that read alike name one patient twice."""
+    shown = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in shown if unicodedata.category(c) != "Cf").strip()
