@@ -14,6 +14,10 @@ from regovar.models import Import
 
 imports_app = typer.Typer(help="Import jobs.", no_args_is_help=True)
 samples_app = typer.Typer(help="Samples.", no_args_is_help=True)
+subjects_app = typer.Typer(help="Subjects: the persons of a project, with their pedigree.",
+                           no_args_is_help=True)  # fmt: skip
+_SEX = {1: "male", 2: "female"}
+_AFFECTED = {1: "unaffected", 2: "affected"}
 
 
 def import_file(
@@ -190,6 +194,54 @@ def list_samples(
                 "project": names[s.project_id],
                 "import": s.import_id,
                 "subject": s.subject_id,
+            }
+            for s in page.items
+        ]
+        print_table(rows, format, total=page.total)
+
+    run(container(with_broker=False), work)
+
+
+@subjects_app.command("list")
+def list_subjects(
+    project: str = typer.Option(..., "--project", "-p", help="Project name or id."),
+    offset: int = typer.Option(0, min=0, max=MAX_ID),
+    limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
+    format: str = typer.Option("table", help="table, tsv or json"),
+) -> None:
+    """List a project's subjects as their PED files described them: family, parents, sex,
+    affected status, and their samples."""
+
+    async def work(c: Container) -> None:
+        found = await c.projects.find(principal(), project)
+        page = await c.projects.subjects(principal(), found.id, offset, limit)
+        names = {s.id: s.identifier for s in page.items}
+        samples: dict[int, dict[str, None]] = {}
+        start = 0
+        while True:  # every sample of the project: a few hundred at most
+            chunk = await c.variants.samples(
+                principal(), project_id=found.id, offset=start, limit=c.settings.max_page_size
+            )
+            for sample in chunk.items:
+                if sample.subject_id is not None:
+                    samples.setdefault(sample.subject_id, {})[sample.name] = None
+            start += len(chunk.items)
+            if not chunk.items or start >= chunk.total:
+                break
+
+        def person(subject_id: int | None) -> str | None:
+            return None if subject_id is None else names.get(subject_id, f"subject {subject_id}")
+
+        rows = [
+            {
+                "id": s.id,
+                "subject": s.identifier,
+                "family": s.family,
+                "father": person(s.father_id),
+                "mother": person(s.mother_id),
+                "sex": _SEX.get(s.sex, "unknown"),
+                "status": _AFFECTED.get(s.affected, "unknown"),
+                "samples": ", ".join(samples.get(s.id, [])),
             }
             for s in page.items
         ]

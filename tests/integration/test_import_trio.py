@@ -224,3 +224,25 @@ async def test_qual_and_vaf_compare_and_show_as_the_file_wrote_them(container, t
     assert await rows(container, job, vf.Qual("gt", 18253.01)) == ([], {"S1": sid})
     assert stored_real(found[0].qual) == 18253.01
     assert stored_real(found[0].samples[sid]["vaf"]) == 0.1
+
+
+async def test_the_cli_lists_subjects_with_their_pedigree(container, trio, database_url, tmp_path):
+    # The pedigree a PED set could only be seen by creating an analysis.
+    import csv
+    import os
+    import subprocess
+    import sys
+
+    (project,) = (await container.projects.get_many(SYSTEM, [trio.project_id])).values()
+    env = {**os.environ, "REGOVAR_DATABASE_URL": database_url,
+           "REGOVAR_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    listed = subprocess.run(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "subjects", "list", "-p",
+         project.name, "--format", "tsv"], capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["subject"]: r for r in csv.DictReader(listed.stdout.splitlines(), delimiter="\t")}
+    son = rows["HG002"]
+    assert (son["father"], son["mother"], son["sex"], son["samples"]) == (
+        "HG003", "HG004", "male", "HG002")
+    assert (rows["HG004"]["sex"], rows["HG004"]["father"]) == ("female", "")
