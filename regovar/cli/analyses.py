@@ -168,7 +168,9 @@ def run_(
     ),
     offset: int = typer.Option(0, min=0, max=MAX_ID),
     limit: int = typer.Option(100, min=0, help=LIMIT_HELP),
-    genes: bool = typer.Option(False, help="Print the count of variants per gene instead."),
+    genes: bool = typer.Option(
+        False, help="Print the count of variants per gene instead (--offset/--limit page them)."
+    ),
     format: str = typer.Option("table", help="table, tsv or json"),
 ) -> None:
     """The analysis's variants kept by a filter."""
@@ -186,7 +188,9 @@ def run_(
             limit=limit, gene_counts=genes,
         )  # fmt: skip
         if genes:
-            print_table([{"gene": g, "variants": n} for g, n in result.genes], format)
+            shown = result.genes[offset : offset + limit]  # the most frequent first
+            print_table([{"gene": g, "variants": n} for g, n in shown], format,
+                        total=len(result.genes))  # fmt: skip
             return
         names = {m.sample_id: m.sample for m in view.members}
         full = format != "table"

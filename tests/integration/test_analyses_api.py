@@ -147,6 +147,11 @@ def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, t
     genes = regovar("analyses", "run", analysis_id, "--filter", str(filter_file), "--genes",
                     "--format", "tsv")  # fmt: skip
     assert genes.stdout.splitlines()[0] == "gene\tvariants"
+    counted = genes.stdout.splitlines()[1:]
+    # --limit was ignored with --genes (about 125 genes printed for --limit 5)
+    top = regovar("analyses", "run", analysis_id, "--filter", str(filter_file), "--genes",
+                  "--limit", "2", "--offset", "1", "--format", "tsv")  # fmt: skip
+    assert top.stdout.splitlines()[1:] == counted[1:3] and len(counted) > 3
     xlsx = tmp_path / "out.xlsx"
     exported = regovar("analyses", "export", analysis_id, "--filter", str(filter_file),
                        "--format", "xlsx", "--out", str(xlsx))  # fmt: skip
