@@ -30,7 +30,7 @@ from regovar.domain.errors import (
 from regovar.domain.import_parse import ImportTuning
 from regovar.domain.principal import Principal
 from regovar.models import File, Import
-from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory
+from regovar.repositories.uow import UnitOfWork, UnitOfWorkFactory, connection_lost
 
 _log = logging.getLogger(__name__)
 
@@ -259,6 +259,18 @@ class ImportManager:
                 await self._record_end(principal, job, error=exc.code)
             raise
         except Exception as exc:
+            if connection_lost(exc):  # not a fault of the file nor of Regovar: said so
+                _log.warning("import %s: the database connection was lost", import_id)
+                vcf = files.get(job.file_id)
+                lost = ImportFailed(
+                    f"import {import_id}{f' ({vcf.path})' if vcf else ''} stopped: the "
+                    "connection to the database was lost while loading (PostgreSQL restarted, "
+                    "or an administrator ended the session); nothing of it was kept: run it "
+                    "again", id=import_id,
+                )  # fmt: skip
+                await import_pipeline.mark_failed(self.uow, import_id, lost)
+                await self._record_end(principal, job, error=lost.code)
+                raise lost from exc
             # Never leave a job "running" behind an error: record it, answer with a code.
             # The log gets where in the code, not the message (it may quote the file's names
             # and values: patient identifiers stay on the job row, for the lab).

@@ -6,6 +6,7 @@ the commit succeeded (so a worker never sees a job row that was rolled back).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -34,6 +35,8 @@ from regovar.repositories.users import (
 )
 from regovar.repositories.variant_query import VariantQueryRepository
 from regovar.repositories.variant_store import VariantStore
+
+_log = logging.getLogger("regovar.uow")
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 USE_EVERY_S = 3600.0  # a project's last use is written at most this often per process
@@ -79,7 +82,15 @@ class UnitOfWork:
     ) -> None:
         # close() ends the transaction without expiring loaded objects, so read-only units of
         # work can hand their entities to the caller; anything not committed is discarded.
-        await self.session.close()
+        try:
+            await self.session.close()
+        except Exception:
+            if exc is None:
+                raise
+            # Leaving on an error already (a lost connection cannot roll back): that error is
+            # the one to tell, not "cannot call Transaction.rollback()".
+            _log.debug("closing a unit of work after %s failed", type(exc).__name__,
+                       exc_info=True)  # fmt: skip
         if self._used:
             await self._write_use()
 
@@ -118,3 +129,24 @@ class UnitOfWork:
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+_DISCONNECTS = {"ConnectionDoesNotExistError", "AdminShutdownError", "CrashShutdownError",
+                "CannotConnectNowError", "ConnectionFailureError"}  # fmt: skip
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether the database connection went away under this error (the server restarted, the
+    session was ended by an administrator, the network dropped)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionError) or type(current).__name__ in _DISCONNECTS:
+            return True
+        if type(current).__name__ == "InterfaceError" and "connection is closed" in str(current):
+            return True  # asyncpg, on the next use of a connection the server ended
+        if getattr(current, "connection_invalidated", False):  # SQLAlchemy's judgement
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__ or getattr(current, "orig", None)
+    return False

@@ -307,3 +307,36 @@ async def test_a_bgzf_file_cut_inside_a_record_says_it_may_be_cut_short(containe
     job = await import_file(container, cut)
     assert job.state == "failed" and job.error_code == "VCF_MALFORMED"
     assert "the BGZF end-of-file block is missing: the file may be cut short" in job.error_message
+
+
+async def test_a_lost_database_connection_is_said_and_keeps_nothing(
+    container, tmp_path, database_url
+):
+    # An administrator ending the loading session gave "InterfaceError: cannot call
+    # Transaction.rollback(): the underlying connection is closed", hiding the cause.
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    path = trio_copies(2, tmp_path / "cut.vcf")
+    project = await new_project(container)
+    started = await container.imports.start(SYSTEM, StartImport(project.id, str(path)),
+                                            queue=False)  # fmt: skip
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    ended: list[int] = []
+
+    def end_session(fraction: float, records: int) -> None:
+        if ended or fraction >= 1.0:
+            return
+        with psycopg.connect(url, autocommit=True) as admin:  # the import's: it has written
+            ended.extend(r[0] for r in admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"))
+
+    with pytest.raises(Exception, match="connection to the database was lost") as raised:
+        await container.imports.run(SYSTEM, started.job.id, on_progress=end_session)
+    assert ended == [True]
+    assert "rollback" not in str(raised.value)
+    job = await container.imports.get(SYSTEM, started.job.id)
+    assert (job.state, job.error_code, job.variants) == ("failed", "IMPORT_FAILED", 0)
+    again = await import_file_by_id(container, started.job.id)
+    assert again.state == "done" and again.records == 2 * 9940
