@@ -78,7 +78,11 @@ app.command("demo")(server.demo)
 def main() -> None:
     _run_as_package()
     _wide_help_when_piped()
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C outside a command's own handling (starting, ending)
+        typer.echo(base.INTERRUPTED, err=True)
+        raise SystemExit(130) from None
 
 
 def _wide_help_when_piped() -> None:

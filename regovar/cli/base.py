@@ -27,6 +27,10 @@ _principal: ContextVar[Principal] = ContextVar("principal", default=SYSTEM)
 MAX_ID = 2**31 - 1  # ids are 32-bit in the database
 LIMIT_HELP = "Rows per page (at most REGOVAR_MAX_PAGE_SIZE, 1000 by default; --offset for more)."
 
+INTERRUPTED = (
+    "INTERRUPTED: stopped; work not committed was dropped: run the command again to redo it"
+)
+
 
 def act_as(login: str | None) -> None:
     _acting_login[0] = login
@@ -116,8 +120,7 @@ def run(c: Container, work: Callable[[Container], Awaitable[T]], *, stop_db: boo
     except KeyboardInterrupt:
         # Ctrl-C or SIGTERM: the transaction in progress is rolled back (an import keeps
         # nothing and is listed as interrupted); said, with the shell's exit status for it.
-        typer.echo("INTERRUPTED: stopped; work not committed was dropped: run the command "
-                   "again to redo it", err=True)  # fmt: skip
+        typer.echo(INTERRUPTED, err=True)
         raise typer.Exit(143 if terminated else 130) from None
     finally:
         if previous is not None:
