@@ -126,12 +126,14 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
     elif isinstance(node, MinImpact) and node.impact not in IMPACTS:
         raise InvalidInput(f"unknown impact {node.impact}; expected one of {IMPACTS}")
     elif isinstance(node, Qual) and node.op not in OPERATORS:
-        raise InvalidInput(f"unknown operator {node.op}")
+        raise InvalidInput(f"unknown operator {node.op}; expected one of {OPERATORS}")
     elif isinstance(node, Info):
         if not INFO_NAME.match(node.name):
             raise InvalidInput(f"invalid INFO field name {node.name!r}")
         if node.op not in (*OPERATORS, "exists"):
-            raise InvalidInput(f"unknown operator {node.op}")
+            raise InvalidInput(
+                f"unknown operator {node.op}; expected one of {(*OPERATORS, 'exists')}"
+            )
     elif isinstance(node, Region) and any(
         v is not None and not 0 < v < 2**31 for v in (node.start, node.end)
     ):

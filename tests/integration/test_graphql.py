@@ -116,6 +116,19 @@ async def test_import_through_worker_then_query_variants(client, container, impo
         assert calls[ids["HG002"]]["zygosity"] in ("HET", "HET_ALT")
         assert calls[ids["HG003"]]["zygosity"] == "HOM_REF"
         assert calls[ids["HG002"]]["dp"] >= 10
+    # INFO operators in upper case ('GE', as sample values write them) were refused; several
+    # values in one INFO condition were taken silently.
+    trio = [ids["HG002"], ids["HG003"], ids["HG004"]]
+    totals = []
+    for op in ("ge", "GE"):
+        got = await gql(client, query, q={"samples": trio, "limit": 1,
+                                          "info": [{"name": "QD", "op": op, "number": 30}]})
+        totals.append(got["data"]["variants"]["total"])
+    assert totals[0] == totals[1] > 0
+    both = await gql(client, query, q={"samples": trio, "info": [
+        {"name": "QD", "op": "ge", "number": 30, "text": "x"}]})  # fmt: skip
+    assert both["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert "give one of number, text or flag" in both["errors"][0]["message"]
 
 
 async def test_errors_carry_codes_and_limits_hold(client):

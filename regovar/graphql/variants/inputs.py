@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from regovar.domain import variant_filter as vf
+from regovar.domain.errors import InvalidInput
 from regovar.graphql.scalars import parse_id
 from regovar.graphql.variants.types import Impact, Operator, SampleField, SortField, Zygosity
 
@@ -97,7 +98,7 @@ class VariantQueryInput:
         if self.filter is not None:
             f = self.filter
             leaves.append(vf.Filters(f.pass_only, f.missing_is_pass, tuple(f.any_of)))
-        leaves += [vf.Info(i.name, i.op, _info_value(i)) for i in self.info]
+        leaves += [vf.Info(i.name, i.op.lower(), _info_value(i)) for i in self.info]  # GE: ge
         sort = sort_keys(self.sort)
         return vf.VariantQuery(
             sample_ids=tuple(parse_id(s, "samples") for s in self.samples),
@@ -122,7 +123,8 @@ def _value(enum_member: object) -> str:
 
 
 def _info_value(i: InfoInput) -> float | str | bool | None:
-    for value in (i.number, i.text, i.flag):
-        if value is not None:
-            return value
-    return None
+    given = [value for value in (i.number, i.text, i.flag) if value is not None]
+    if len(given) > 1:
+        raise InvalidInput(f"the INFO condition on {i.name} gives several values: give one of "
+                           "number, text or flag", field="info")  # fmt: skip
+    return given[0] if given else None
