@@ -299,7 +299,10 @@ def _call_line(
     """One COPY line; values the columns cannot hold are refused (positions) or set to NULL,
     their lines noted in ``counts`` = (integers beyond int32, non-finite QUAL). ``summary`` gives
     (genes, consequences, worst consequence, worst impact), all None without annotations."""
-    if not (0 < r.pos <= ct.INT32 and 0 < r.end <= ct.INT32):
+    if r.pos < 1:
+        raise RowOutOfRange(r.line, f"POS {r.pos}: positions start at 1 (0 marks a telomere in "
+                            "VCF 4.3, not a base a variant can be at)")  # fmt: skip
+    if not (r.pos <= ct.INT32 and 0 < r.end <= ct.INT32):
         raise RowOutOfRange(r.line, f"position {r.pos}-{r.end} is outside 1..{ct.INT32}")
     if len(r.chrom) > MAX_CONTIG or not r.chrom:
         raise RowOutOfRange(r.line, f"contig name is empty or longer than {MAX_CONTIG} characters")

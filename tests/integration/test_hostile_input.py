@@ -55,6 +55,10 @@ async def test_values_beyond_the_columns_are_refused_or_nulled(container, tmp_pa
     job = await import_file(container, huge_pos)
     assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
     assert "line 8" in job.error_message and "position" in job.error_message
+    zero = _vcf(tmp_path, "zero.vcf", ["1\t0\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"])
+    job = await import_file(container, zero)
+    assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+    assert "line 7: POS 0: positions start at 1" in job.error_message  # was 'position 0-0'
 
     odd = _vcf(
         tmp_path,
