@@ -203,3 +203,17 @@ def test_one_sample_written_over_two_columns_is_refused(tmp_path) -> None:
     with open_vcf(fine) as reader:
         (row,) = list(reader.rows())
     assert row.gq == [35]
+
+
+def test_a_warning_kind_says_its_shared_explanation_once() -> None:
+    # 'INFO A=x: kept as written (a value of another type is text; ...)' four times in a line
+    from regovar.adapters.vcf import ImportWarnings
+
+    warnings = ImportWarnings()
+    why = ": kept as written (a value of another type is text; a missing value per ALT is null)"
+    for item in ("A=x is not Integer", "B=7.5 is not Integer"):
+        warnings.add("info_value", 3, f"INFO {item}{why}")
+    warnings.add("other", 4, "one message: said as it is, explanation and all")
+    said = {w["kind"]: w["message"] for w in warnings.as_list()}
+    assert said["info_value"] == f"INFO A=x is not Integer; INFO B=7.5 is not Integer{why}"
+    assert said["other"] == "one message: said as it is, explanation and all"

@@ -138,8 +138,25 @@ class _WarningKind:
 
     @property
     def message(self) -> str:
-        return "; ".join(self.messages) + ("; and other problems of this kind" if self.more
-                                           else "")  # fmt: skip
+        more = "; and other problems of this kind" if self.more else ""
+        tail = _shared_tail(self.messages)
+        if not tail:
+            return "; ".join(self.messages) + more
+        # The explanation they share said once: 'INFO A=x; INFO B=y: kept as written (...)'
+        heads = [m[: len(m) - len(tail)] for m in self.messages]
+        return "; ".join(heads) + more + tail
+
+
+def _shared_tail(messages: list[str]) -> str:
+    """The end that several messages share, from a ': ' on (their common explanation)."""
+    if len(messages) < 2:
+        return ""
+    size = min(len(m) for m in messages)
+    while size and len({m[len(m) - size :] for m in messages}) > 1:
+        size -= 1
+    common = messages[0][len(messages[0]) - size :] if size else ""
+    at = common.find(": ")
+    return common[at:] if at >= 0 and len(common) - at > 20 else ""
 
 
 class ImportWarnings:
