@@ -217,3 +217,15 @@ def test_a_warning_kind_says_its_shared_explanation_once() -> None:
     said = {w["kind"]: w["message"] for w in warnings.as_list()}
     assert said["info_value"] == f"INFO A=x is not Integer; INFO B=7.5 is not Integer{why}"
     assert said["other"] == "one message: said as it is, explanation and all"
+
+
+def test_keys_given_twice_are_warned_about(tmp_path: Path) -> None:
+    # GT:GT read the first GT, DP=1;DP=2 the last DP, both without a word.
+    body = ("1\t10\t.\tA\tG\t1\tPASS\tDP=1;X=a;DP=2\tGT:GT\t0/1:1/1\t0/1:0/0\t0/0:0/0\n"
+            "1\t20\t.\tA\tC\t1\tPASS\tDP=3\tGT\t0/1\t0/1\t0/1\n")  # fmt: skip
+    reader, rows = read(write_vcf(tmp_path, body))
+    assert rows[0].gt[0] == "0/1" and rows[0].info["DP"] == "2"  # undeclared: text
+    said = {w["kind"]: w for w in reader.warnings.as_list()}["repeated_key"]
+    assert said["lines"] == [9, 9] and said["count"] == 2  # one record: FORMAT, INFO
+    assert "FORMAT GT given more than once: the first is read" in said["message"]
+    assert "INFO DP given more than once: the last is read" in said["message"]

@@ -166,7 +166,8 @@ class ColumnarParser:
         for i, key in enumerate(keys):
             at.setdefault(key, i)
         usable = (
-            "GT" in at
+            len(at) == len(keys)  # a repeated key is warned about by the general parser
+            and "GT" in at
             and "BCSQ" not in at
             and not (self.sample_filters and "FT" in at)
             and ("AD" in at or not any(k in at for k in _NOT_AD))

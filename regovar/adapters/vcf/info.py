@@ -45,6 +45,7 @@ class InfoParser:
         self.definitions = definitions
         self.non_finite = 0  # NaN, infinite or out-of-range numbers met (stored as missing)
         self.odd: list[str] = []  # this record's values not of their declared type or count
+        self.repeated: list[str] = []  # this record's keys given more than once
         self.plans: dict[str, FieldPlan] = {}
         self.items: dict[str, tuple[str, object]] = {}
         self.items_multi: dict[str, tuple[str, object]] = {}
@@ -62,6 +63,8 @@ class InfoParser:
         for item in text.split(";"):
             hit = items.get(item)
             if hit is not None:
+                if hit[0] in whole:
+                    self.repeated.append(hit[0])
                 whole[hit[0]] = hit[1]
                 continue
             key, eq, raw = item.partition("=")
@@ -79,6 +82,8 @@ class InfoParser:
                         continue
                     if value.__class__ is str:  # kept as written, said
                         self.odd.append(f"{key}={raw} is not {plan.typed}")
+                if key in whole:
+                    self.repeated.append(key)
                 whole[key] = value
                 if len(items) < 200_000:
                     items[item] = (key, value)  # scalars only: safe to share between rows
@@ -118,6 +123,8 @@ class InfoParser:
             values = plan.whole(raw)  # lists; R/G values of a biallelic record
             if isinstance(values, list) and values.count(None) > raw.split(",").count("."):
                 self.non_finite += 1
+            if key in info.whole:
+                self.repeated.append(key)
             info.whole[key] = values
             return
         else:
@@ -129,6 +136,8 @@ class InfoParser:
             return
         if value is None:
             return
+        if key in info.whole:
+            self.repeated.append(key)
         info.whole[key] = value
         if len(items) < 200_000:
             items[item] = (key, value)

@@ -32,9 +32,14 @@ def record_info(ctx: RecordContext) -> RecordInfo:
     cache = ctx[8]
     if not cache:
         parser = ctx[0]
-        met, odd = parser.info.non_finite, parser.info.odd
+        met, odd, repeated = parser.info.non_finite, parser.info.odd, parser.info.repeated
         odd.clear()
+        repeated.clear()
         cache.append(parser.info.parse(ctx[1][7], len(ctx[4]) + 1))
+        if repeated:
+            keys = ", ".join(dict.fromkeys(repeated))
+            parser.warnings.add("repeated_key", ctx[2], f"INFO {keys} given more than once: "
+                                "the last is read")  # fmt: skip
         if odd:
             parser.warnings.add("info_value", ctx[2], f"INFO {odd[0]}: kept as written (a "
                                 "value of another type is text; a missing value per ALT is "

@@ -167,6 +167,8 @@ class RecordParser:
                 )
             ]
         plan = self.plans.get(fields[8]) or self._plan(fields[8])
+        if plan.repeated:
+            self._repeated_keys(plan, line)
         tokens = fields[9].replace("\t", ":").split(":")
         if len(tokens) != plan.n_tokens or not aligned(fields[9], plan.n_keys, self.n_samples):
             tokens = self.samples.tokens(plan, fields[9], line)
@@ -247,6 +249,8 @@ class RecordParser:
         plan, tokens, block = None, None, None
         if self.n_samples:
             plan = self.plans.get(fields[8]) or self._plan(fields[8])
+            if plan.repeated:
+                self._repeated_keys(plan, line)
             tokens = self.samples.tokens(plan, fields[9], line)
             block = (
                 _block_of(biallelic_columns(self.samples, plan, tokens, ref, alts[0], line))
@@ -317,6 +321,11 @@ class RecordParser:
         plan = self.plans[fmt] = FormatPlan(fmt, self.header.formats)
         plan.n_tokens = plan.n_keys * self.n_samples
         return plan
+
+    def _repeated_keys(self, plan: FormatPlan, line: int) -> None:
+        keys = ", ".join(plan.repeated)
+        self.warnings.add("repeated_key", line, f"FORMAT {keys} given more than once: the "
+                          "first is read")  # fmt: skip
 
     def _fix_columns(self, fields: list[str], line: int) -> list[str]:
         """Tolerate trailing empty columns (stray tabs) and FORMAT without samples."""

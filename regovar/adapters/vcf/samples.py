@@ -138,6 +138,9 @@ class FormatPlan:
         pos: dict[str, int] = {}
         for i, key in enumerate(keys):
             pos.setdefault(key, i)
+        # A key given twice (GT:GT): the first is read, with a warning on each record.
+        self.repeated = sorted({k for k in keys if keys.count(k) > 1}) if len(pos) < len(
+            keys) else []  # fmt: skip
         self.gt, self.ad, self.dp, self.gq, self.ps, self.ro, self.ao, self.bcsq = (
             pos.get(k, ABSENT) for k in ("GT", "AD", "DP", "GQ", "PS", "RO", "AO", "BCSQ")
         )
