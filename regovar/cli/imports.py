@@ -32,6 +32,8 @@ def import_file(
 ) -> None:
     """Import a VCF into a project (atomic; importing the same file again duplicates nothing)."""
 
+    earlier: list[bool] = []
+
     async def work(c: Container) -> Import:
         found = await c.projects.find(principal(), project)
         command = StartImport(found.id, str(path), str(ped) if ped else None, assembly)
@@ -43,7 +45,9 @@ def import_file(
             typer.echo(f"pedigree of import {started.job.id} set from {Path(str(ped)).name}: "
                        f"{len(changed)} subject{plural} changed{who}")  # fmt: skip
         if started.already_imported:
-            typer.echo(f"already imported as import {started.job.id} ({started.job.state})")
+            earlier.append(True)
+            typer.echo(f"already imported as import {started.job.id} ({started.job.state}): "
+                       "nothing loaded now")  # fmt: skip
             asked = ASSEMBLY_ALIASES.get((assembly or "").lower(), assembly)
             if asked and started.job.assembly and asked != started.job.assembly:
                 kept = started.job.assembly
@@ -56,7 +60,7 @@ def import_file(
         return await _run_with_bar(c, started.job.id)
 
     job = run(container(with_broker=queue), work)
-    _print_summary(job)
+    _print_summary(job, before=bool(earlier))
 
 
 async def _run_with_bar(c: Container, import_id: int) -> Import:
@@ -75,13 +79,16 @@ async def _run_with_bar(c: Container, import_id: int) -> Import:
         return await c.imports.run(principal(), import_id, on_progress=report)
 
 
-def _print_summary(job: Import) -> None:
+def _print_summary(job: Import, before: bool = False) -> None:
+    """The import's counts; ``before``: an import done earlier (nothing was loaded now)."""
     if job.state != "done":
         return
     counts = ", ".join(_counted(n, word) for n, word in (
         (job.records, "record"), (job.variants, "variant")))  # fmt: skip
+    when = f" on {job.finished_at:%Y-%m-%d %H:%M}" if before and job.finished_at else ""
+    new = f"{job.new_variants:,} new {'then' if before else ''}".rstrip()
     typer.echo(
-        f"import {job.id} done: {counts} ({job.new_variants:,} new), "
+        f"import {job.id} done{when}: {counts} ({new}), "
         f"{_counted(job.samples, 'sample')}, {_counted(job.genotypes, 'genotype')}, "
         f"{job.assembly}"
     )
