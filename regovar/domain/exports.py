@@ -85,10 +85,12 @@ class ExportManager:
                 states |= await uow.notes.states(analysis_id, keys[start : start + _PAGE])
             import_ids = list(dict.fromkeys(p.import_id for p in prepared.placements.values()))
             headers = [i.header for i in (await uow.imports.get_many(import_ids)).values()]
+            project = await uow.projects.get(prepared.analysis.project_id)
         analysis, family = prepared.analysis, prepared.family
         meta = [
             ("analysis", f"{analysis.id} {analysis.name}"),
-            ("project", str(analysis.project_id)),
+            ("project", f"{analysis.project_id} {project.name}" if project else
+             str(analysis.project_id)),
             ("filter", f"saved filter {used.filter_id} {saved_name!r} version {used.version}"
              if used else "unsaved"),
             ("filter document", json.dumps(document, sort_keys=True)),

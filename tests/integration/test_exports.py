@@ -56,6 +56,8 @@ async def test_tsv_has_its_header_and_the_result_rows(container, analysis):
     lines = made.data.decode().splitlines()
     meta = dict(line[3:].split(": ", 1) for line in lines if line.startswith("## "))
     assert meta["analysis"] == f"{view.analysis.id} HG002 / trio"
+    (project,) = (await container.projects.get_many(SYSTEM, [view.analysis.project_id])).values()
+    assert meta["project"] == f"{project.id} {project.name}"  # was the id alone
     assert meta["filter"] == f"saved filter {saved.filter.id} 'de novo dp10' version 1"
     assert meta["inheritance mode"] == "de_novo"
     assert meta["samples"] == (
