@@ -383,7 +383,7 @@ async def apply_pedigree(
         warnings.add("pedigree_changed", by_line(ped, name), f"{name}'s pedigree (family, sex, "
                      "affected status or parents) was described otherwise before; now as this "
                      "PED file gives it")  # fmt: skip
-    touched = set(done.created) | set(done.changed)
+    touched = set(done.created) | set(done.changed) | set(done.described)
     return ids | done.ids, [e.individual for e in ped if e.individual in touched]
 
 

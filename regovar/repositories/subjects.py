@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +20,9 @@ class SubjectRecord:
     affected: int = 0
 
 
+_UNDESCRIBED = (None, 0, 0, None, None)  # family, sex, affected, father, mother
+
+
 @dataclass(frozen=True)
 class ParentLink:
     identifier: str
@@ -36,6 +39,7 @@ class Pedigree:
     ids: dict[str, int]
     created: list[str]
     changed: list[str]  # existing subjects whose family, sex, status or parents changed
+    described: list[str] = field(default_factory=list)  # known by name only until now
 
 
 class SubjectRepository:
@@ -103,7 +107,8 @@ class SubjectRepository:
         for start in range(0, len(missing), self.CHUNK):  # a statement takes 32,767 values
             created |= await self._upsert(project_id, missing[start : start + self.CHUNK])
         known |= await self.by_identifiers(project_id, set(created))
-        changed = []
+        changed: list[str] = []
+        described: list[str] = []
         for r in records:
             subject = known[r.identifier]
             father = known[r.father].id if r.father in known else None
@@ -114,10 +119,12 @@ class SubjectRepository:
             if new != old:
                 subject.family, subject.sex, subject.affected = r.family, r.sex, r.affected
                 subject.father_id, subject.mother_id = father, mother
+                # A subject known only by name (a VCF imported without a PED) is described
+                # for the first time, not changed.
                 if r.identifier not in created:
-                    changed.append(r.identifier)
+                    (changed if old != _UNDESCRIBED else described).append(r.identifier)
         await self.session.flush()
-        return Pedigree({n: s.id for n, s in known.items()}, list(created), changed)
+        return Pedigree({n: s.id for n, s in known.items()}, list(created), changed, described)
 
     async def by_identifiers(self, project_id: int, names: set[str]) -> dict[str, Subject]:
         found: dict[str, Subject] = {}

@@ -323,3 +323,20 @@ async def test_an_unlisted_parent_of_two_families_in_one_ped_is_refused(containe
         "and in family 'F9'"
     )
     assert await _pedigree(container, project.id) == {}
+
+
+async def test_a_first_ped_for_samples_known_by_name_only_changes_nothing_said(
+    container, tmp_path
+):
+    # A VCF imported without a PED, then its PED: 'pedigree_changed x3 ... described otherwise
+    # before', although nothing had described them.
+    project = await new_project(container, "ped")
+    first = await import_file(container, _vcf(tmp_path / "a.vcf", ["S1", "S2"], 100),
+                              project=project)  # fmt: skip
+    (tmp_path / "a.ped").write_text("F1\tS1\tS2\t0\t1\t2\nF1\tS2\t0\t0\t1\t1\n")
+    command = StartImport(project.id, str(tmp_path / "a.vcf"), str(tmp_path / "a.ped"))
+    started = await container.imports.start(SYSTEM, command, queue=False)
+    assert started.already_imported and started.pedigree_updated == ["S1", "S2"]
+    job = await container.imports.get(SYSTEM, first.id)
+    assert not [w for w in job.warnings or [] if w["kind"] == "pedigree_changed"]
+    assert (await _pedigree(container, project.id))["S1"] == ("F1", 1, 2, "S2", None)
