@@ -142,6 +142,9 @@ def list_runs(
             for r in page.items
         ]  # fmt: skip
         print_table(rows, format, total=page.total)
+        if not c.settings.inboxes and not page.total:
+            typer.echo("no drop folder is configured: set REGOVAR_INBOXES (see docs/batches.md)",
+                       err=True)  # fmt: skip
 
     run(container(with_broker=False), work)
 

@@ -389,3 +389,15 @@ async def test_a_missing_drop_folder_is_said_and_alerted(fresh_url, tmp_path):
     assert checks[f"drop folder {gone}"].state == "critical"
     assert checks[f"drop folder {gone}"].detail == "missing"
     await c.aclose()
+
+
+def test_listing_runs_without_a_drop_folder_says_how_to_set_one(fresh_url, tmp_path):
+    # An empty table and nothing else: no hint that no drop folder was configured.
+    env = {k: v for k, v in os.environ.items() if k != "REGOVAR_INBOXES"}
+    env |= {"REGOVAR_DATABASE_URL": fresh_url, "REGOVAR_DATA_DIR": str(tmp_path / "data")}
+    listed = subprocess.run(
+        [sys.executable, "-c", "from regovar.cli import main; main()", "inbox", "list"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "no drop folder is configured: set REGOVAR_INBOXES" in listed.stderr
