@@ -69,7 +69,7 @@ class ImportTuning:
 @dataclass(frozen=True)
 class ChunkResult:
     batch: Batch
-    records: int  # VCF records that gave rows
+    records: int  # VCF records read (every data line, stored or not: gVCF blocks too)
     warnings: ImportWarnings
     order: ChunkOrder  # where its records lie (an unsorted file is said)
 
@@ -108,7 +108,7 @@ class ChunkWork:
             frame, rest = fast.split(chunk) if fast is not None else (None, chunk)
             rows = list(self.parser.parse(rest))
             batch = self.encoder.encode(rows, [summarize(r) for r in rows], frame)
-            records = _records(rows) + (frame.height if frame is not None else 0)
+            records = len(chunk)
             # Freed here, while collection is off: the collector would walk them on resuming.
             del rows
         return ChunkResult(batch, records, self.parser.warnings.drain(), order)
@@ -126,16 +126,6 @@ def _no_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _records(rows: list[CallRow]) -> int:
-    """The rows of one record are consecutive and a record never spans two chunks."""
-    count, last = 0, -1
-    for r in rows:
-        if r.line != last:
-            count += 1
-            last = r.line
-    return count
 
 
 def summarize(row: CallRow) -> tuple[Any, ...]:
