@@ -125,3 +125,21 @@ def test_a_spanning_deletion_on_its_own_line_is_another_allele(tmp_path: Path) -
         assert rows[900].zyg == [Z.HOM_REF, Z.HET, Z.HOM_REF]  # the next position: unaffected
     with open_vcf(whole) as reader:
         assert [r.zyg for r in reader.rows()] == [rows[700].zyg]
+
+
+def test_a_spanning_deletion_line_s_depth_counts_in_the_vaf(tmp_path: Path) -> None:
+    # S2 is C/* written 1/0 AD 0,8 (C) and 0/1 AD 0,12 ('*', no row): its VAF for C read 1.0,
+    # where the one-record form gives 8/20.
+    head = ("##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n"
+            "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"g\">\n"
+            "##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"d\">\n"
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n")  # fmt: skip
+    split = tmp_path / "split.vcf"
+    split.write_text(head + "1\t700\t.\tG\tC\t50\tPASS\t.\tGT:AD\t0/1:10,20\t1/0:0,8\n"
+                     "1\t700\t.\tG\t*\t50\tPASS\t.\tGT:AD\t0/0:10,5\t0/1:0,12\n")  # fmt: skip
+    whole = tmp_path / "whole.vcf"
+    whole.write_text(head + "1\t700\t.\tG\tC,*\t50\tPASS\t.\tGT:AD\t0/1:10,20,5\t1/2:0,8,12\n")
+    for path in (split, whole):
+        with open_vcf(path) as reader:
+            (row,) = list(reader.rows())
+        assert row.vaf == [20 / 35, 8 / 20], path.name

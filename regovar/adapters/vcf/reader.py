@@ -82,7 +82,7 @@ class ChunkParser:
         if self._parser is None:
             self._parser = RecordParser(self.header, self.assembly, self.warnings, self.reference)
         parse, max_split = self._parser.parse, self._max_split
-        rowless = self._parser.rowless_carriers
+        rowless, depths = self._parser.rowless_carriers, self._parser.rowless_depths
         group: list[CallRow] = []
         at: object = None
         for line, record in chunk:
@@ -92,14 +92,16 @@ class ChunkParser:
             here = (fields[0], fields[1]) if len(fields) > 1 else None
             if here != at:
                 if group:
-                    yield from with_siblings(group, frozenset(rowless))
+                    yield from with_siblings(group, frozenset(rowless), depths)
                     group = []
                 rowless.clear()
+                depths.clear()
             at = here
             group.extend(parse(fields, line))
         if group:
-            yield from with_siblings(group, frozenset(rowless))
+            yield from with_siblings(group, frozenset(rowless), depths)
         rowless.clear()
+        depths.clear()
 
 
 def open_vcf(

@@ -81,6 +81,7 @@ class RecordParser:
         # '<NON_REF>' alone on its line): its position's other records read them as carrying
         # another ALT (siblings.py). The reader clears it at each new position.
         self.rowless_carriers: set[int] = set()
+        self.rowless_depths: list[list[int | None]] = []  # per such line, each sample's ALT depth
 
     def parse(self, fields: list[str], line: int) -> list[LazyCallRow]:
         if len(fields) != self.n_columns:
@@ -240,6 +241,8 @@ class RecordParser:
                                   "not stored")  # fmt: skip
             if self.n_samples and len(fields) > 9 and len(alts) > 0 and alts[0] != ".":
                 self.rowless_carriers.update(non_ref_carriers(fields[8], fields[9]))
+                depths = non_ref_depths(fields[8], fields[9]) + [None] * self.n_samples
+                self.rowless_depths.append(depths[: self.n_samples])
             return []
         chrom = self.contig.cache.get(fields[0]) or self.contig(fields[0], line)
         qual = None if fields[5] == "." else self._qual(fields[5], line)
@@ -444,3 +447,17 @@ def non_ref_carriers(fmt: str, samples: str) -> set[int]:
         if any(a.isascii() and a.isdigit() and int(a) > 0 for a in gt.replace("|", "/").split("/")):
             found.add(i)
     return found
+
+
+def non_ref_depths(fmt: str, samples: str) -> list[int | None]:
+    """Each sample's depth of the ALTs of a record that gives no row (its AD after the REF's),
+    None where unknown: they count in the VAFs of the other records of its position."""
+    keys = fmt.split(":")
+    at = keys.index("AD") if "AD" in keys else -1
+    depths: list[int | None] = []
+    for column in samples.split("\t"):
+        parts = column.split(":")
+        items = parts[at].split(",")[1:] if 0 <= at < len(parts) else []
+        plain = bool(items) and all(i.isascii() and i.isdigit() for i in items)
+        depths.append(sum(int(i) for i in items) if plain else None)
+    return depths

@@ -112,12 +112,16 @@ class OrderWatch:
         self.last = order.last
 
 
-def with_siblings(rows: list[CallRow], others: frozenset[int] = frozenset()) -> Iterator[CallRow]:
+def with_siblings(
+    rows: list[CallRow], others: frozenset[int] = frozenset(),
+    rowless_depths: list[list[int | None]] | None = None,
+) -> Iterator[CallRow]:
     """The rows of the records of one position, zygosities seen across their lines; ``others``
     are samples carrying an allele of a line of this position that gave no row ('*' or
-    '<NON_REF>' alone: a spanning deletion), never hom-ref here either."""
+    '<NON_REF>' alone: a spanning deletion), never hom-ref here either, and ``rowless_depths``
+    those lines' ALT depths per sample (they count in the VAFs here)."""
     first = rows[0].line
-    if not others and all(r.line == first for r in rows):
+    if not others and not rowless_depths and all(r.line == first for r in rows):
         yield from rows
         return
     n_samples = len(rows[0].zyg)
@@ -135,7 +139,9 @@ def with_siblings(rows: list[CallRow], others: frozenset[int] = frozenset()) -> 
         elsewhere = set(others).union(*(
             s for allele, (line, s) in carriers.items() if line != r.line and allele != mine
         ))  # fmt: skip
-        _with_other_depths(r, [d for line, d in depths.items() if line != r.line])
+        _with_other_depths(
+            r, [d for line, d in depths.items() if line != r.line] + (rowless_depths or [])
+        )
         if elsewhere and n_samples:
             # A new list: zygosity lists may be shared between rows of one record.
             r.zyg = [
