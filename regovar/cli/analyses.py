@@ -26,7 +26,7 @@ from regovar.domain.analyses import (
 from regovar.domain.filters import SaveFilter
 from regovar.domain.inheritance import MODES
 from regovar.domain.interpretation import CLASSES, TAGS, Interpretation, Note
-from regovar.models.reals import real_text
+from regovar.models.reals import real_text, stored_real
 
 app = typer.Typer(help="Analyses: a proband or a family, filtered.", no_args_is_help=True)
 MAX_FILTER_BYTES = 4 << 20
@@ -242,7 +242,7 @@ def variant(
             {"sample": names[sid].sample, "role": names[sid].role, "gt": v["gt"],
              "zygosity": vf.ZYGOSITY_NAMES.get(v["zyg"]) if v["zyg"] is not None else None,
              "dp": v["dp"], "gq": v["gq"], "ad_ref": v["ad_ref"], "ad_alt": v["ad_alt"],
-             "vaf": None if v["vaf"] is None else round(v["vaf"], 4)}
+             "vaf": stored_real(v["vaf"])}
             for sid, v in r.samples.items()
         ]  # fmt: skip
         print_table(calls, format)

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from regovar.models.reals import number_text
+
 # Values come from users and files (a login, a project name, a VCF's sample names): in TSV a tab
 # or a line break would make a false column or row, so they are written as \t and \n.
 _TSV = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -43,8 +45,8 @@ def print_table(rows: list[dict[str, Any]], fmt: str, *, total: int | None = Non
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, float):  # every digit kept: 1234567.0 is not 1.23457e+06
+        return number_text(value)
     if isinstance(value, list):
         return ",".join(map(str, value))
     return str(value)

@@ -12,7 +12,7 @@ from regovar.cli.output import print_table
 from regovar.domain import variant_filter as vf
 from regovar.domain.variants import VariantRow
 from regovar.models import Project
-from regovar.models.reals import stored_real
+from regovar.models.reals import real_text, stored_real
 
 _COMPARE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|!=|==|=|>|<)\s*(.+)$")
 _OPS = {">=": "ge", "<=": "le", "!=": "ne", "==": "eq", "=": "eq", ">": "gt", "<": "lt"}
@@ -229,7 +229,7 @@ def _row(r: VariantRow | None, names: dict[int, str], *, full: bool) -> dict[str
             row |= {f"{name}.gt": v["gt"], f"{name}.zygosity": zyg, f"{name}.dp": v["dp"],
                     f"{name}.gq": v["gq"], f"{name}.vaf": _round(v["vaf"])}  # fmt: skip
         else:
-            vaf = f"{v['vaf']:.2f}" if v["vaf"] is not None else "."
+            vaf = real_text(v["vaf"])
             dp, gq = ("." if v[k] is None else v[k] for k in ("dp", "gq"))  # VCF's missing
             row[name] = f"{v['gt'] or '.'} {zyg or '.'} dp={dp} gq={gq} vaf={vaf}"
     return row

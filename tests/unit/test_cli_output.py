@@ -80,3 +80,19 @@ def test_an_operator_without_a_value_or_text_compared_as_a_number_is_refused(cap
     with pytest.raises(InvalidInput, match="greater or less than compares numbers"):
         vf.validate(vf.Info("DP", "ge", "abc"), (1,))
     vf.validate(vf.Info("culprit", "eq", "MQ"), (1,))  # text is compared for equality
+
+
+def test_numbers_are_shown_with_every_digit_the_file_had(capsys):
+    """%g cut 1234567.0 to 1.23457e+06 and a VAF of 1/3 to 0.33, which 'vaf>=0.333' then kept."""
+    from regovar.cli.variants import _row
+    from regovar.domain.variants import VariantRow
+
+    print_table([{"depth": 1234567.0, "af": 0.000123, "vaf": 0.25}], "tsv")
+    assert capsys.readouterr().out.splitlines()[1] == "1234567\t0.000123\t0.25"
+    third = 0.3333333432674408  # 1/3 as the REAL column returns it
+    r = VariantRow("00", "1", 100, 100, "A", "T", 18253.009765625, None, None, None, None,
+                   None, None, None, None,
+                   {7: {"gt": "0/1", "zyg": 1, "dp": 3, "gq": 9, "vaf": third}})  # fmt: skip
+    assert _row(r, {7: "HG002"}, full=False)["HG002"].endswith("vaf=0.33333334")
+    full = _row(r, {7: "HG002"}, full=True)
+    assert (full["qual"], full["HG002.vaf"]) == (18253.01, 0.33333334)
