@@ -71,9 +71,10 @@ async def resolve_terms(
             stored: dict[str, None] = {}
             for term in node.terms:
                 spellings = stored_spellings(term)
-                if spellings is None:
+                if spellings is None:  # as written, or as SnpEff EFF stores a name it does not map
                     unknown.append(term)
-                stored |= dict.fromkeys(spellings or (term,))
+                    spellings = (term, term.lower())
+                stored |= dict.fromkeys(spellings)
             return vf.Consequences(tuple(stored))
         return node
 
@@ -81,9 +82,10 @@ async def resolve_terms(
         return query
     resolved = resolve(query.filter)
     if unknown:
-        present = await uow.variant_query.present_consequences(imports, unknown)
+        asked = list(dict.fromkeys(t for term in unknown for t in (term, term.lower())))
+        present = await uow.variant_query.present_consequences(imports, asked)
         for term in unknown:
-            if term not in present:
+            if term not in present and term.lower() not in present:
                 similar = similar_terms(term)
                 hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
                 raise InvalidInput(

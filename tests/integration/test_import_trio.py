@@ -246,3 +246,54 @@ async def test_the_cli_lists_subjects_with_their_pedigree(container, trio, datab
     assert (son["father"], son["mother"], son["sex"], son["samples"]) == (
         "HG003", "HG004", "male", "HG002")
     assert (rows["HG004"]["sex"], rows["HG004"]["father"]) == ("female", "")
+
+
+async def test_snpeff_names_find_what_snpeff_wrote_and_a_synonym_finds_itself(container, tmp_path):
+    # 'disruptive_inframe_insertion' found both inframe insertions; START_GAINED, EXON_DELETED
+    # and NON_SYNONYMOUS_START (mapped to terms outside the ranking table) were refused as
+    # unknown; an EFF name Regovar does not map is stored lower-cased and was not found.
+    head = (
+        "##fileformat=VCFv4.2\n##reference=GRCh37\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+        '##INFO=<ID=ANN,Number=.,Type=String,Description="Functional annotations: \'Allele | '
+        "Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | "
+        "Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / "
+        "CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO' \">\n"
+        '##INFO=<ID=EFF,Number=.,Type=String,Description="Predicted effects. Format: \'Effect '
+        "( Effect_Impact | Functional_Class | Codon_Change | Amino_Acid_Change| "
+        "Amino_Acid_Length | Gene_Name | Transcript_BioType | Gene_Coding | Transcript_ID | "
+        "Exon_Rank  | Genotype_Number [ | ERRORS | WARNINGS ] )' \">\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    )
+
+    def ann(pos: int, term: str) -> str:
+        return (f"1\t{pos}\t.\tC\tCAT\t50\tPASS\tANN=CAT|{term}|MODERATE|G{pos}|G|transcript|"
+                f"T{pos}|protein_coding|2/5|c.5_6insAT||||||\tGT\t0/1\n")  # fmt: skip
+
+    def eff(pos: int, name: str) -> str:
+        return (f"2\t{pos}\t.\tC\tT\t50\tPASS\tEFF={name}(LOW|||||G{pos}|protein_coding|CODING|"
+                f"T{pos}|1|1)\tGT\t0/1\n")  # fmt: skip
+
+    path = tmp_path / "snpeff-names.vcf"
+    path.write_text(head + ann(100, "disruptive_inframe_insertion")
+                    + ann(200, "conservative_inframe_insertion") + ann(300, "inframe_insertion")
+                    + eff(100, "START_GAINED") + eff(200, "EXON_DELETED")
+                    + eff(300, "NON_SYNONYMOUS_START") + eff(400, "PROTEIN_INTERACTION_LOCUS"))
+    job = await import_file(container, path)
+    assert job.state == "done", job.error_message
+    ids = tuple(s.id for s in (await samples_of(container, job)).values())
+
+    async def found(*terms: str) -> list[tuple[str, int]]:
+        page = await container.variants.query(
+            SYSTEM, vf.VariantQuery(ids, vf.Consequences(terms), limit=100))
+        return sorted((r.chrom, r.pos) for r in page.items)
+
+    assert await found("disruptive_inframe_insertion") == [("1", 100)]
+    assert await found("Conservative_Inframe_Insertion") == [("1", 200)]
+    assert await found("inframe_insertion") == [("1", 100), ("1", 200), ("1", 300)]
+    assert await found("START_GAINED") == [("2", 100)]
+    assert await found("5_prime_UTR_premature_start_codon_gain_variant") == [("2", 100)]
+    assert await found("exon_deleted") == await found("exon_loss_variant") == [("2", 200)]
+    assert await found("NON_SYNONYMOUS_START") == [("2", 300)]
+    assert await found("initiator_codon_variant") == [("2", 300)]
+    assert await found("PROTEIN_INTERACTION_LOCUS") == [("2", 400)]

@@ -207,11 +207,12 @@ def _impact_of_terms(terms: tuple[str, ...]) -> str | None:
 
 
 def _spellings() -> dict[str, str]:
-    """Every way a query may name a term of the table, lower-cased -> the SO term."""
+    """Every way a query may name a consequence, lower-cased -> the term as it is stored."""
     names = {term.lower(): term for term in CONSEQUENCE_RANK}
-    names |= {short.lower(): so for short, so in EFF_TO_SO.items() if so in CONSEQUENCE_RANK}
-    names |= {short.lower(): so for short, so in BCSQ_TO_SO.items() if so in CONSEQUENCE_RANK}
-    names |= {synonym.lower(): so for synonym, so in _SYNONYMS.items()}
+    for short, so in (*EFF_TO_SO.items(), *BCSQ_TO_SO.items()):
+        names.setdefault(so.lower(), so)  # stored as such, if outside the table (gene_variant)
+        names.setdefault(short.lower(), so)
+    names |= {synonym.lower(): synonym for synonym in _SYNONYMS}
     return names
 
 
@@ -219,14 +220,17 @@ _QUERY_NAMES = _spellings()
 
 
 def stored_spellings(term: str) -> tuple[str, ...] | None:
-    """The terms stored for a consequence a query names: its SO term, whatever the case or the
-    annotator's short name (bcftools 'missense', SnpEff EFF 'NON_SYNONYMOUS_CODING'), with the
-    SnpEff synonyms kept as written ('disruptive_inframe_insertion' is an inframe_insertion);
-    None for a term the table does not know."""
-    so = _QUERY_NAMES.get(term.lower())
-    if so is None:
+    """The terms stored for a consequence a query names, whatever the case or the annotator's
+    short name (bcftools 'missense', SnpEff EFF 'NON_SYNONYMOUS_CODING'). An SO term of the
+    table brings the SnpEff synonyms that mean it ('inframe_insertion' finds the
+    'disruptive_inframe_insertion' SnpEff wrote); a synonym asked is that term alone. None for a
+    term Regovar does not know."""
+    stored = _QUERY_NAMES.get(term.lower())
+    if stored is None:
         return None
-    return (so, *sorted(s for s, target in _SYNONYMS.items() if target == so))
+    if stored not in CONSEQUENCE_RANK:
+        return (stored,)
+    return (stored, *sorted(s for s, target in _SYNONYMS.items() if target == stored))
 
 
 def similar_terms(term: str, n: int = 3) -> list[str]:
