@@ -20,6 +20,7 @@ from typing import Any
 from regovar.adapters.ped import PedEntry, PedMalformed, loop_text, read_ped
 from regovar.adapters.runs import sha256_of
 from regovar.adapters.vcf import ImportWarnings, VcfHeader, VcfMalformed, VcfReader, open_vcf
+from regovar.adapters.vcf.header import LOOK_ALIKE, looks
 from regovar.adapters.vcf.io import LineTooLong
 from regovar.adapters.vcf.siblings import OrderWatch
 from regovar.domain.errors import (
@@ -301,6 +302,7 @@ async def _samples(
     warnings: ImportWarnings, ped_path: str,
 ) -> int:
     by_id = {e.individual: e for e in ped}
+    await _no_look_alikes(uow, job.project_id, header)
     samples_not_in_ped(header.samples, ped, warnings)
     subject_ids: dict[str, int] = {}
     if ped:
@@ -310,6 +312,26 @@ async def _samples(
     await _earlier_samples(uow, job, header.samples, subject_ids, warnings)
     await uow.samples.add_many(job.project_id, job.id, header.samples, subject_ids)
     return len(header.samples)
+
+
+async def _no_look_alikes(uow: UnitOfWork, project_id: int, header: VcfHeader) -> None:
+    """A sample whose name only looks like a subject's of the project ('HG002 ' beside HG002)
+    would become a second patient that reads the same in every list: refused."""
+    known = await uow.subjects.identifiers(project_id)
+    by_look: dict[str, str] = {}
+    for identifier in known:
+        by_look.setdefault(looks(identifier), identifier)
+    for column, name in enumerate(header.samples, start=10):
+        twin = None if name in known else by_look.get(looks(name))
+        if twin is not None:
+            line = header.header_lines
+            problem = (f"sample {name!r} (column {column}) and the project's subject {twin!r} "
+                       f"look the same ({LOOK_ALIKE})")  # fmt: skip
+            raise VcfMalformedError(
+                f"{header.path}, line {line}: {problem}: rename the sample as the subject is "
+                "named if it is that person, otherwise so that it reads differently",
+                file=header.path, line=line, problem=problem,
+            )  # fmt: skip
 
 
 async def _earlier_samples(

@@ -137,6 +137,11 @@ class SubjectRepository:
             found |= {s.identifier: s for s in rows}
         return found
 
+    async def identifiers(self, project_id: int) -> set[str]:
+        rows = await self.session.scalars(
+            select(Subject.identifier).where(Subject.project_id == project_id))
+        return set(rows)
+
     async def create_missing(self, project_id: int, records: list[SubjectRecord]) -> dict[str, int]:
         """Creates the subjects that do not exist yet, leaving the others as they are; returns
         the ids of all, by identifier."""

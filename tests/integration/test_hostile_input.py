@@ -344,3 +344,27 @@ async def test_a_lost_database_connection_is_said_and_keeps_nothing(
     assert (job.state, job.error_code, job.variants) == ("failed", "IMPORT_FAILED", 0)
     again = await import_file_by_id(container, started.job.id)
     assert again.state == "done" and again.records == 2 * 9940
+
+
+async def test_a_sample_named_like_a_subject_of_the_project_but_not_the_same_is_refused(
+    container, tmp_path
+):
+    # 'HG002 ' in a second run beside the project's HG002 became a second patient, read the
+    # same in every list (within one file such names were refused already).
+    project = await new_project(container)
+    first = _vcf(tmp_path, "a.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"], "HG002")
+    assert (await import_file(container, first, project=project)).state == "done"
+    for i, twin in enumerate(("HG002 ", "HG002\u200b", "H\uff27002")):
+        path = _vcf(tmp_path, f"b{i}.vcf", ["1\t200\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10\t1/1:9"],
+                    f"HG003\t{twin}")  # fmt: skip
+        job = await import_file(container, path, project=project)
+        assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
+        assert job.error_message == (
+            f"{path}, line 6: sample {twin!r} (column 11) and the project's subject 'HG002' look "
+            "the same (they differ only by spaces, invisible characters or the Unicode form of a "
+            "letter): rename the sample as the subject is named if it is that person, otherwise "
+            "so that it reads differently")
+    subjects = await container.projects.subjects(SYSTEM, project.id)
+    assert [s.identifier for s in subjects.items] == ["HG002"]  # HG003 not kept either
+    same = _vcf(tmp_path, "c.vcf", ["1\t300\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"], "HG002")
+    assert (await import_file(container, same, project=project)).state == "done"

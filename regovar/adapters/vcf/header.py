@@ -221,19 +221,28 @@ def sample_names(path: str, line: str, lineno: int) -> list[str]:
     for col, name in enumerate(samples, start=10):
         if not name.strip():
             raise VcfMalformed(path, lineno, f"empty sample name in column {col}")
-        key = _looks(name)
+        key = looks(name)
         if key in seen:
             first, other = seen[key]
-            how = "" if other == name else (
-                f" and {other!r} look the same (they differ only by spaces, invisible "
-                "characters or the Unicode form of an accent)")  # fmt: skip
-            raise VcfMalformed(path, lineno, f"duplicate sample name {name!r}{how} in columns "
+            how = f"{name!r}" if other == name else (
+                f"{other!r} and {name!r} look the same ({LOOK_ALIKE})")  # fmt: skip
+            raise VcfMalformed(path, lineno, f"duplicate sample name {how} in columns "
                                f"{first} and {col}")  # fmt: skip
         seen[key] = (col, name)
     return samples
 
 
-def _looks(name: str) -> str:
-    """How a sample name reads on screen: two that read alike name one patient twice."""
+LOOK_ALIKE = "they differ only by spaces, invisible characters or the Unicode form of a letter"
+
+
+def looks(name: str) -> str:
+    """How a sample name reads on screen: two that read alike name one patient twice. Unicode
+    compatibility forms fold (NFKC: a no-break space is a space), invisible format characters
+    and variation selectors go, and runs of spaces count as one."""
     shown = unicodedata.normalize("NFKC", name)
-    return "".join(c for c in shown if unicodedata.category(c) != "Cf").strip()
+    kept = "".join(c for c in shown if unicodedata.category(c) != "Cf" and not _selector(c))
+    return " ".join(kept.split())
+
+
+def _selector(c: str) -> bool:
+    return "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef"
