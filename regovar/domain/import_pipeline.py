@@ -125,6 +125,12 @@ async def load(
                     f"bytes when registered, {reader.bytes_read():,} read): nothing of it was "
                     "kept; import it again once it is complete", file=vcf_file.path,
                 )  # fmt: skip
+            if reader.sha256() != vcf_file.sha256:  # rewritten in place, at the same size
+                raise VcfMalformedError(
+                    f"{vcf_file.path}: the file changed after it was registered (same size, "
+                    "other bytes: its SHA-256 differs): nothing of it was kept; import it again "
+                    "once it is complete", file=vcf_file.path,
+                )  # fmt: skip
             write_back = _write_back(uow_factory, uow.variant_store.bytes_sent)
             try:
                 counts = await uow.variant_store.finish()

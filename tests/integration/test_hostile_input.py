@@ -171,6 +171,36 @@ async def test_a_file_written_to_while_it_is_imported_is_refused(container, tmp_
     assert not tail  # it did grow during the load
 
 
+async def test_a_file_rewritten_in_place_at_the_same_size_is_refused(container, tmp_path):
+    # A genotype 0/1 made 1/1 in place, after registration or during the load: same size, so
+    # the load kept the new bytes under the registered hash.
+    for during in (False, True):
+        path = trio_copies(2, tmp_path / f"rewritten-{during}.vcf")
+        project = await new_project(container)
+        started = await container.imports.start(SYSTEM, StartImport(project.id, str(path)),
+                                                queue=False)  # fmt: skip
+        size = path.stat().st_size
+        done: list[bool] = []
+
+        def rewrite(fraction: float = 0.0, records: int = 0) -> None:
+            if fraction < 1.0 and not done:
+                data = path.read_bytes()
+                at = data.rindex(b"\t0/1")
+                with path.open("r+b") as fh:
+                    fh.seek(at + 1)
+                    fh.write(b"1")
+                done.append(True)
+
+        if not during:
+            rewrite()
+        with pytest.raises(Exception, match="same size, other bytes"):
+            await container.imports.run(SYSTEM, started.job.id,
+                                        on_progress=rewrite if during else None)  # fmt: skip
+        job = await container.imports.get(SYSTEM, started.job.id)
+        assert (job.state, job.error_code, job.variants) == ("failed", "VCF_MALFORMED", 0)
+        assert done and path.stat().st_size == size
+
+
 async def import_file_by_id(container, import_id: int):
     try:
         return await container.imports.run(SYSTEM, import_id)

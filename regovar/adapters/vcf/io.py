@@ -8,6 +8,7 @@ chunks and every gzip member (a BGZF block is one) is inflated in turn with a bo
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zlib
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ class ByteStream:
         except OSError:
             self.total_bytes = 0
         self.bytes_read = 0
+        self._digest = hashlib.sha256()  # of the bytes read: the file registered, unchanged?
         head = self._read_raw(RAW_CHUNK)
         self.compression = _sniff_compression(head)
         # BGZF ends with an empty block: without it the file may be cut between two blocks,
@@ -51,7 +53,12 @@ class ByteStream:
     def _read_raw(self, size: int) -> bytes:
         data = self._raw.read(size)
         self.bytes_read += len(data)
+        self._digest.update(data)
         return data
+
+    def sha256(self) -> str:
+        """The SHA-256 of the (compressed) bytes read so far: of the whole file at its end."""
+        return self._digest.hexdigest()
 
     def _plain(self, head: bytes) -> Iterator[bytes]:
         data = head

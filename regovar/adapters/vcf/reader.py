@@ -290,6 +290,10 @@ class VcfReader:
         """Compressed bytes consumed so far (compare with ``total_bytes`` for progress)."""
         return self._stream.bytes_read
 
+    def sha256(self) -> str:
+        """The SHA-256 of the bytes read so far (of the whole file once it is read)."""
+        return self._stream.sha256()
+
     def close(self) -> None:
         self._stream.close()
 
