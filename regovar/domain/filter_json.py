@@ -350,7 +350,7 @@ class _Reader:
         name, op = obj["name"], obj["op"]
         if not isinstance(name, str) or not vf.INFO_NAME.match(name):
             raise FilterError(f"{path}.name", f"invalid INFO field name {name!r}")
-        if op == "exists":
+        if isinstance(op, str) and op.lower() == "exists":
             return vf.Info(name, "exists")
         op = _op(op, f"{path}.op")
         value = obj.get("value")
@@ -484,9 +484,12 @@ def _object(
 
 
 def _op(value: Any, path: str) -> str:
-    if value not in vf.OPERATORS:
-        raise FilterError(path, f"unknown operator {value!r}; expected one of {vf.OPERATORS}")
-    return str(value)
+    """An operator in any case ('GE', as GraphQL's enum writes it, is 'ge')."""
+    op = value.lower() if isinstance(value, str) else value
+    if op not in vf.OPERATORS:
+        raise FilterError(path, f"unknown operator {value!r}; expected one of "
+                          f"{', '.join(vf.OPERATORS)}")  # fmt: skip
+    return str(op)
 
 
 def _number(value: Any, path: str) -> float:

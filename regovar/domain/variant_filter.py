@@ -132,8 +132,11 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
             raise InvalidInput(f"invalid INFO field name {node.name!r}")
         if node.op not in (*OPERATORS, "exists"):
             raise InvalidInput(
-                f"unknown operator {node.op}; expected one of {(*OPERATORS, 'exists')}"
+                f"unknown operator {node.op}; expected one of {', '.join(OPERATORS)} or exists"
             )
+        if node.op != "exists" and node.value is None:  # 'DP ge' with no value matched nothing
+            raise InvalidInput(f"INFO {node.name} {node.op}: no value to compare with; give a "
+                               "number, a text or a flag, or use exists", field="info")  # fmt: skip
     elif isinstance(node, Region) and any(
         v is not None and not 0 < v < 2**31 for v in (node.start, node.end)
     ):

@@ -129,6 +129,9 @@ async def test_import_through_worker_then_query_variants(client, container, impo
         {"name": "QD", "op": "ge", "number": 30, "text": "x"}]})  # fmt: skip
     assert both["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert "give one of number, text or flag" in both["errors"][0]["message"]
+    none = await gql(client, query, q={"samples": trio, "info": [{"name": "QD", "op": "GE"}]})
+    assert none["errors"][0]["extensions"]["code"] == "INVALID_INPUT"  # matched nothing before
+    assert "INFO QD ge: no value to compare with" in none["errors"][0]["message"]
 
 
 async def test_errors_carry_codes_and_limits_hold(client):

@@ -182,7 +182,7 @@ async def test_a_file_rewritten_in_place_at_the_same_size_is_refused(container, 
         size = path.stat().st_size
         done: list[bool] = []
 
-        def rewrite(fraction: float = 0.0, records: int = 0) -> None:
+        def rewrite(fraction: float = 0.0, records: int = 0, path=path, done=done) -> None:
             if fraction < 1.0 and not done:
                 data = path.read_bytes()
                 at = data.rindex(b"\t0/1")

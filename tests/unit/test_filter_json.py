@@ -44,6 +44,24 @@ def test_roles_become_sample_ids_and_leaves_their_nodes():
     ))  # fmt: skip
 
 
+def test_operators_are_read_in_any_case_and_an_info_comparison_needs_a_value():
+    # 'GE' (as GraphQL's enum and the CLI show it) was refused in a saved filter; GraphQL's
+    # INFO condition with an operator and no value matched nothing, silently.
+    tree, _ = parse({"all": [{"qual": {"op": "GE", "value": 30}},
+                             {"info": {"name": "DB", "op": "Exists"}},
+                             {"sample_value": {"sample": 13, "field": "dp", "op": "Lt",
+                                               "value": 5}}]})  # fmt: skip
+    assert tree == vf.And((vf.Qual("ge", 30.0), vf.Info("DB", "exists"),
+                           vf.SampleValue(13, "dp", "lt", 5.0)))  # fmt: skip
+    with pytest.raises(InvalidInput, match="unknown operator '>='; expected one of eq, ne, "):
+        parse({"qual": {"op": ">=", "value": 30}})
+    from regovar.domain.variant_filter import validate
+
+    with pytest.raises(InvalidInput, match="INFO DP ge: no value to compare with"):
+        validate(vf.Info("DP", "ge", None), ())
+    validate(vf.Info("DB", "exists", None), ())
+
+
 def test_a_mode_comes_first_and_compound_het_keeps_its_candidates():
     tree, mode = parse({"all": [{"impact": "HIGH"}, {"inheritance": "compound_heterozygous"}]})
     assert mode == "compound_heterozygous"
