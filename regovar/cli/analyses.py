@@ -16,6 +16,7 @@ from regovar.cli.output import print_table
 from regovar.cli.variants import _row, sample_id
 from regovar.domain import variant_filter as vf
 from regovar.domain.analyses import (
+    GENE_COUNTS,
     ROLES,
     STATUSES,
     AnalysisView,
@@ -191,6 +192,9 @@ def run_(
             shown = result.genes[offset : offset + limit]  # the most frequent first
             print_table([{"gene": g, "variants": n} for g, n in shown], format,
                         total=len(result.genes))  # fmt: skip
+            if len(result.genes) >= GENE_COUNTS:  # the total is the cap, not every gene
+                typer.echo(f"only the {GENE_COUNTS} genes with the most variants are counted; "
+                           "narrow the filter to count the others", err=True)  # fmt: skip
             return
         names = {m.sample_id: m.sample for m in view.members}
         full = format != "table"

@@ -152,6 +152,11 @@ def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, t
     top = regovar("analyses", "run", analysis_id, "--filter", str(filter_file), "--genes",
                   "--limit", "2", "--offset", "1", "--format", "tsv")  # fmt: skip
     assert top.stdout.splitlines()[1:] == counted[1:3] and len(counted) > 3
+    assert "genes with the most variants" not in genes.stderr
+    every = regovar("analyses", "run", analysis_id, "--genes", "--limit", "1000", "--format", "tsv")
+    # the demo's genes are more than the 500 counted: '500 shown of 500' read as all of them
+    assert len(every.stdout.splitlines()) == 1 + 500, every.stderr
+    assert "only the 500 genes with the most variants are counted" in every.stderr
     xlsx = tmp_path / "out.xlsx"
     exported = regovar("analyses", "export", analysis_id, "--filter", str(filter_file),
                        "--format", "xlsx", "--out", str(xlsx))  # fmt: skip
