@@ -586,3 +586,19 @@ def test_bcsq_entries_of_another_allele_read_alike(tmp_path: Path) -> None:
     # Each line keeps the entry naming its ALT; both entries name other alleles than G's.
     assert worst == {"1000": "missense_variant", "2000": "stop_gained", "3000": "\\N",
                      "4000": "missense_variant", "5000": "intron_variant"}
+
+
+def test_the_same_odd_info_value_is_warned_about_on_every_record_that_has_it(
+    tmp_path: Path,
+) -> None:
+    # The typed-value memo skipped the check: DP=abc on three lines was said for the first.
+    records = [f"1\t{100 + i}\t.\tA\tG\t50\tPASS\tDP=abc;MQ=60\tGT:AD:DP\t0/1:3,4:7\t0/0:5,0:5"
+               for i in range(3)]  # fmt: skip
+    path = tmp_path / "odd.vcf"
+    path.write_text(VALUES_HEADER + "\n".join(records) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    assert parse(path, columnar=True, size=10_000)[:4] == general[:4]
+    first = len(VALUES_HEADER.splitlines()) + 1
+    warned = {w["kind"]: w for w in general[2]}
+    assert warned["info_value"]["count"] == 3
+    assert warned["info_value"]["lines"] == [first, first + 1, first + 2]

@@ -70,6 +70,7 @@ class InfoParser:
             key, eq, raw = item.partition("=")
             plan = plans.get(key)
             if plan is not None and plan.kind == ONE and eq and raw != "." and raw:
+                odd = False
                 try:
                     value = plan.fast(raw)
                     if value.__class__ is float and value - value != 0.0:
@@ -80,12 +81,13 @@ class InfoParser:
                     if value is None:  # not '.' here: a number that is not finite
                         self.non_finite += 1
                         continue
-                    if value.__class__ is str:  # kept as written, said
+                    odd = value.__class__ is str
+                    if odd:  # kept as written, said for every record
                         self.odd.append(f"{key}={raw} is not {plan.typed}")
                 if key in whole:
                     self.repeated.append(key)
                 whole[key] = value
-                if len(items) < 200_000:
+                if len(items) < 200_000 and not odd:
                     items[item] = (key, value)  # scalars only: safe to share between rows
             else:
                 self._item(item, info, items, n_alleles)
@@ -116,6 +118,7 @@ class InfoParser:
                 self.non_finite += 1
             elif value.__class__ is str and plan.conv is not plan.fast_text:
                 self.odd.append(f"{key}={raw} is not {plan.typed}")
+                return self._keep(key, value, info)  # not memoised: said for every record
         elif kind == _ANNOTATION:
             info.annotations[key] = raw
             return
@@ -136,11 +139,14 @@ class InfoParser:
             return
         if value is None:
             return
+        self._keep(key, value, info)
+        if len(items) < 200_000:
+            items[item] = (key, value)
+
+    def _keep(self, key: str, value: object, info: RecordInfo) -> None:
         if key in info.whole:
             self.repeated.append(key)
         info.whole[key] = value
-        if len(items) < 200_000:
-            items[item] = (key, value)
 
     def _check_count(self, key: str, raw: str, kind: int, n_alleles: int) -> None:
         """Number=A/R/G: one value per ALT, per allele, per genotype (or per allele when
