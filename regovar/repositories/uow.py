@@ -80,6 +80,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # A COPY cut by the server's end of the session can surface as a driver state error
+        # ("cannot switch to state 21; another operation is in progress") that names no
+        # connection: the connection itself tells.
+        lost = (isinstance(exc, Exception) and not connection_lost(exc)
+                and self.variant_store.connection_closed())  # fmt: skip
         # close() ends the transaction without expiring loaded objects, so read-only units of
         # work can hand their entities to the caller; anything not committed is discarded.
         try:
@@ -93,6 +98,8 @@ class UnitOfWork:
                        exc_info=True)  # fmt: skip
         if self._used:
             await self._write_use()
+        if lost:
+            raise DatabaseConnectionLost("the connection to the database was lost") from exc
 
     def used(self, project_id: int) -> None:
         """A person read or changed the project (written when this unit of work ends, in a
@@ -129,6 +136,10 @@ class UnitOfWork:
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class DatabaseConnectionLost(ConnectionError):
+    """The database connection of a unit of work was closed under the error it ended with."""
 
 
 _DISCONNECTS = {"ConnectionDoesNotExistError", "AdminShutdownError", "CrashShutdownError",

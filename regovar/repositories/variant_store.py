@@ -115,11 +115,20 @@ class VariantStore:
         self.assembly = 0
         self.rows = 0  # calls rows loaded
         self.bytes_sent = 0  # COPY payloads, calls and transcripts
+        self._used: Any = None  # the driver's connection, once used
 
     async def _driver(self) -> Any:
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
-        return raw.driver_connection
+        self._used = raw.driver_connection
+        return self._used
+
+    def connection_closed(self) -> bool:
+        """Whether the connection this store loaded through is closed (the server ended it)."""
+        try:
+            return self._used is not None and bool(self._used.is_closed())
+        except Exception:
+            return False
 
     async def begin(self, import_id: int, assembly: str) -> None:
         self.import_id, self.assembly = int(import_id), ASSEMBLY_CODES[assembly]

@@ -398,3 +398,34 @@ async def test_a_sample_named_like_a_subject_of_the_project_but_not_the_same_is_
     assert [s.identifier for s in subjects.items] == ["HG002"]  # HG003 not kept either
     same = _vcf(tmp_path, "c.vcf", ["1\t300\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"], "HG002")
     assert (await import_file(container, same, project=project)).state == "done"
+
+
+async def test_an_error_on_a_connection_the_server_ended_is_told_as_the_lost_connection(
+    container, database_url
+):
+    # A COPY cut by pg_terminate_backend sometimes failed as asyncpg's "cannot switch to state
+    # 21; another operation (2) is in progress", which named no connection: the import said
+    # "an unexpected error" instead of "the connection to the database was lost".
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from regovar.repositories.uow import DatabaseConnectionLost, connection_lost
+
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    with pytest.raises(DatabaseConnectionLost) as raised:
+        async with container.projects.uow() as uow:
+            driver = await uow.variant_store._driver()
+            pid = await driver.fetchval("SELECT pg_backend_pid()")
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            for _ in range(50):
+                if driver.is_closed():
+                    break
+                await asyncio.sleep(0.05)
+            raise RuntimeError("cannot switch to state 21; another operation (2) is in progress")
+    assert connection_lost(raised.value)
+    assert isinstance(raised.value.__cause__, RuntimeError)
+    with pytest.raises(ValueError):  # an error on a live connection stays what it is
+        async with container.projects.uow() as uow:
+            await uow.variant_store._driver()
+            raise ValueError("a bug")
