@@ -266,3 +266,13 @@ def test_a_record_with_too_many_alts_is_refused_naming_it(tmp_path: Path) -> Non
             f"1\t20\t.\tT\t{many}\t1\tPASS\t.\tGT\t0/1\t0/1\t0/1\n")  # fmt: skip
     with pytest.raises(VcfMalformed, match=r"line \d+: 1,001 ALT alleles in one record"):
         read(write_vcf(tmp_path, body))
+
+
+def test_a_record_with_too_many_genotypes_says_how_many(tmp_path: Path) -> None:
+    # 500 ALTs x 4,001 samples was told as "500 ALT alleles in one record (at most 1,000...)".
+    many = ",".join("A" + format(i, "b").replace("0", "C").replace("1", "G") for i in range(500))
+    samples = tuple(f"S{i}" for i in range(4001))
+    body = f"1\t20\t.\tT\t{many}\t1\tPASS\t.\tGT\t" + "\t".join(["0/1"] * 4001) + "\n"
+    with pytest.raises(VcfMalformed, match=r"line \d+: 500 ALT alleles x 4,001 samples = "
+                       r"2,000,500 genotypes in one record \(at most 2,000,000\)"):  # fmt: skip
+        read(write_vcf(tmp_path, body, samples=samples))

@@ -230,9 +230,12 @@ class RecordParser:
         alts = fields[4].split(",")
         if len(alts) > MAX_ALTS or len(alts) * self.n_samples > MAX_RECORD_CALLS:
             # One record's rows are made at once: a million ALTs took gigabytes.
-            raise VcfMalformed(self.path, line, f"{len(alts):,} ALT alleles in one record "
-                               f"(at most {MAX_ALTS:,}, and {MAX_RECORD_CALLS:,} genotypes in "
-                               "all): not a record Regovar can hold")  # fmt: skip
+            calls = len(alts) * self.n_samples
+            what = (f"{len(alts):,} ALT alleles in one record (at most {MAX_ALTS:,})"
+                    if len(alts) > MAX_ALTS else
+                    f"{len(alts):,} ALT alleles x {self.n_samples:,} samples = {calls:,} "
+                    f"genotypes in one record (at most {MAX_RECORD_CALLS:,})")  # fmt: skip
+            raise VcfMalformed(self.path, line, f"{what}: not a record Regovar can hold")
         kept, kinds = self._alt_kinds(alts, ref, line)
         if not kept:
             if BASES not in kinds:  # (an ALT equal to REF has its own warning)
