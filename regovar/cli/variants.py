@@ -14,7 +14,7 @@ from regovar.domain.variants import VariantRow
 from regovar.models import Project
 from regovar.models.reals import real_text, stored_real
 
-_COMPARE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|!=|==|=|>|<)\s*(.+)$")
+_COMPARE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*(>=|<=|!=|==|=|>|<)\s*(.*)$")
 _OPS = {">=": "ge", "<=": "le", "!=": "ne", "==": "eq", "=": "eq", ">": "gt", "<": "lt"}
 _REGION = re.compile(r"^([^:]+)(?::(\d[\d,]*)?-?(\d[\d,]*)?)?$")
 
@@ -117,7 +117,8 @@ def _sample_leaves(sample_id: int, conds: list[str]) -> list[vf.Node]:
     for cond in conds:
         m = _COMPARE.match(cond)
         if m:
-            leaves.append(vf.SampleValue(sample_id, m[1].lower(), _OPS[m[2]], _number(m[3])))
+            value = _number(m[3], repr(cond))
+            leaves.append(vf.SampleValue(sample_id, m[1].lower(), _OPS[m[2]], value))
         else:
             leaves.append(vf.Genotype(sample_id, tuple(z.strip().lower() for z in cond.split(","))))
     return leaves
@@ -149,13 +150,13 @@ def _variant_leaves(
         m = re.match(r"^\s*(>=|<=|!=|==|=|>|<)\s*(\S+)$", qual)
         if not m:
             raise fail("INVALID_INPUT", f"--qual {qual!r}: expected e.g. '>=30'")
-        leaves.append(vf.Qual(_OPS[m[1]], _number(m[2])))
+        leaves.append(vf.Qual(_OPS[m[1]], _number(m[2], f"--qual {qual!r}")))
     if pass_only:
         leaves.append(vf.Filters(True, missing_is_pass))
     for cond in info:
         m = _COMPARE.match(cond)
         if m:
-            leaves.append(vf.Info(m[1], _OPS[m[2]], _number_or_text(m[3])))
+            leaves.append(vf.Info(m[1], _OPS[m[2]], _number_or_text(m[3], f"--info {cond!r}")))
         else:
             leaves.append(vf.Info(cond.strip(), "exists"))
     return leaves
@@ -170,28 +171,29 @@ def _region(text: str) -> vf.Region:
     return vf.Region(m[1], start, end)
 
 
-def _number_or_text(text: str) -> float | str:
-    _no_second_operator(text)
+def _number_or_text(text: str, cond: str) -> float | str:
+    _no_second_operator(text, cond)
     try:
         return float(text)
     except ValueError:
         return text.strip()
 
 
-def _number(text: str) -> float:
-    _no_second_operator(text)
+def _number(text: str, cond: str) -> float:
+    _no_second_operator(text, cond)
     try:
         return float(text)
     except ValueError as exc:
         raise fail("INVALID_INPUT", f"{text!r} is not a number") from exc
 
 
-def _no_second_operator(text: str) -> None:
-    """'AF<<0.1', 'dp>>=3': a doubled operator, not a value that starts with one."""
+def _no_second_operator(text: str, cond: str) -> None:
+    """'AF<<0.1', 'dp>>=3': a doubled operator, not a value that starts with one; 'DP>=':
+    no value (``cond``: the condition as given, for the message)."""
     if not text.strip(" <>=!"):
-        raise fail("INVALID_INPUT", f"{text!r}: no value after the operator (e.g. '>=30')")
+        raise fail("INVALID_INPUT", f"{cond}: no value after the operator (e.g. '>=30')")
     if text.strip()[:1] in ("<", ">", "=", "!"):
-        raise fail("INVALID_INPUT", f"{text!r}: a value cannot start with an operator "
+        raise fail("INVALID_INPUT", f"{cond}: a value cannot start with an operator "
                    "(one of >=, <=, >, <, =, !=)")  # fmt: skip
 
 
