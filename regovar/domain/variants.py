@@ -58,7 +58,23 @@ async def resolve_terms(
     short name ('missense') matches what the files wrote for it. A term the table does not
     know is kept only if some variant of these imports has it: otherwise it is refused, as a
     silent empty result would read as a real negative."""
-    unknown: list[str] = []
+    if query.filter is None:
+        return query
+    unknown = [t for t in _terms(query.filter) if stored_spellings(t) is None]
+    present: dict[str, list[str]] = {}  # lower-cased -> the spellings the files have
+    if unknown:
+        found = await uow.variant_query.present_consequences(imports, unknown)
+        for stored in sorted(found):
+            present.setdefault(stored.lower(), []).append(stored)
+        for term in unknown:
+            if term.lower() not in present:
+                similar = similar_terms(term, extra=found)
+                hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
+                raise InvalidInput(
+                    f"unknown consequence term {term!r}: not a Sequence Ontology term that "
+                    f"Regovar knows (such as missense_variant), and no variant of these samples "
+                    f"has it{hint}", field="consequences",
+                )  # fmt: skip
 
     def resolve(node: vf.Node) -> vf.Node:
         if isinstance(node, vf.And | vf.Or):
@@ -69,31 +85,25 @@ async def resolve_terms(
             return dataclasses.replace(node, candidates=resolve(node.candidates))
         if isinstance(node, vf.Consequences):
             stored: dict[str, None] = {}
-            for term in node.terms:
-                spellings = stored_spellings(term)
-                if spellings is None:  # as written, or as SnpEff EFF stores a name it does not map
-                    unknown.append(term)
-                    spellings = (term, term.lower())
-                stored |= dict.fromkeys(spellings)
+            for term in node.terms:  # (an unknown term: as the files wrote it, in any case)
+                stored |= dict.fromkeys(stored_spellings(term) or present[term.lower()])
             return vf.Consequences(tuple(stored))
         return node
 
-    if query.filter is None:
-        return query
-    resolved = resolve(query.filter)
-    if unknown:
-        asked = list(dict.fromkeys(t for term in unknown for t in (term, term.lower())))
-        present = await uow.variant_query.present_consequences(imports, asked)
-        for term in unknown:
-            if term not in present and term.lower() not in present:
-                similar = similar_terms(term)
-                hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
-                raise InvalidInput(
-                    f"unknown consequence term {term!r}: not a Sequence Ontology term that "
-                    f"Regovar knows (such as missense_variant), and no variant of these samples "
-                    f"has it{hint}", field="consequences",
-                )  # fmt: skip
-    return dataclasses.replace(query, filter=resolved)
+    return dataclasses.replace(query, filter=resolve(query.filter))
+
+
+def _terms(node: vf.Node) -> list[str]:
+    """Every consequence term a filter names."""
+    if isinstance(node, vf.And | vf.Or):
+        return [t for c in node.children for t in _terms(c)]
+    if isinstance(node, vf.Not):
+        return _terms(node.child)
+    if isinstance(node, vf.CompoundHet) and node.candidates is not None:
+        return _terms(node.candidates)
+    if isinstance(node, vf.Consequences):
+        return list(node.terms)
+    return []
 
 
 class VariantManager:

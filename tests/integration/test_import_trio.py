@@ -278,7 +278,8 @@ async def test_snpeff_names_find_what_snpeff_wrote_and_a_synonym_finds_itself(co
     path.write_text(head + ann(100, "disruptive_inframe_insertion")
                     + ann(200, "conservative_inframe_insertion") + ann(300, "inframe_insertion")
                     + eff(100, "START_GAINED") + eff(200, "EXON_DELETED")
-                    + eff(300, "NON_SYNONYMOUS_START") + eff(400, "PROTEIN_INTERACTION_LOCUS"))
+                    + eff(300, "NON_SYNONYMOUS_START") + eff(400, "PROTEIN_INTERACTION_LOCUS")
+                    + ann(400, "3_prime_UTR_truncation"))
     job = await import_file(container, path)
     assert job.state == "done", job.error_message
     ids = tuple(s.id for s in (await samples_of(container, job)).values())
@@ -297,3 +298,9 @@ async def test_snpeff_names_find_what_snpeff_wrote_and_a_synonym_finds_itself(co
     assert await found("NON_SYNONYMOUS_START") == [("2", 300)]
     assert await found("initiator_codon_variant") == [("2", 300)]
     assert await found("PROTEIN_INTERACTION_LOCUS") == [("2", 400)]
+    # a term outside the table, in another case than the file's, was refused as absent
+    for asked in ("3_prime_UTR_truncation", "3_prime_utr_truncation", "3_PRIME_UTR_TRUNCATION"):
+        assert await found(asked) == [("1", 400)]
+    with pytest.raises(InvalidInput, match=r"unknown consequence term '3_prime_utr_truncaton'.*"
+                       r"did you mean 3_prime_UTR_truncation"):  # fmt: skip
+        await found("3_prime_utr_truncaton")
