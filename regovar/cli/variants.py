@@ -42,7 +42,8 @@ def variants(
         False, help="With --pass-only: FILTER '.' counts as PASS."
     ),
     info: list[str] = typer.Option(
-        [], help="INFO condition: 'AF<0.01', 'DP>=10' or 'DB' (present)."
+        [], help="INFO condition: 'AF<0.01', 'DP>=10', 'CLNSIG!=Pathogenic' (no value "
+        "equals), 'DB' (present), '!DB' (absent), 'DB=false'. Names are case-sensitive."
     ),
     sort: str = typer.Option(
         "position", help=f"One of {', '.join(vf.SORT_KEYS)}; '-' for descending."
@@ -156,7 +157,13 @@ def _variant_leaves(
     for cond in info:
         m = _COMPARE.match(cond)
         if m:
-            leaves.append(vf.Info(m[1], _OPS[m[2]], _number_or_text(m[3], f"--info {cond!r}")))
+            value = _number_or_text(m[3], f"--info {cond!r}")
+            if isinstance(value, str) and value.lower() in ("true", "false"):  # a flag
+                leaves.append(vf.Info(m[1], _OPS[m[2]], value.lower() == "true"))
+            else:
+                leaves.append(vf.Info(m[1], _OPS[m[2]], value))
+        elif cond.strip().startswith("!"):  # '!DB': not in dbSNP
+            leaves.append(vf.Not(vf.Info(cond.strip()[1:].strip(), "exists")))
         else:
             leaves.append(vf.Info(cond.strip(), "exists"))
     return leaves

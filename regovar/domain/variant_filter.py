@@ -134,6 +134,12 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
             raise InvalidInput(
                 f"unknown operator {node.op}; expected one of {', '.join(OPERATORS)} or exists"
             )
+        if node.op == "exists" and node.value is not None:
+            raise InvalidInput(f"INFO {node.name} exists: takes no value (it was ignored); "
+                               "compare with eq, ne... instead", field="info")  # fmt: skip
+        if isinstance(node.value, bool) and node.op not in ("eq", "ne"):
+            raise InvalidInput(f"INFO {node.name} {node.op} {str(node.value).lower()}: a flag "
+                               "is true or false; use eq or ne", field="info")  # fmt: skip
         if node.op != "exists" and node.value is None:  # 'DP ge' with no value matched nothing
             raise InvalidInput(f"INFO {node.name} {node.op}: no value to compare with; give a "
                                "number, a text or a flag, or use exists", field="info")  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from regovar.adapters.vcf.consequences import similar_terms, stored_spellings
 from regovar.domain import variant_filter as vf
@@ -43,6 +44,7 @@ async def run_query(
     most frequent), in the caller's unit of work."""
     imports = sorted({p.import_id for p in placements.values()})
     query = await resolve_terms(uow, query, imports)
+    await check_info_names(uow, query, imports)
     try:
         rows, total = await uow.variant_query.page(query, placements) if page else ([], 0)
         counts = await uow.variant_query.gene_counts(query, placements, genes) if genes else []
@@ -93,17 +95,45 @@ async def resolve_terms(
     return dataclasses.replace(query, filter=resolve(query.filter))
 
 
+async def check_info_names(uow: UnitOfWork, query: vf.VariantQuery, imports: list[int]) -> None:
+    """An INFO field that no file of these samples declares nor has is refused: 'dp>=10' (for
+    DP) gave an empty result that read as a real negative."""
+    names = list(dict.fromkeys(_nodes(query.filter, vf.Info, lambda n: [n.name])))
+    if not names:
+        return
+    declared = await uow.imports.info_declared(imports)
+    missing = [n for n in names if n not in declared]
+    if missing:
+        present = await uow.variant_query.present_info_keys(imports, missing)
+        for name in missing:
+            if name not in present:
+                import difflib
+
+                lowered = {d.lower(): d for d in declared}
+                similar = [lowered[m] for m in difflib.get_close_matches(
+                    name.lower(), list(lowered), n=3, cutoff=0.6)]  # fmt: skip
+                hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
+                raise InvalidInput(f"INFO field {name!r}: no file of these samples declares it "
+                                   f"nor has it (names are case-sensitive){hint}",
+                                   field="info")  # fmt: skip
+
+
+def _nodes(node: vf.Node | None, kind: type, take: Any) -> list[Any]:
+    """What ``take`` gives for every node of ``kind`` in a filter."""
+    if node is None:
+        return []
+    if isinstance(node, vf.And | vf.Or):
+        return [t for c in node.children for t in _nodes(c, kind, take)]
+    if isinstance(node, vf.Not):
+        return _nodes(node.child, kind, take)
+    if isinstance(node, vf.CompoundHet) and node.candidates is not None:
+        return _nodes(node.candidates, kind, take)
+    return list(take(node)) if isinstance(node, kind) else []
+
+
 def _terms(node: vf.Node) -> list[str]:
     """Every consequence term a filter names."""
-    if isinstance(node, vf.And | vf.Or):
-        return [t for c in node.children for t in _terms(c)]
-    if isinstance(node, vf.Not):
-        return _terms(node.child)
-    if isinstance(node, vf.CompoundHet) and node.candidates is not None:
-        return _terms(node.candidates)
-    if isinstance(node, vf.Consequences):
-        return list(node.terms)
-    return []
+    return _nodes(node, vf.Consequences, lambda n: n.terms)
 
 
 class VariantManager:

@@ -50,7 +50,7 @@ SORT_KEYS = (
     "dp", "gq", "vaf", "ad_ref", "ad_alt", "zygosity",
 )  # fmt: skip
 PER_SAMPLE_SORT_KEYS = ("dp", "gq", "vaf", "ad_ref", "ad_alt", "zygosity")
-INFO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")
+INFO_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.]{0,63}|1000G)$")  # 1000G: the VCF spec's
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,15 @@ class ImportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def info_declared(self, import_ids: list[int]) -> set[str]:
+        """The INFO fields that these imports' headers declare."""
+        rows = await self.session.execute(
+            text("SELECT DISTINCT jsonb_object_keys(header -> 'info') FROM imports "
+                 "WHERE id = ANY(:ids) AND jsonb_typeof(header -> 'info') = 'object'"),
+            {"ids": list(import_ids)},
+        )  # fmt: skip
+        return set(rows.scalars())
+
     async def add(
         self, project_id: int, file_id: int, ped_file_id: int | None, assembly: str | None
     ) -> Import:

@@ -56,7 +56,8 @@ _CHROMOSOME_RANK = {"X": 23, "Y": 24, "MT": 25}
 _HET = vf.ZYGOSITY_CODES["het"]  # het, and het with another ALT
 _NON_CARRIER = vf.ZYGOSITY_CODES["non_carrier"]
 _CARRIER = vf.ZYGOSITY_CODES["carrier"]
-_NUMBER = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+# A number written as text, bounded so that its cast to a double cannot fail (1e400 would)
+_NUMBER = r"^\s*[-+]?([0-9]{1,30}\.?[0-9]{0,30}|\.[0-9]{1,30})([eE][-+]?[0-9]{1,2})?\s*$"
 
 
 @dataclass(frozen=True)
@@ -420,26 +421,35 @@ class _Compiler:
         if node.op == "exists":
             return info.has_key(node.name)
         field = info[node.name]
-        compare = _OPS[node.op]
-        if isinstance(node.value, bool):
-            scalar = compare(field.as_boolean(), node.value)
-            kind = "boolean"
-        elif isinstance(node.value, int | float):
-            scalar = compare(field.as_float(), float(node.value))
-            kind = "number"
-        else:
-            scalar = compare(field.as_string(), str(node.value))
-            kind = "string"
-        # Scalars compare directly; lists (Number=. fields) match when any element does.
-        path = f'$."{node.name}"[*] ? (@ {_JSONPATH_OPS[node.op]} $v)'
-        value = cast(literal(node.value), _json_type(node.value))
-        in_list = func.jsonb_path_exists(
-            info, cast(literal(path), JSONPATH), func.jsonb_build_object("v", value)
-        )
+        if isinstance(node.value, bool):  # a flag: absent is false
+            kind_of = func.jsonb_typeof(field)
+            true_ = func.coalesce(and_(kind_of == "boolean", field.as_boolean()), false())
+            wanted = node.value == (node.op == "eq")
+            return true_ if wanted else not_(true_)
         kind_of = func.jsonb_typeof(field)
-        return func.coalesce(
-            case((kind_of == kind, scalar), (kind_of == "array", in_list), else_=false()), false()
-        )
+        # '!=' is "no value equals": a list [Pathogenic, Likely_pathogenic] is not != Pathogenic
+        op = "eq" if node.op == "ne" else node.op
+        value = cast(literal(node.value), _json_type(node.value))
+        if isinstance(node.value, int | float):
+            # numbers also where a field declared String holds them (SCORE=5, CADD as text)
+            text_ = field.as_string()
+            as_number = case((text_.op("~")(_NUMBER), cast(text_, Float)), else_=None)
+            branches = [(kind_of == "number", _OPS[op](field.as_float(), float(node.value))),
+                        (kind_of == "string", _OPS[op](as_number, float(node.value)))]  # fmt: skip
+            test = f'@ {_JSONPATH_OPS[op]} $v || (@.type() == "string" && @.double() ' \
+                   f'{_JSONPATH_OPS[op]} $v)'  # fmt: skip
+        else:
+            branches = [(kind_of == "string", _OPS[op](field.as_string(), str(node.value)))]
+            test = f"@ {_JSONPATH_OPS[op]} $v"
+        # Scalars compare directly; lists (Number=. fields) match when any element does
+        # (a text that is no number is skipped, silently: the path's errors are suppressed).
+        in_list = func.jsonb_path_exists(
+            info, cast(literal(f'$."{node.name}"[*] ? ({test})'), JSONPATH),
+            func.jsonb_build_object("v", value), true(),
+        )  # fmt: skip
+        matched = func.coalesce(case(*branches, (kind_of == "array", in_list), else_=false()),
+                                false())  # fmt: skip
+        return not_(matched) if node.op == "ne" else matched
 
 
 def spellings(chrom: str) -> list[str]:
@@ -532,6 +542,16 @@ class VariantQueryRepository:
         )
         found = {imp: value for imp, value in rows.all()}
         return next((found[i] for i in import_ids if i in found), [])
+
+    async def present_info_keys(self, import_ids: list[int], names: list[str]) -> set[str]:
+        """Which of these INFO keys some variant of these imports has (undeclared ones too)."""
+        found = set()
+        for name in names:
+            has = select(calls.c.import_id).where(
+                calls.c.import_id.in_(import_ids), calls.c.info.has_key(name)).limit(1)
+            if (await self.session.execute(has)).first() is not None:
+                found.add(name)
+        return found
 
     async def present_consequences(self, import_ids: list[int], terms: list[str]) -> set[str]:
         """The consequence terms of these imports' variants that are these terms in any case

@@ -101,3 +101,62 @@ async def test_the_calls_own_filter(container):
                                                "any_of": ["FAIL"]}})  # fmt: skip
     assert passed + failed == everything and failed > 30_000 and passed > 150_000
     assert items[0].samples[next(iter(items[0].samples))]["ft"] == "PASS"
+
+
+async def test_info_conditions_mean_what_a_user_means(container, tmp_path):
+    # SCORE (declared String) holding numbers matched no number; 'DB=false' and 'ne true'
+    # matched nothing (an absent flag is false); CLNSIG != Pathogenic kept a variant listing
+    # Pathogenic; 'dp>=10' (for DP) and 'XX>1' gave an empty result without a word; 1000G was
+    # refused as a name; 'exists' ignored a value given with it.
+    from regovar.domain import variant_filter as vf
+    from tests.helpers import rows
+
+    head = (
+        "##fileformat=VCFv4.2\n##reference=GRCh37\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+        '##INFO=<ID=DP,Number=1,Type=Integer,Description="d">\n'
+        '##INFO=<ID=DB,Number=0,Type=Flag,Description="dbSNP">\n'
+        '##INFO=<ID=1000G,Number=0,Type=Flag,Description="1000 Genomes">\n'
+        '##INFO=<ID=SCORE,Number=1,Type=String,Description="a score written as text">\n'
+        '##INFO=<ID=CLNSIG,Number=.,Type=String,Description="c">\n'
+        '##INFO=<ID=LIST,Number=.,Type=String,Description="numbers as text">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    )
+    body = [
+        "DP=12;DB;SCORE=5;CLNSIG=Pathogenic,Likely_pathogenic;LIST=1,7;1000G",
+        "DP=3;SCORE=2.5;CLNSIG=Benign;LIST=x,2;UNDECLARED=4",
+        "DP=30;SCORE=n/a",
+    ]
+    path = tmp_path / "info.vcf"
+    path.write_text(head + "".join(f"1\t{100 * (i + 1)}\t.\tC\tT\t50\tPASS\t{info}\tGT\t0/1\n"
+                                   for i, info in enumerate(body)))  # fmt: skip
+    job = await import_file(container, path)
+    assert job.state == "done", job.error_message
+
+    async def pos(*nodes: vf.Node) -> list[int]:
+        items, _ = await rows(container, job, vf.And(nodes))
+        return [r.pos for r in items]
+
+    assert await pos(vf.Info("SCORE", "gt", 3.0)) == [100]
+    assert await pos(vf.Info("SCORE", "le", 2.5)) == [200]
+    assert await pos(vf.Info("SCORE", "eq", 5.0)) == [100]
+    assert await pos(vf.Info("SCORE", "eq", "n/a")) == [300]
+    assert await pos(vf.Info("LIST", "ge", 7.0)) == [100]
+    assert await pos(vf.Info("LIST", "lt", 3.0)) == [100, 200]  # 'x' skipped, 2 < 3
+    assert await pos(vf.Info("DB", "eq", True)) == [100]
+    assert await pos(vf.Info("DB", "eq", False)) == [200, 300]
+    assert await pos(vf.Info("DB", "ne", True)) == [200, 300]
+    assert await pos(vf.Info("1000G", "exists")) == [100]
+    assert await pos(vf.Info("CLNSIG", "ne", "Pathogenic")) == [200, 300]
+    assert await pos(vf.Info("CLNSIG", "eq", "Pathogenic")) == [100]
+    assert await pos(vf.Info("DP", "ne", 3.0)) == [100, 300]
+    assert await pos(vf.Info("UNDECLARED", "ge", 4.0)) == [200]  # in the data: queryable
+    with pytest.raises(InvalidInput, match=r"INFO field 'dp': no file of these samples declares "
+                       r"it nor has it \(names are case-sensitive\); did you mean DP\?"):  # fmt: skip
+        await pos(vf.Info("dp", "ge", 10.0))
+    with pytest.raises(InvalidInput, match="INFO field 'XX'"):
+        await pos(vf.Info("XX", "exists"))
+    with pytest.raises(InvalidInput, match="INFO DP exists: takes no value"):
+        await pos(vf.Info("DP", "exists", 3.0))
+    with pytest.raises(InvalidInput, match="a flag is true or false; use eq or ne"):
+        await pos(vf.Info("DB", "gt", True))

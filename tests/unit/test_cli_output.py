@@ -96,3 +96,16 @@ def test_numbers_are_shown_with_every_digit_the_file_had(capsys):
     assert _row(r, {7: "HG002"}, full=False)["HG002"].endswith("vaf=0.33333334")
     full = _row(r, {7: "HG002"}, full=True)
     assert (full["qual"], full["HG002.vaf"]) == (18253.01, 0.33333334)
+
+
+def test_info_flags_can_be_asked_absent_or_false_from_the_command_line():
+    # '!DB' was "invalid INFO field name"; 'DB=true' compared the text "true" with a flag.
+    from regovar.cli.variants import _variant_leaves
+    from regovar.domain import variant_filter as vf
+
+    leaves = _variant_leaves([], [], [], None, None, False, False,
+                             ["!DB", "DB=False", "1000G", "CLNSIG!=Pathogenic"])  # fmt: skip
+    assert leaves == [vf.Not(vf.Info("DB", "exists")), vf.Info("DB", "eq", False),
+                      vf.Info("1000G", "exists"), vf.Info("CLNSIG", "ne", "Pathogenic")]  # fmt: skip
+    for node in leaves:
+        vf.validate(node, ())
