@@ -308,7 +308,7 @@ async def _samples(
     warnings: ImportWarnings, ped_path: str,
 ) -> int:
     by_id = {e.individual: e for e in ped}
-    await _no_look_alikes(uow, job.project_id, header)
+    await _no_look_alikes(uow, job.project_id, header, ped, ped_path)
     samples_not_in_ped(header.samples, ped, warnings)
     subject_ids: dict[str, int] = {}
     if ped:
@@ -320,23 +320,35 @@ async def _samples(
     return len(header.samples)
 
 
-async def _no_look_alikes(uow: UnitOfWork, project_id: int, header: VcfHeader) -> None:
-    """A sample whose name only looks like a subject's of the project ('HG002 ' beside HG002)
-    would become a second patient that reads the same in every list: refused."""
-    known = await uow.subjects.identifiers(project_id)
-    by_look: dict[str, str] = {}
-    for identifier in known:
-        by_look.setdefault(looks(identifier), identifier)
-    for column, name in enumerate(header.samples, start=10):
-        twin = None if name in known else by_look.get(looks(name))
-        if twin is not None:
-            line = header.header_lines
-            problem = (f"sample {name!r} (column {column}) and the project's subject {twin!r} "
-                       f"look the same ({LOOK_ALIKE})")  # fmt: skip
-            raise VcfMalformedError(
-                f"{header.path}, line {line}: {problem}: rename the sample as the subject is "
-                "named if it is that person, otherwise so that it reads differently",
-                file=header.path, line=line, problem=problem,
+async def _no_look_alikes(
+    uow: UnitOfWork, project_id: int, header: VcfHeader, ped: list[PedEntry], ped_path: str
+) -> None:
+    """A name that only looks like another ('HG002 ' beside HG002, a zero-width space in a
+    PED's father) would be a second person who reads the same in every list: refused, whether
+    the other is a subject of the project, a sample of this file or a name of its PED."""
+    seen: dict[str, tuple[str, str]] = {}  # look -> (name, where it was first met)
+    for identifier in sorted(await uow.subjects.identifiers(project_id)):
+        seen.setdefault(looks(identifier), (identifier, "the project's subject"))
+    names: list[tuple[str, str, str, int | None]] = [
+        (name, f"sample (column {column})", header.path, header.header_lines)
+        for column, name in enumerate(header.samples, start=10)
+    ]
+    for e in ped:
+        for name, role in ((e.individual, "individual"), (e.father, "father"),
+                           (e.mother, "mother")):  # fmt: skip
+            if name:
+                names.append((name, f"PED {role} (line {e.line})", ped_path, e.line))
+    for name, where, path, line in names:
+        first = seen.setdefault(looks(name), (name, where))
+        if first[0] != name:
+            other, other_where = first
+            problem = (f"{where} {name!a} and {other_where} {other!a} look the same "
+                       f"({LOOK_ALIKE})")  # fmt: skip
+            error = PedMalformedError if where.startswith("PED") else VcfMalformedError
+            raise error(
+                f"{path}, line {line}: {problem}: write it as the other is written if it is "
+                "that person, otherwise so that it reads differently",
+                file=path, line=line, problem=problem,
             )  # fmt: skip
 
 

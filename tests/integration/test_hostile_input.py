@@ -390,14 +390,33 @@ async def test_a_sample_named_like_a_subject_of_the_project_but_not_the_same_is_
         job = await import_file(container, path, project=project)
         assert (job.state, job.error_code) == ("failed", "VCF_MALFORMED")
         assert job.error_message == (
-            f"{path}, line 6: sample {twin!r} (column 11) and the project's subject 'HG002' look "
+            f"{path}, line 6: sample (column 11) {twin!a} and the project's subject 'HG002' look "
             "the same (they differ only by spaces, invisible characters or the Unicode form of a "
-            "letter): rename the sample as the subject is named if it is that person, otherwise "
-            "so that it reads differently")
+            "letter): write it as the other is written if it is that person, otherwise so that "
+            "it reads differently")
     subjects = await container.projects.subjects(SYSTEM, project.id)
     assert [s.identifier for s in subjects.items] == ["HG002"]  # HG003 not kept either
     same = _vcf(tmp_path, "c.vcf", ["1\t300\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"], "HG002")
     assert (await import_file(container, same, project=project)).state == "done"
+    # A PED naming the project's HG002 with a zero-width space as a father made a second,
+    # sample-less father; within one import, a PED's M2 + U+200B beside the VCF's M2 so too.
+    child = _vcf(tmp_path, "q.vcf", ["1\t400\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10"], "Q1")
+    ped = tmp_path / "q.ped"
+    ped.write_text("F9\tQ1\tHG002\u200b\t0\t1\t2\n")
+    job = await import_file(container, child, ped=ped, project=project)
+    assert (job.state, job.error_code) == ("failed", "PED_MALFORMED")
+    assert job.error_message.startswith(
+        f"{ped}, line 1: PED father (line 1) 'HG002\\u200b' and the project's subject 'HG002' "
+        "look the same")
+    trio = _vcf(tmp_path, "m.vcf", ["1\t500\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10\t0/0:9"],
+                "M1\tM2")  # fmt: skip
+    ped.write_text("F1\tM1\tM2\u200b\t0\t1\t2\nF1\tM2\u200b\t0\t0\t1\t1\n")
+    job = await import_file(container, trio, ped=ped, project=await new_project(container))
+    assert (job.state, job.error_code) == ("failed", "PED_MALFORMED")
+    assert "PED father (line 1) 'M2\\u200b' and sample (column 11) 'M2' look the same" in (
+        job.error_message)
+    subjects = await container.projects.subjects(SYSTEM, project.id)
+    assert sorted(s.identifier for s in subjects.items) == ["HG002"]
 
 
 async def test_an_error_on_a_connection_the_server_ended_is_told_as_the_lost_connection(

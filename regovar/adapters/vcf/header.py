@@ -225,7 +225,7 @@ def sample_names(path: str, line: str, lineno: int) -> list[str]:
         if key in seen:
             first, other = seen[key]
             how = f"{name!r}" if other == name else (
-                f"{other!r} and {name!r} look the same ({LOOK_ALIKE})")  # fmt: skip
+                f"{other!a} and {name!a} look the same ({LOOK_ALIKE})")  # fmt: skip
             raise VcfMalformed(path, lineno, f"duplicate sample name {how} in columns "
                                f"{first} and {col}")  # fmt: skip
         seen[key] = (col, name)
@@ -237,12 +237,26 @@ LOOK_ALIKE = "they differ only by spaces, invisible characters or the Unicode fo
 
 def looks(name: str) -> str:
     """How a sample name reads on screen: two that read alike name one patient twice. Unicode
-    compatibility forms fold (NFKC: a no-break space is a space), invisible format characters
-    and variation selectors go, and runs of spaces count as one."""
+    compatibility forms fold (NFKC: a no-break space is a space), characters that show nothing
+    go (Unicode's default-ignorable ones: zero-width spaces, joiners, variation selectors,
+    Hangul fillers...; format characters; the blank braille pattern), and runs of spaces count
+    as one."""
     shown = unicodedata.normalize("NFKC", name)
-    kept = "".join(c for c in shown if unicodedata.category(c) != "Cf" and not _selector(c))
+    kept = "".join(c for c in shown if not _invisible(c))
     return " ".join(kept.split())
 
 
-def _selector(c: str) -> bool:
-    return "\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef"
+# Default_Ignorable_Code_Point (Unicode DerivedCoreProperties), and U+2800 BRAILLE PATTERN BLANK
+_INVISIBLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+
+
+def _invisible(c: str) -> bool:
+    if c.isascii():
+        return False
+    code = ord(c)
+    return unicodedata.category(c) == "Cf" or any(lo <= code <= hi for lo, hi in _INVISIBLE)
