@@ -602,3 +602,21 @@ def test_the_same_odd_info_value_is_warned_about_on_every_record_that_has_it(
     warned = {w["kind"]: w for w in general[2]}
     assert warned["info_value"]["count"] == 3
     assert warned["info_value"]["lines"] == [first, first + 1, first + 2]
+
+
+def test_sample_values_under_a_format_without_keys_are_refused(tmp_path: Path) -> None:
+    # FORMAT '' or '.' with '0/1' under it: the genotype was read as missing, silently. An
+    # INFO item '=5' was stored under the key "".
+    for fmt in ("", "."):
+        path = tmp_path / "nofmt.vcf"
+        path.write_text(VALUES_HEADER + f"1\t100\t.\tA\tG\t50\tPASS\tDP=3\t{fmt}\t0/1\t.\n")
+        for columnar in (False, True):
+            with pytest.raises(VcfMalformed, match=r"line \d+: sample column '0/1' has values "
+                               "but the FORMAT column names no key"):  # fmt: skip
+                parse(path, columnar=columnar, size=1000)
+    path.write_text(VALUES_HEADER + "1\t100\t.\tA\tG\t50\tPASS\t=5;;DP=3\t.\t.\t.\n")
+    general = parse(path, columnar=False, size=1000)
+    assert parse(path, columnar=True, size=1000)[:4] == general[:4]
+    assert '{"DP":3}' in general[0][0]
+    warned = {w["kind"]: w for w in general[2]}
+    assert "INFO item '=5' has no key: not stored" in warned["info_value"]["message"]

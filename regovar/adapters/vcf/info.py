@@ -97,6 +97,10 @@ class InfoParser:
         self, item: str, info: RecordInfo, items: dict[str, tuple[str, object]], n_alleles: int
     ) -> None:
         key, eq, raw = item.partition("=")
+        if not key:  # '=5': a value without its name (';;' is nothing)
+            if eq:
+                self.odd.append(f"item {item!r} has no key: not stored")
+            return
         plan = self.plans.get(key) or self._plan(key)
         kind = plan.kind
         biallelic = n_alleles == 2

@@ -196,6 +196,9 @@ class SampleParser:
         tokens = []
         for column in columns:
             parts = column.split(":")
+            if not n_keys and column not in (".", ""):  # its values would be read as none
+                raise VcfMalformed(self.path, line, f"sample column {column!r} has values but "
+                                   "the FORMAT column names no key")  # fmt: skip
             if len(parts) > n_keys and n_keys:
                 raise VcfMalformed(
                     self.path,
