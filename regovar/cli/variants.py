@@ -28,7 +28,8 @@ def variants(
         help="NAME[:ZYGOSITY[,ZYG]][:dp>=N][:gq>=N][:vaf>=X] e.g. HG002:het:dp>=10. "
         f"Zygosities: {', '.join(vf.ZYGOSITY_CODES)}. Groups: carrier (a called copy of the "
         "ALT: het, hom_alt, hemi_alt, het_alt, partial_alt), non_carrier (hom_ref, hemi_ref, "
-        "other_alt), ref (hom_ref, hemi_ref), alt (every allele the ALT: hom_alt, hemi_alt).",
+        "other_alt), ref (hom_ref, hemi_ref), alt (every allele the ALT: hom_alt, hemi_alt). "
+        "A name holding ':' (RUN1:S1) is read whole.",
     ),
     region: list[str] = typer.Option([], help="CHROM[:START-END], repeatable (any of them)."),
     gene: list[str] = typer.Option([], help="Gene symbol (any case), repeatable."),
@@ -63,13 +64,9 @@ def variants(
 
     async def work(c: Container) -> None:
         found = await c.projects.find(principal(), project)
-        specs = [_split_sample(s) for s in sample]
-        ids = [await sample_id(c, found, name, import_id) for name, _ in specs]
-        leaves = [
-            leaf
-            for sid, (_, conds) in zip(ids, specs, strict=True)
-            for leaf in _sample_leaves(sid, conds)
-        ]
+        specs = [await _sample_spec(c, found, s, import_id) for s in sample]
+        ids = [sid for sid, _, _ in specs]
+        leaves = [leaf for sid, _, conds in specs for leaf in _sample_leaves(sid, conds)]
         leaves += _variant_leaves(
             region, gene, consequence, impact, qual, pass_only, missing_is_pass, info
         )
@@ -81,7 +78,7 @@ def variants(
             tuple(ids), vf.And(tuple(leaves)) if leaves else None, (sort_key,), offset, limit
         )
         result = await c.variants.query(principal(), query)
-        names = dict(zip(ids, (n for n, _ in specs), strict=True))
+        names = {sid: name for sid, name, _ in specs}
         rows = [_row(r, names, full=format != "table") for r in result.items]
         if not rows and format == "tsv":
             rows_header = _row(None, names, full=True)
@@ -98,7 +95,8 @@ async def sample_id(c: Container, project: Project, name: str, import_id: int | 
         principal(), project_id=project.id, import_id=import_id, name=name, limit=20
     )
     if page.total == 0:
-        raise fail("NOT_FOUND", f"no sample {name!r} in project {project.name!r}")
+        raise fail("NOT_FOUND", f"no sample {name!r} in project {project.name!r}"
+                   f"{await _look_alike_hint(c, project, name)}")  # fmt: skip
     if page.total > 1:
         imports = ", ".join(str(s.import_id) for s in page.items)
         raise fail(
@@ -108,9 +106,29 @@ async def sample_id(c: Container, project: Project, name: str, import_id: int | 
     return page.items[0].id
 
 
-def _split_sample(spec: str) -> tuple[str, list[str]]:
-    name, *conds = spec.split(":")
-    return name, conds
+async def _sample_spec(
+    c: Container, project: Project, spec: str, import_id: int | None
+) -> tuple[int, str, list[str]]:
+    """NAME[:COND...] -> (sample id, name, conditions). A name may hold ':' itself (a run's
+    'RUN1:S1'): the longest leading part that names a sample of the project is the name."""
+    parts = spec.split(":")
+    for cut in range(len(parts), 1, -1):
+        name = ":".join(parts[:cut])
+        page = await c.variants.samples(principal(), project_id=project.id, import_id=import_id,
+                                        name=name, limit=1)  # fmt: skip
+        if page.total:
+            return await sample_id(c, project, name, import_id), name, parts[cut:]
+    return await sample_id(c, project, parts[0], import_id), parts[0], parts[1:]
+
+
+async def _look_alike_hint(c: Container, project: Project, name: str) -> str:
+    """'; a sample reads the same: 'T 1 '' when only spaces or invisible characters differ."""
+    from regovar.adapters.vcf.header import looks
+
+    page = await c.variants.samples(principal(), project_id=project.id,
+                                    limit=c.settings.max_page_size)
+    alike = sorted({s.name for s in page.items if looks(s.name) == looks(name)})
+    return f"; one that reads the same: {', '.join(ascii(n) for n in alike)}" if alike else ""
 
 
 def _sample_leaves(sample_id: int, conds: list[str]) -> list[vf.Node]:

@@ -448,3 +448,35 @@ async def test_an_error_on_a_connection_the_server_ended_is_told_as_the_lost_con
         async with container.projects.uow() as uow:
             await uow.variant_store._driver()
             raise ValueError("a bug")
+
+
+async def test_the_cli_finds_a_sample_whose_name_holds_a_colon(container, tmp_path, database_url):
+    # '-s RUN1:S1' looked for a sample 'RUN1' with the condition 'S1'; a NOT_FOUND for 'T 1'
+    # did not say that 'T 1 ' exists.
+    import subprocess
+    import sys
+
+    project = await new_project(container)
+    path = _vcf(tmp_path, "colon.vcf", ["1\t100\t.\tC\tT\t50\tPASS\t.\tGT:DP\t0/1:10\t1/1:7"],
+                "RUN1:S1\tT 1 ")  # fmt: skip
+    assert (await import_file(container, path, project=project)).state == "done"
+    env = {**os.environ, "REGOVAR_DATABASE_URL": database_url,
+           "REGOVAR_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+
+    def variants(*samples: str) -> subprocess.CompletedProcess[str]:
+        args = [a for s in samples for a in ("-s", s)]
+        return subprocess.run(
+            [sys.executable, "-c", "from regovar.cli import main; main()", "variants", "-p",
+             project.name, *args, "--format", "tsv"], capture_output=True, text=True,
+            timeout=60, env=env,
+        )  # fmt: skip
+
+    for spec, total in (("RUN1:S1", 1), ("RUN1:S1:het", 1), ("RUN1:S1:het:dp>=11", 0)):
+        shown = variants(spec)
+        assert shown.returncode == 0, shown.stderr
+        assert len(shown.stdout.splitlines()) == 1 + total, (spec, shown.stdout)
+    assert "RUN1:S1.gt" in variants("RUN1:S1").stdout.splitlines()[0]
+    missing = variants("T 1")
+    assert missing.returncode != 0
+    assert "no sample 'T 1' in project" in missing.stderr
+    assert "one that reads the same: 'T 1 '" in missing.stderr
