@@ -234,6 +234,18 @@ def test_carriage_return_only_line_endings_are_named(tmp_path: Path) -> None:
         read(path)
 
 
+def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
+    # Saved as "Unicode" by a spreadsheet: "data line before the #CHROM header line".
+    text = (HEADER + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+            "1\t10\t.\tA\tG\t1\tPASS\t.\tGT\t0/1\n")  # fmt: skip
+    for encoding in ("utf-16", "utf-16-be", "utf-32"):
+        path = tmp_path / "wide.vcf"
+        path.write_bytes(text.encode(encoding))
+        with pytest.raises(VcfMalformed, match=r"wide\.vcf, line 1: the file is UTF-16 \(or "
+                           "UTF-32\) text"):  # fmt: skip
+            read(path)
+
+
 def test_two_files_joined_and_other_compressions_are_named(tmp_path: Path) -> None:
     # A second file's #CHROM (samples in another order) was skipped as a comment: its
     # genotypes went to the first file's samples. bzip2, xz, zstd read as 'data line before

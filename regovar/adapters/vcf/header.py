@@ -164,6 +164,10 @@ def read_header(
             raise VcfMalformed(path, 1, "lines end with a carriage return alone (old Mac "
                                "line endings), not a line feed: convert the file, e.g. "
                                "tr '\\r' '\\n' < in.vcf > out.vcf")  # fmt: skip
+        if lineno == 1 and line.count("\x00") > len(line) // 3:  # every other byte: UTF-16
+            raise VcfMalformed(path, 1, "the file is UTF-16 (or UTF-32) text, not UTF-8 nor "
+                               "ASCII: convert it, e.g. iconv -f UTF-16 -t UTF-8 in.vcf > "
+                               "out.vcf")  # fmt: skip
         if "\x00" in line:  # as in records; the database takes no NUL in text or JSON
             line = line.replace("\x00", "\ufffd")
         if "\ufffd" in line:
