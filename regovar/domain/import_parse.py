@@ -133,12 +133,16 @@ def summarize(row: CallRow) -> tuple[Any, ...]:
     if not row.annotations:
         return (None, None, None, None)
     genes = sorted({a.gene for a in row.annotations if a.gene})
-    terms = sorted({t for a in row.annotations for t in a.consequences})
+    # A bcftools consequence downstream of a stop ('*missense') describes no protein change of
+    # its own: kept on its transcript, not counted in the variant's consequences or impact.
+    own = [a for a in row.annotations
+           if not (a.source == "BCSQ" and a.extra.get("downstream_of_stop") == "true")]  # fmt: skip
+    terms = sorted({t for a in own for t in a.consequences})
     impacts = [
         IMPACT_CODES.get(a.impact or "", -1)
         if a.impact
         else max((IMPACT_CODES.get(impact_of(t) or "", -1) for t in a.consequences), default=-1)
-        for a in row.annotations
+        for a in own
     ]
     worst = max(impacts, default=-1)
     return (genes, terms, worst_consequence(terms), worst if worst >= 0 else None)

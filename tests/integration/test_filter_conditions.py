@@ -151,8 +151,9 @@ async def test_info_conditions_mean_what_a_user_means(container, tmp_path):
     assert await pos(vf.Info("CLNSIG", "eq", "Pathogenic")) == [100]
     assert await pos(vf.Info("DP", "ne", 3.0)) == [100, 300]
     assert await pos(vf.Info("UNDECLARED", "ge", 4.0)) == [200]  # in the data: queryable
-    with pytest.raises(InvalidInput, match=r"INFO field 'dp': no file of these samples declares "
-                       r"it nor has it \(names are case-sensitive\); did you mean DP\?"):  # fmt: skip
+    with pytest.raises(InvalidInput, match=r"INFO field 'dp': no file of these samples "
+                       r"declares it nor has it \(names are case-sensitive\); did you mean "
+                       r"DP\?"):  # fmt: skip
         await pos(vf.Info("dp", "ge", 10.0))
     with pytest.raises(InvalidInput, match="INFO field 'XX'"):
         await pos(vf.Info("XX", "exists"))

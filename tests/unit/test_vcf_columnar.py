@@ -620,3 +620,29 @@ def test_sample_values_under_a_format_without_keys_are_refused(tmp_path: Path) -
     assert '{"DP":3}' in general[0][0]
     warned = {w["kind"]: w for w in general[2]}
     assert "INFO item '=5' has no key: not stored" in warned["info_value"]["message"]
+
+
+def test_a_bcsq_consequence_downstream_of_a_stop_counts_on_its_transcript_only(
+    tmp_path: Path,
+) -> None:
+    # '*missense' (bcftools: after a stop on the haplotype, no protein change of its own) made
+    # the variant a missense of MODERATE impact: found by --consequence missense and --impact.
+    layout = "Consequence|gene|transcript|biotype|strand|amino_acid_change|dna_change"
+    infos = ["BCSQ=*missense|G1|ENST1|protein_coding|+|5A>5T|1000A>G",
+             "BCSQ=intron|G2|ENST2|protein_coding,*stop_gained|G2|ENST3|protein_coding"]
+    body = [f"1\t{1000 + i}\t.\tA\tG\t50\tPASS\t{infos[i % 2] if i < 2 else '.'}\tGT\t0/1\t0/0"
+            for i in range(8)]  # fmt: skip
+    path = tmp_path / "star.vcf"
+    path.write_text(BCSQ_HEADER.format(layout=layout) + "\n".join(body) + "\n")
+    general = parse(path, columnar=False, size=10_000)
+    assert parse(path, columnar=True, size=10_000)[:4] == general[:4]
+    cols = {name: i for i, name in enumerate(CALL_COLUMNS)}
+    rows = {int(c.split("\t")[cols["pos"]]): c.split("\t") for c in general[0]}
+    summary = ("genes", "consequences", "worst_consequence", "worst_impact")
+    assert [rows[1000][cols[k]] for k in summary] == ['{"G1"}', "{}", "\\N", "\\N"]
+    assert [rows[1001][cols[k]] for k in summary] == [
+        '{"G2"}', '{"intron_variant"}', "intron_variant", "0"]
+    transcripts = [json.loads(line.split("\t")[-1]) for line in general[1]]
+    star = [t for entries in transcripts for t in entries if t["feature"] == "ENST3"]
+    assert star[0]["consequences"] == ["stop_gained"]
+    assert star[0]["extra"]["downstream_of_stop"] == "true"

@@ -242,7 +242,7 @@ def test_a_utf16_file_is_named_as_such(tmp_path: Path) -> None:
         path = tmp_path / "wide.vcf"
         path.write_bytes(text.encode(encoding))
         with pytest.raises(VcfMalformed, match=r"wide\.vcf, line 1: the file is UTF-16 \(or "
-                           "UTF-32\) text"):  # fmt: skip
+                           r"UTF-32\) text"):  # fmt: skip
             read(path)
 
 

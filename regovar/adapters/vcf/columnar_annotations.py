@@ -19,6 +19,7 @@ from regovar.adapters.vcf.bcsq import _CHANGE, _positions, _translate
 from regovar.adapters.vcf.consequences import IMPACT_CODES, impact_of_terms, worst_consequence
 
 SOURCES = ("CSQ", "ANN", "BCSQ")
+DOWNSTREAM_OF_STOP = '"downstream_of_stop":"true"'  # a BCSQ '*' entry's, in its extra
 _SEP = "\x1f"  # joins terms in one string (control characters never reach this path)
 # The escapes percent_decode turns into characters that need no JSON escaping; any other '%'
 # leaves the record to the general parser.
@@ -143,7 +144,7 @@ def _bcsq(frame: pl.DataFrame, layout: list[str], f: _Fields) -> pl.DataFrame:
     impacts = {t: impact or "" for t, (_, impact) in translated.items()}
     extra = f.extra([(4 + i, name) for i, name in enumerate(layout[4:])])
     extra = pl.when(pl.col("star")).then(pl.concat_str(
-        [extra, pl.lit('"downstream_of_stop":"true"')], separator=",", ignore_nulls=True,
+        [extra, pl.lit(DOWNSTREAM_OF_STOP)], separator=",", ignore_nulls=True,
     )).otherwise(extra)  # fmt: skip
     entry_ok = pl.col("clean")
     if "dna_change" in layout:  # a substitution of another ALT here: bcsq.named_alt says 0
@@ -293,8 +294,13 @@ def _summary(entries: pl.DataFrame | None) -> pl.DataFrame | None:
         pl.format('"extra":{{{}}}', pl.when(pl.col("extra") == "").then(None)
                   .otherwise(pl.col("extra"))),
     ], separator=",", ignore_nulls=True)  # fmt: skip
-    code = pl.col("impact").replace_strict(IMPACT_CODES, default=-1, return_dtype=pl.Int16)
-    terms = pl.col("terms").fill_null("")
+    # A bcftools consequence downstream of a stop ('*missense') describes no protein change
+    # of its own: kept on its transcript, not counted in the variant's consequences or impact.
+    downstream = (pl.col("source") == "BCSQ") & pl.col("extra").str.contains(
+        DOWNSTREAM_OF_STOP, literal=True).fill_null(False)  # fmt: skip
+    code = pl.when(downstream).then(None).otherwise(
+        pl.col("impact").replace_strict(IMPACT_CODES, default=-1, return_dtype=pl.Int16))
+    terms = pl.when(downstream).then(pl.lit("")).otherwise(pl.col("terms").fill_null(""))
     grouped = entries.with_columns(
         pl.format("{{{}}}", obj).alias("obj"), code.fill_null(-1).alias("code")
     ).group_by("line", maintain_order=True).agg(
