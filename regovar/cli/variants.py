@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import typer
@@ -199,7 +200,7 @@ def _region(text: str) -> vf.Region:
 def _number_or_text(text: str, cond: str) -> float | str:
     _no_second_operator(text, cond)
     try:
-        return float(text)
+        return _finite(float(text), text, cond)
     except ValueError:
         return text.strip()
 
@@ -207,9 +208,17 @@ def _number_or_text(text: str, cond: str) -> float | str:
 def _number(text: str, cond: str) -> float:
     _no_second_operator(text, cond)
     try:
-        return float(text)
+        value = float(text)
     except ValueError as exc:
-        raise fail("INVALID_INPUT", f"{text!r} is not a number") from exc
+        raise fail("INVALID_INPUT", f"{cond}: {text.strip()!r} is not a number") from exc
+    return _finite(value, text, cond)
+
+
+def _finite(value: float, text: str, cond: str) -> float:
+    """'AF>=1e400' said "AF ge inf": the value as typed is named."""
+    if not math.isfinite(value):
+        raise fail("INVALID_INPUT", f"{cond}: {text.strip()!r} is not a finite number")
+    return value
 
 
 def _no_second_operator(text: str, cond: str) -> None:

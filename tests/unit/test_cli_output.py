@@ -110,3 +110,19 @@ def test_info_flags_can_be_asked_absent_or_false_from_the_command_line():
                       vf.Info("CLNSIG", "ne", "Pathogenic")]  # fmt: skip
     for node in leaves:
         vf.validate(node, ())
+
+
+def test_a_value_that_is_no_finite_number_is_named_as_typed(capsys):
+    # 'AF>=1e400' said "AF ge inf: the value is not a finite number"; 'dp>=abc' said "'abc' is
+    # not a number" without the condition.
+    import pytest
+    import typer
+
+    from regovar.cli.variants import _sample_leaves, _variant_leaves
+
+    with pytest.raises(typer.Exit):
+        _variant_leaves([], [], [], None, None, False, False, ["AF>=1e400"])
+    assert "--info 'AF>=1e400': '1e400' is not a finite number" in capsys.readouterr().err
+    with pytest.raises(typer.Exit):
+        _sample_leaves(1, ["dp>=abc"])
+    assert "'dp>=abc': 'abc' is not a number" in capsys.readouterr().err
