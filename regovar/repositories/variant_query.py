@@ -356,7 +356,9 @@ class _Compiler:
             select(a.c.vkey.label("va"), b.c.vkey.label("vb"), a.c.gene.label("gene"))
             .select_from(a.join(b, a.c.gene == b.c.gene))
             .where(paired, not_(shared))
-            .subquery(f"pairs_{self.prefix}")
+            # A CTE, computed once: as a subquery, a plan from a poor row estimate ran the
+            # pairing again for every candidate (a quartet's count per gene: over 60 s).
+            .cte(f"pairs_{self.prefix}")
         )
         members = union(
             select(good.c.va.label("vkey"), good.c.gene), select(good.c.vb, good.c.gene)

@@ -392,8 +392,8 @@ WHERE s.vkey = d.vkey AND ARRAY[s.line, s.alt_index] > d.first
 _INDEX = """
 CREATE INDEX ON {table} (chrom_rank, pos);
 SET LOCAL default_statistics_target = 30;  -- a 9,000-row sample: the same plans, in a third
-ANALYZE {table} (vkey, chrom_rank, chrom, pos, end_pos, qual, filters, ac, an, genes,
-    consequences, worst_impact);
+ANALYZE {table} (import_id, vkey, chrom_rank, chrom, pos, end_pos, qual, filters, ac, an,
+    genes, consequences, worst_impact);
 """
 
 _TRANSCRIPT_INDEX = """
