@@ -207,5 +207,22 @@ def _sample(s: VcfSample) -> str:
     return ":".join([s.gt or "./.", _n(s.dp), _n(s.gq), ad, ft])
 
 
+def row_gt(gt: str | None, alt_index: int | None) -> str | None:
+    """A GT as written for a record of several ALTs, for the one-ALT record of its ALT number
+    ``alt_index``: that ALT is 1, REF stays 0, another ALT is unknown here ('.'): 1/2 is 1/.
+    on the row of ALT 1 and ./1 on the row of ALT 2; 0/2 is 0/. on the row of ALT 1."""
+    if gt is None or alt_index is None or (alt_index == 1 and not _OTHER_ALT.search(gt)):
+        return gt
+    own = str(alt_index)
+    return "".join(
+        a if a in ("0", ".", "/", "|") else ("1" if a == own else ".")
+        for a in _ALLELES.split(gt) if a
+    )
+
+
+_ALLELES = re.compile(r"([/|])")
+_OTHER_ALT = re.compile(r"(?:^|[/|])(?:[2-9]|[1-9][0-9]+)(?=$|[/|])")
+
+
 def _n(value: int | None) -> str:
     return "." if value is None else str(value)

@@ -161,8 +161,8 @@ def _vcf_records(
     records = []
     for r in rows:
         samples = [
-            files.VcfSample(names[sid], v["gt"], v["dp"], v["gq"], v["ad_ref"], v["ad_alt"],
-                            v.get("ft"))
+            files.VcfSample(names[sid], files.row_gt(v["gt"], v.get("alt_index")), v["dp"],
+                            v["gq"], v["ad_ref"], v["ad_alt"], v.get("ft"))
             for sid, v in ((sid, r.samples[sid]) for sid in order)
         ]
         records.append(files.VcfRecord(

@@ -638,6 +638,8 @@ def _columns(c: _Compiler, sample_ids: Sequence[int]) -> list[ColumnElement[Any]
     ]  # fmt: skip
     for sid in sample_ids:
         cols.extend(c.sample_value(sid, col).label(f"s{sid}_{col}") for col in SAMPLE_COLUMNS)
+        # which ALT of its file's record this row is, for the sample's GT (1/2 on the row of 2)
+        cols.append(c.aliases[c.placements[sid].import_id].c.alt_index.label(f"s{sid}_alt_index"))
     return cols
 
 
@@ -693,7 +695,8 @@ def _row(m: Any, sample_ids: Sequence[int]) -> VariantRowData:
         consequences=m["consequences"],
         worst_consequence=m["worst_consequence"],
         worst_impact=m["worst_impact"],
-        samples={sid: {col: m[f"s{sid}_{col}"] for col in SAMPLE_COLUMNS} for sid in sample_ids},
+        samples={sid: {col: m[f"s{sid}_{col}"] for col in (*SAMPLE_COLUMNS, "alt_index")}
+                 for sid in sample_ids},
     )
 
 
