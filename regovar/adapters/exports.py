@@ -54,7 +54,7 @@ def xlsx(
 
     book = Workbook(write_only=True)
     variants = book.create_sheet("variants")
-    variants.append(list(columns))
+    variants.append([_cell(c) for c in columns])  # sample names make column names
     for row in rows:
         variants.append([_cell(v) for v in row])
     about = book.create_sheet("about")

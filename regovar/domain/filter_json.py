@@ -157,6 +157,8 @@ class _Reader:
             if member is None:
                 raise FilterError(path, f"the analysis has no {value}")
             return member.sample_id
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)  # an id as GraphQL gives it ("3")
         if isinstance(value, int) and not isinstance(value, bool) and value in self.by_id:
             return value
         raise FilterError(
@@ -279,7 +281,7 @@ class _Reader:
     def _annotation(self, body: Any, path: str) -> vf.Node:
         obj = _object(body, path, required=("name", "op", "value"))
         name, value = obj["name"], obj["value"]
-        if not isinstance(name, str) or not vf.INFO_NAME.match(name):
+        if not isinstance(name, str) or not vf.ANNOTATION_NAME.match(name):
             raise FilterError(f"{path}.name", f"invalid annotation field name {name!r}")
         op = _op(obj["op"], f"{path}.op")
         if isinstance(value, str):
@@ -351,6 +353,8 @@ class _Reader:
         if not isinstance(name, str) or not vf.INFO_NAME.match(name):
             raise FilterError(f"{path}.name", f"invalid INFO field name {name!r}")
         if isinstance(op, str) and op.lower() == "exists":
+            if obj.get("value") is not None:
+                raise FilterError(f"{path}.value", "exists takes no value")
             return vf.Info(name, "exists")
         op = _op(op, f"{path}.op")
         value = obj.get("value")

@@ -16,6 +16,7 @@ from regovar.models.variant_filter import (
     ZYGOSITY_CODES,
     ZYGOSITY_NAMES,
     And,
+    AnnotationField,
     CompoundHet,
     Consequences,
     Filters,
@@ -43,6 +44,7 @@ __all__ = [
     "ZYGOSITY_CODES",
     "ZYGOSITY_NAMES",
     "And",
+    "AnnotationField",
     "Consequences",
     "Filters",
     "Genes",
@@ -158,6 +160,12 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
         # NaN matches nothing and 1e999 everything or nothing: a typo, said as one
         what = getattr(node, "field", None) or getattr(node, "name", None) or "QUAL"
         raise InvalidInput(f"{what} {node.op} {node.value}: the value is not a finite number")
+    if (isinstance(node, Qual) or (isinstance(node, SampleValue) and node.field == "vaf")) and (
+            abs(node.value) > _REAL_MAX):  # fmt: skip
+        # stored as 4-byte floats: the database refused the comparison (an internal error)
+        what = "QUAL" if isinstance(node, Qual) else "VAF"
+        raise InvalidInput(f"{what} {node.op} {node.value:g}: beyond the values a {what} can "
+                           "have (at most 3.4e38)")  # fmt: skip
     if isinstance(node, Info) and node.op in _ORDERING and isinstance(node.value, str):
         # 'DP>=abc' compared text with numbers and silently matched nothing
         raise InvalidInput(f"INFO {node.name} {node.op} {node.value!r}: greater or less than "
@@ -165,6 +173,7 @@ def _validate_leaf(node: Node, sample_ids: tuple[int, ...]) -> None:
 
 
 _ORDERING = ("gt", "ge", "lt", "le")
+_REAL_MAX = 3.4028234663852886e38  # the largest 4-byte float
 
 
 def _not_finite(value: object) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from regovar.adapters.vcf.annotations import stored_key
 from regovar.adapters.vcf.consequences import similar_terms, stored_spellings
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import readable, require_role, require_user, visible_projects
@@ -45,6 +46,7 @@ async def run_query(
     imports = sorted({p.import_id for p in placements.values()})
     query = await resolve_terms(uow, query, imports)
     await check_info_names(uow, query, imports)
+    query = await resolve_annotation_names(uow, query, imports)
     try:
         rows, total = await uow.variant_query.page(query, placements) if page else ([], 0)
         counts = await uow.variant_query.gene_counts(query, placements, genes) if genes else []
@@ -79,12 +81,6 @@ async def resolve_terms(
                 )  # fmt: skip
 
     def resolve(node: vf.Node) -> vf.Node:
-        if isinstance(node, vf.And | vf.Or):
-            return dataclasses.replace(node, children=tuple(resolve(c) for c in node.children))
-        if isinstance(node, vf.Not):
-            return vf.Not(resolve(node.child))
-        if isinstance(node, vf.CompoundHet) and node.candidates is not None:
-            return dataclasses.replace(node, candidates=resolve(node.candidates))
         if isinstance(node, vf.Consequences):
             stored: dict[str, None] = {}
             for term in node.terms:  # (an unknown term: as the files wrote it, in any case)
@@ -92,16 +88,34 @@ async def resolve_terms(
             return vf.Consequences(tuple(stored))
         return node
 
-    return dataclasses.replace(query, filter=resolve(query.filter))
+    return dataclasses.replace(query, filter=_map_leaves(query.filter, resolve))
+
+
+def _map_leaves(node: vf.Node, change: Any) -> vf.Node:
+    """The filter with ``change`` applied to each of its leaves."""
+    if isinstance(node, vf.And | vf.Or):
+        return dataclasses.replace(node, children=tuple(_map_leaves(c, change)
+                                                        for c in node.children))  # fmt: skip
+    if isinstance(node, vf.Not):
+        return vf.Not(_map_leaves(node.child, change))
+    if isinstance(node, vf.CompoundHet) and node.candidates is not None:
+        return dataclasses.replace(node, candidates=_map_leaves(node.candidates, change))
+    return change(node)
 
 
 async def check_info_names(uow: UnitOfWork, query: vf.VariantQuery, imports: list[int]) -> None:
     """An INFO field that no file of these samples declares nor has is refused: 'dp>=10' (for
     DP) gave an empty result that read as a real negative."""
-    names = list(dict.fromkeys(_nodes(query.filter, vf.Info, lambda n: [n.name])))
+    nodes = _nodes(query.filter, vf.Info, lambda n: [n])
+    names = list(dict.fromkeys(n.name for n in nodes))
     if not names:
         return
     declared = await uow.imports.info_declared(imports)
+    for node in nodes:  # 'DB >= 1' on a flag compared a number with true: nothing, silently
+        if declared.get(node.name) == {"Flag"} and node.op != "exists" and not isinstance(
+                node.value, bool):  # fmt: skip
+            raise InvalidInput(f"INFO {node.name} is a flag: ask whether it is there (exists), "
+                               "or compare it with true or false", field="info")  # fmt: skip
     missing = [n for n in names if n not in declared]
     if missing:
         present = await uow.variant_query.present_info_keys(imports, missing)
@@ -116,6 +130,43 @@ async def check_info_names(uow: UnitOfWork, query: vf.VariantQuery, imports: lis
                 raise InvalidInput(f"INFO field {name!r}: no file of these samples declares it "
                                    f"nor has it (names are case-sensitive){hint}",
                                    field="info")  # fmt: skip
+
+
+# The keys Regovar gives every transcript annotation (the others are the file's sub-fields)
+TRANSCRIPT_KEYS = ("source", "gene", "gene_id", "feature", "biotype", "consequences", "impact",
+                   "hgvsc", "hgvsp", "warnings")  # fmt: skip
+
+
+async def resolve_annotation_names(
+    uow: UnitOfWork, query: vf.VariantQuery, imports: list[int]
+) -> vf.VariantQuery:
+    """The query with its annotation fields as stored: a column the annotator declares and
+    Regovar keeps under its own key ('SYMBOL', 'IMPACT', 'Gene_Name') is asked by that key
+    ('gene', 'impact'). A field no file of these samples declares is refused: 'Sift' for
+    'SIFT' matched nothing, silently."""
+    names = list(dict.fromkeys(_nodes(query.filter, vf.AnnotationField, lambda n: [n.name])))
+    if not names or query.filter is None:
+        return query
+    known = set(TRANSCRIPT_KEYS) | await uow.imports.annotation_fields_declared(imports)
+    for name in names:
+        if name not in known:
+            import difflib
+
+            lowered = {k.lower(): k for k in known}
+            similar = [lowered[m] for m in difflib.get_close_matches(
+                name.lower(), list(lowered), n=3, cutoff=0.6)]  # fmt: skip
+            hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
+            raise InvalidInput(f"annotation field {name!r}: none of the annotations of these "
+                               f"samples has it (names are case-sensitive){hint}",
+                               field="annotation")  # fmt: skip
+
+    def rename(node: vf.Node) -> vf.Node:
+        if isinstance(node, vf.AnnotationField) and node.name not in TRANSCRIPT_KEYS:
+            key = stored_key(node.name)
+            return dataclasses.replace(node, name=key) if key else node
+        return node
+
+    return dataclasses.replace(query, filter=_map_leaves(query.filter, rename))
 
 
 def _nodes(node: vf.Node | None, kind: type, take: Any) -> list[Any]:

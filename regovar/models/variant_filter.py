@@ -51,6 +51,8 @@ SORT_KEYS = (
 )  # fmt: skip
 PER_SAMPLE_SORT_KEYS = ("dp", "gq", "vaf", "ad_ref", "ad_alt", "zygosity")
 INFO_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_.]{0,63}|1000G)$")  # 1000G: the VCF spec's
+# A CSQ/ANN column: plugins name them GERP++_RS, MES-SWA_acceptor_alt (compared as a bound key)
+ANNOTATION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$")
 
 
 @dataclass(frozen=True)

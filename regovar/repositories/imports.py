@@ -14,11 +14,25 @@ class ImportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def info_declared(self, import_ids: list[int]) -> set[str]:
-        """The INFO fields that these imports' headers declare."""
+    async def info_declared(self, import_ids: list[int]) -> dict[str, set[str]]:
+        """The INFO fields that these imports' headers declare, with their declared types."""
         rows = await self.session.execute(
-            text("SELECT DISTINCT jsonb_object_keys(header -> 'info') FROM imports "
+            text("SELECT f.key, f.value ->> 'type' FROM imports, jsonb_each(header -> 'info') f "
                  "WHERE id = ANY(:ids) AND jsonb_typeof(header -> 'info') = 'object'"),
+            {"ids": list(import_ids)},
+        )  # fmt: skip
+        declared: dict[str, set[str]] = {}
+        for name, kind in rows.all():
+            declared.setdefault(name, set()).add(kind or "")
+        return declared
+
+    async def annotation_fields_declared(self, import_ids: list[int]) -> set[str]:
+        """The sub-fields of the annotations (CSQ, ANN...) that these imports' headers declare."""
+        rows = await self.session.execute(
+            text("SELECT DISTINCT jsonb_array_elements_text(f.value) FROM imports, "
+                 "jsonb_each(CASE WHEN jsonb_typeof(header -> 'annotation_fields') = 'object' "
+                 "THEN header -> 'annotation_fields' ELSE '{}' END) f "
+                 "WHERE id = ANY(:ids) AND jsonb_typeof(f.value) = 'array'"),
             {"ids": list(import_ids)},
         )  # fmt: skip
         return set(rows.scalars())

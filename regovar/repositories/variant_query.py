@@ -212,8 +212,17 @@ class _Compiler:
 
     def _field_test(self, e: Any, node: vf.AnnotationField) -> ColumnElement[bool]:
         raw = func.coalesce(e[node.name].astext, e["extra"][node.name].astext)
+        if isinstance(node.value, str) and node.name in ("consequences", "warnings"):  # lists
+            held = e[node.name].has_key(node.value)
+            return func.coalesce(held if node.op == "eq" else not_(held), false())
         if isinstance(node.value, str):
-            return func.coalesce(_OPS[node.op](raw, node.value), false())
+            # in any case ('fbn1', 'modifier'), and an element of a VEP '&' list
+            # ('benign' in likely_benign&benign&uncertain_significance)
+            have, want = func.lower(raw), func.lower(literal(node.value))
+            equal = or_(have == want,
+                        func.strpos(literal("&") + have + literal("&"),
+                                    literal("&") + want + literal("&")) > 0)  # fmt: skip
+            return func.coalesce(equal if node.op == "eq" else not_(equal), false())
         number = case((raw.op("~")(_NUMBER), cast(raw, Float)), else_=None)
         return func.coalesce(_OPS[node.op](number, float(node.value)), false())
 

@@ -234,3 +234,27 @@ async def test_a_split_multiallelic_site_exports_its_genotypes_per_alt(container
     again = import_dir / f"again-{uuid.uuid4().hex[:6]}.vcf"
     again.write_bytes(made.data)
     assert (await import_file(container, again)).state == "done"  # was VCF_MALFORMED
+
+
+async def test_xlsx_column_names_made_of_sample_names_are_never_formulas(container, import_dir):
+    # A sample named '=SUM(1+1)*cmd' gave header cells written as formulas.
+    source = import_dir / f"formula-{uuid.uuid4().hex[:6]}.vcf"
+    source.write_text("##fileformat=VCFv4.2\n##reference=GRCh37\n"
+                      '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
+                      "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t=SUM(1+1)*cmd\n"
+                      "1\t100\t.\tC\tT\t50\tPASS\t.\tGT\t0/1\n")  # fmt: skip
+    project = await new_project(container, "formula")
+    job = await import_file(container, source, project=project)
+    samples = await samples_of(container, job)
+    view = await container.analyses.create(SYSTEM, CreateAnalysis(
+        project.id, "f", (MemberSpec(samples["=SUM(1+1)*cmd"].id),)))
+    made = await container.exports.export(SYSTEM, view.analysis.id, "xlsx",
+                                          {"version": 1, "filter": None})  # fmt: skip
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(made.data)) as book:
+        sheets = [book.read(n) for n in book.namelist() if n.startswith("xl/worksheets/")]
+    assert sheets and not any(b"<f>" in sheet for sheet in sheets)
+    header = next(load_workbook(io.BytesIO(made.data), read_only=True)["variants"].iter_rows(
+        values_only=True))  # fmt: skip
+    assert "'=SUM(1+1)*cmd.gt" in header

@@ -161,3 +161,43 @@ async def test_info_conditions_mean_what_a_user_means(container, tmp_path):
         await pos(vf.Info("DP", "exists", 3.0))
     with pytest.raises(InvalidInput, match="a flag is true or false; use eq or ne"):
         await pos(vf.Info("DB", "gt", True))
+    with pytest.raises(InvalidInput, match="INFO DB is a flag: ask whether it is there"):
+        await pos(vf.Info("DB", "ge", 1.0))  # compared a number with true: nothing, silently
+
+
+async def test_annotation_fields_and_ids_as_a_user_writes_them(container):
+    # 'fbn1' and 'modifier' matched nothing (case), nor 'benign' in a VEP '&' list; an unknown
+    # field matched nothing, silently; GERP++_RS was refused as a name; a sample id given as
+    # GraphQL writes it ("3") was refused; QUAL beyond a 4-byte float was an internal error;
+    # 'exists' with a value was taken.
+    analysis_id = await _analysis(container, VEP, proband="sample1")
+    assert len(await _keys(container, analysis_id, None)) == 1  # FBN1, MODIFIER, CLIN_SIG list
+
+    async def count(node) -> int:
+        return len(await _keys(container, analysis_id, node))
+
+    for name, value in (("IMPACT", "MODIFIER"), ("IMPACT", "modifier"), ("impact", "modifier"),
+                        ("gene", "fbn1"), ("SYMBOL", "Fbn1"), ("CLIN_SIG", "benign"),
+                        ("Consequence", "3_prime_UTR_variant"), ("Feature", "ENST00000316623"),
+                        ("CLIN_SIG", "likely_benign&benign&uncertain_significance")):
+        assert await count({"annotation": {"name": name, "op": "eq", "value": value}}) == 1
+    assert await count({"annotation": {"name": "CLIN_SIG", "op": "eq", "value": "enign"}}) == 0
+    # SYMBOL, IMPACT, Consequence are stored under Regovar's keys: asked so, they matched nothing
+    assert await count({"annotation": {"name": "Consequence", "op": "eq",
+                                       "value": "missense_variant"}}) == 0  # fmt: skip
+    assert await count({"annotation": {"name": "CLIN_SIG", "op": "ne", "value": "benign"}}) == 0
+    assert await count({"annotation": {"name": "GERP++_RS", "op": "lt", "value": 0}}) == 0
+    with pytest.raises(InvalidInput, match=r"annotation field 'Sift': none of the annotations "
+                       r"of these samples has it .*did you mean SIFT"):  # fmt: skip
+        await count({"annotation": {"name": "Sift", "op": "eq", "value": "deleterious"}})
+    with pytest.raises(InvalidInput, match=r"QUAL lt 3.5e\+38: beyond the values a QUAL can"):
+        await count({"qual": {"op": "lt", "value": 3.5e38}})
+    view = await container.analyses.get(SYSTEM, analysis_id)
+    sid = view.members[0].sample_id
+    het = await count({"genotype": {"sample": str(sid), "is": ["het", "hom_alt"]}})
+    assert het == await count({"genotype": {"sample": sid, "is": ["het", "hom_alt"]}}) == 1
+    with pytest.raises(InvalidInput, match="VAF lt 1e\\+39: beyond"):
+        await count({"sample_value": {"sample": str(sid), "field": "vaf", "op": "lt",
+                                      "value": 1e39}})  # fmt: skip
+    with pytest.raises(InvalidInput, match=r"filter\.info\.value: exists takes no value"):
+        await count({"info": {"name": "DB", "op": "exists", "value": 3}})

@@ -16,6 +16,23 @@ from regovar.adapters.vcf.snpeff import parse_ann, parse_eff
 ByAlt = dict[int, list[Annotation]]
 _CSQ_MAPPED = {"Consequence", "IMPACT", "SYMBOL", "Gene", "Feature", "BIOTYPE", "HGVSc", "HGVSp"}
 
+# The annotators' columns that Regovar stores under its own keys (the others stay as written,
+# under 'extra'): VEP's as written, SnpEff's and bcftools' lower-cased without punctuation.
+_CSQ_KEYS = {"Consequence": "consequences", "IMPACT": "impact", "SYMBOL": "gene",
+             "Gene": "gene_id", "Feature": "feature", "BIOTYPE": "biotype", "HGVSc": "hgvsc",
+             "HGVSp": "hgvsp"}  # fmt: skip
+_OTHER_KEYS = {"annotation": "consequences", "annotationimpact": "impact", "genename": "gene",
+               "geneid": "gene_id", "featureid": "feature", "transcriptbiotype": "biotype",
+               "errorswarningsinfo": "warnings", "effect": "consequences",
+               "effectimpact": "impact", "transcriptid": "feature", "consequence": "consequences",
+               "transcript": "feature"}  # fmt: skip
+
+
+def stored_key(name: str) -> str | None:
+    """The key Regovar stores a file's annotation column under ('SYMBOL' is 'gene'), or None
+    for a column kept as written."""
+    return _CSQ_KEYS.get(name) or _OTHER_KEYS.get("".join(c for c in name.lower() if c.isalnum()))
+
 
 def vep_allele_keys(ref: str, alts: list[str]) -> dict[str, int]:
     """The strings VEP may write in ``Allele`` for each ALT (1-based index), most likely first.
