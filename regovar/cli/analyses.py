@@ -249,9 +249,22 @@ def variant(
              "vaf": stored_real(v["vaf"])}
             for sid, v in r.samples.items()
         ]  # fmt: skip
-        print_table(calls, format)
         keys = ("source", "gene", "feature", "biotype", "consequences", "impact", "hgvsc", "hgvsp")
-        print_table([{k: t.get(k) for k in keys} for t in found.transcripts], format)
+        transcripts = [{k: t.get(k) for k in keys} for t in found.transcripts]
+        if format == "json":  # one document: two printed one after the other were no JSON
+            typer.echo(json.dumps({
+                "variant": {"variant_key": r.variant_key, "chrom": r.chrom, "pos": r.pos,
+                            "ref": r.ref, "alt": r.alt, "qual": stored_real(r.qual),
+                            "filters": r.filters},
+                "calls": calls, "transcripts": transcripts}, indent=2, default=str))  # fmt: skip
+            return
+        if format == "tsv":  # which variant the two tables are of, as a comment line
+            typer.echo(f"# {r.chrom}:{r.pos} {r.ref}>{r.alt} QUAL {real_text(r.qual)} "
+                       f"FILTER {';'.join(r.filters or []) or '.'}")  # fmt: skip
+        print_table(calls, format)
+        if format == "tsv":
+            typer.echo("")
+        print_table(transcripts, format)
 
     run(container(with_broker=False), work)
 

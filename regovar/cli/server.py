@@ -24,6 +24,7 @@ from regovar.domain.imports import StartImport
 from regovar.domain.principal import SYSTEM
 from regovar.domain.projects import CreateProject
 from regovar.domain.users import CreateUser
+from regovar.models.reals import stored_real
 
 
 def _prepare(with_broker: bool = True) -> Container:
@@ -239,7 +240,7 @@ async def _de_novo(c: Container, ids: dict[str, int]) -> None:
                 "alt": r.alt,
                 "genes": r.genes,
                 "consequence": r.worst_consequence,
-                "HG002 vaf": r.samples[child]["vaf"],
+                "HG002 vaf": stored_real(r.samples[child]["vaf"]),  # as the CLI shows it
             }
             for r in page.items
         ],

@@ -25,8 +25,8 @@ def parse_id(value: object, name: str = "id") -> int:
     """GraphQL IDs are strings; ours are positive 32-bit integers."""
     from regovar.domain.errors import InvalidInput
 
-    text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    text = str(value)  # ASCII digits only: ' 1' and an Arabic-Indic one (U+0661) are no ids
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
         raise InvalidInput(
             f"{name} must be a positive integer id, got {str(value)[:40]!r}", field=name
         )

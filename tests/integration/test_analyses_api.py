@@ -171,7 +171,15 @@ def test_cli_create_run_and_bad_filter_file(database_url, tmp_path, container, t
     key = listed["items"][0]["variant_key"]
     shown = regovar("analyses", "variant", analysis_id, key, "--format", "tsv")
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.splitlines()[0].startswith("sample\trole\tgt") and "HG002" in shown.stdout
+    item = listed["items"][0]
+    assert shown.stdout.splitlines()[0].startswith(
+        f"# {item['chrom']}:{item['pos']} {item['ref']}>{item['alt']} QUAL ")
+    assert shown.stdout.splitlines()[1].startswith("sample\trole\tgt") and "HG002" in shown.stdout
+    # two JSON documents one after the other were no JSON; neither said which variant
+    as_json = regovar("analyses", "variant", analysis_id, key, "--format", "json")
+    document = json.loads(as_json.stdout)
+    assert document["variant"]["variant_key"] == key and document["variant"]["pos"] == item["pos"]
+    assert {c["sample"] for c in document["calls"]} >= {"HG002"} and document["transcripts"]
     # an export appears whole or not at all; '-' writes it to standard output
     occupied = tmp_path / "occupied"
     occupied.mkdir()

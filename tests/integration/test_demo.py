@@ -33,6 +33,9 @@ async def test_demo_imports_the_trio_and_prints_a_sign_in(container, database_ur
     assert "9,940 records" in first or "9940" in first
     match = re.search(r"de novo candidates in HG002 .*: (\d+)", first)
     assert match and int(match.group(1)) > 0
+    # the VAFs as the CLI shows them (0.3942857), not the stored float's 0.3942857086658478
+    vafs = re.findall(r"│ (0\.\d+) +│\s*$", first, flags=re.M)
+    assert vafs and all(len(v) <= 10 for v in vafs), first
     password = SIGN_IN.search(first).group(1)  # type: ignore[union-attr]
     signed = await container.users.sign_in(SignIn("demo", password, "test"))
     me = await container.users.authenticate(signed.token)
