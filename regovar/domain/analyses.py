@@ -382,6 +382,7 @@ class AnalysisManager:
                 affected = subject.affected if subject else 0
                 if role == "proband" and affected == 0:
                     affected = 2  # the analysis is about the proband's disease
+            _parent_sex(role, sex, samples[sid].name)
             members.append(
                 AnalysisSample(
                     sample_id=sid, position=position, role=role, sex=sex, affected=affected
@@ -428,6 +429,7 @@ async def _set_members(
             member.sex = _code(spec.sex, _SEX, "sex")
         if spec.affected is not None:
             member.affected = _code(spec.affected, _AFFECTED, "affected")
+        _parent_sex(member.role, member.sex, f"sample {member.sample_id}")
         changed.append({"sample": spec.sample_id, "role": member.role, "sex": member.sex,
                         "affected": member.affected})  # fmt: skip
     for unique in ("proband", "mother", "father"):
@@ -459,6 +461,15 @@ def _notes(mode: str | None, prepared: Prepared) -> list[str]:
     who = ", ".join(f"{prepared.names.get(m.sample_id, m.sample_id)} ({m.role})" for m in unknown)
     return [f"{who}: affected status unknown, so not constrained by the mode; set it with "
             "`regovar analyses update` (GraphQL updateAnalysis)"]  # fmt: skip
+
+
+def _parent_sex(role: str, sex: int, name: str) -> None:
+    """A mother is not male, nor a father female: the X-linked and de novo modes read the
+    parents by their role (a swap of the parents passed unnoticed)."""
+    if (role, sex) in (("mother", 1), ("father", 2)):
+        said = "male" if sex == 1 else "female"
+        raise InvalidInput(f"{name} is {said} (from its pedigree, or as given) and cannot be "
+                           f"the {role}: give the right role, or its sex", field="samples")
 
 
 def _code(value: str, codes: dict[str, int], name: str) -> int:

@@ -310,3 +310,30 @@ async def test_update_status_names_and_roles(container, trio):
         await container.analyses.update(SYSTEM, UpdateAnalysis(a, name=other.analysis.name))
     still = await container.analyses.get(SYSTEM, a)
     assert {m.sample: m.role for m in still.members}["HG003"] == "father"
+
+
+async def test_a_parent_of_the_other_sex_is_refused(container, trio):
+    # HG003 (male in the PED) as the mother, or the parents swapped, were taken: the X-linked
+    # and de novo modes then read the parents by the wrong role.
+    from regovar.domain.analyses import UpdateAnalysis
+    from regovar.domain.errors import InvalidInput
+
+    project, _, samples = trio
+    son, father, mother = (samples[n].id for n in ("HG002", "HG003", "HG004"))
+    with pytest.raises(InvalidInput, match=r"HG003 is male \(from its pedigree, or as given\) "
+                       "and cannot be the mother"):  # fmt: skip
+        await container.analyses.create(SYSTEM, CreateAnalysis(
+            project.id, f"x-{uuid.uuid4().hex[:6]}",
+            (MemberSpec(son), MemberSpec(father, "mother"), MemberSpec(mother, "father"))))
+    with pytest.raises(InvalidInput, match=r"HG004 is female .* cannot be the father"):
+        await container.analyses.create(SYSTEM, CreateAnalysis(
+            project.id, f"x-{uuid.uuid4().hex[:6]}",
+            (MemberSpec(son), MemberSpec(mother, "father"))))
+    # as given: a parent whose sex is set with the role is taken
+    made = await container.analyses.create(SYSTEM, CreateAnalysis(
+        project.id, f"x-{uuid.uuid4().hex[:6]}", (MemberSpec(son),)))
+    assert {m.role for m in made.members} == {"proband", "mother", "father"}
+    with pytest.raises(InvalidInput, match="cannot be the mother"):
+        await container.analyses.update(SYSTEM, UpdateAnalysis(
+            made.analysis.id, members=(MemberSpec(father, "mother"),
+                                       MemberSpec(mother, "other"))))  # fmt: skip
