@@ -157,8 +157,14 @@ def expand(mode: str, family: Family, candidates: vf.Node | None) -> vf.Node:
             parent = m is mother or m is father
             parts.append(_is(m, HET if parent else NOT_HOM_ALT))
     elif mode == "compound_heterozygous":
+        # Two copies of the gene: not on Y or MT, nor on a male's X outside the PARs (a 'het'
+        # call there is an artefact, or heteroplasmy)
+        haploid: list[vf.Node] = [vf.Chromosome("Y"), vf.Chromosome("MT")]
+        if proband.sex == 1:
+            haploid.append(_outside_par(family))
+        diploid = vf.Not(vf.Or(tuple(haploid)))
         return vf.CompoundHet(
-            candidates,
+            diploid if candidates is None else vf.And((diploid, candidates)),
             proband.sample_id,
             mother.sample_id if mother else None,
             father.sample_id if father else None,

@@ -167,6 +167,10 @@ def _compound_het(rows: list[dict], family: str) -> set:
         g = r["gt"]
         if not het(g["P"]):
             continue
+        # two copies of the gene: not chrY or chrM, nor the son's chrX outside the PARs
+        if r["chrom"] in ("chrY", "chrM") or r["chrom"] == "chrX" and not any(
+                a <= r["pos"] <= b for a, b in ((10_001, 2_781_479), (155_701_383, 156_030_895))):
+            continue
         if family == "trio":
             origin = ("M" if het(g["M"]) and non_carrier(g["F"]) else
                       "F" if het(g["F"]) and non_carrier(g["M"]) else None)  # fmt: skip
