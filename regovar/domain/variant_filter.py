@@ -77,20 +77,31 @@ def validate(node: Node | None, sample_ids: tuple[int, ...]) -> None:
     terms = _terms(node)
     if terms > MAX_TERMS:
         raise InvalidInput(
-            f"this filter has {terms:,} conditions and list items (at most {MAX_TERMS:,}): "
-            "use a gene panel or fewer regions"
-        )
+            f"this filter has {terms:,} conditions, regions and list items (at most "
+            f"{MAX_TERMS:,}; a list of genes or consequences counts as one): merge "
+            "overlapping or adjacent regions (bedtools merge), or split the filter"
+        )  # fmt: skip
     _validate(node, sample_ids)
 
 
+MAX_LIST = 50_000  # genes (HGNC has about 44,000 symbols) or terms in one list
+
+
 def _terms(node: Node) -> int:
-    """Conditions, counting each item of a list (genes, terms, FILTER names) as one."""
+    """Conditions, counting each item of a list (regions, FILTER names...) as one; a list of
+    genes or consequences is one array, so one condition (capped at MAX_LIST)."""
     if isinstance(node, And | Or):
         return 1 + sum(_terms(child) for child in node.children)
     if isinstance(node, Not):
         return 1 + _terms(node.child)
     if isinstance(node, CompoundHet):
         return 1 + (_terms(node.candidates) if node.candidates is not None else 0)
+    if isinstance(node, Genes | Consequences):
+        items = len(node.symbols) if isinstance(node, Genes) else len(node.terms)
+        if items > MAX_LIST:
+            raise InvalidInput(f"{items:,} items in one list of genes or consequences (at most "
+                               f"{MAX_LIST:,})")  # fmt: skip
+        return 1
     values = [getattr(node, f.name) for f in fields(node)]
     return max([1, *(len(v) for v in values if isinstance(v, tuple | list))])
 

@@ -201,3 +201,17 @@ async def test_annotation_fields_and_ids_as_a_user_writes_them(container):
                                       "value": 1e39}})  # fmt: skip
     with pytest.raises(InvalidInput, match=r"filter\.info\.value: exists takes no value"):
         await count({"info": {"name": "DB", "op": "exists", "value": 3}})
+
+
+async def test_a_long_gene_list_is_one_condition_and_too_many_regions_say_what_to_do(container):
+    # 2,001 gene symbols were refused, pointing to a "gene panel" feature there is not.
+    analysis_id = await _analysis(container, DEMO_VCF, DEMO_PED)
+    everything = await _keys(container, analysis_id, None)
+    genes = [f"NOTAGENE{i}" for i in range(5_000)] + ["EFHD2"]
+    got = await _keys(container, analysis_id, {"genes": genes})
+    assert got and got == await _keys(container, analysis_id, {"genes": ["EFHD2"]})
+    assert len(got) < len(everything)
+    bed = "".join(f"1\t{i * 1000}\t{i * 1000 + 10}\n" for i in range(2_500))
+    with pytest.raises(InvalidInput, match=r"2,50\d conditions, regions and list items .*merge "
+                       r"overlapping or adjacent regions \(bedtools merge\)"):  # fmt: skip
+        await _keys(container, analysis_id, {"bed": bed})
