@@ -64,7 +64,15 @@ def stop(
 
 @app.command()
 def status() -> None:
-    """Show where the database is and its schema revision."""
+    """Show where the database is and its schema revision (exit status 3: the private
+    PostgreSQL is stopped, as pg_ctl status says)."""
+    config = settings()
+    if not config.database_url:
+        where = EmbeddedPostgres(config.data_dir)
+        if not where.is_running():  # it said only "not running", not where nor what to do
+            typer.echo(f"database: the private PostgreSQL in {where.directory}, stopped "
+                       "(start it: regovar db start)")  # fmt: skip
+            raise typer.Exit(3)
     url, server = _url(start=False)
     try:
         typer.echo(f"database: {url.split('@', 1)[-1]}")

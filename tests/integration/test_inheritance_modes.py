@@ -168,8 +168,9 @@ def _compound_het(rows: list[dict], family: str) -> set:
         if not het(g["P"]):
             continue
         # two copies of the gene: not chrY or chrM, nor the son's chrX outside the PARs
-        if r["chrom"] in ("chrY", "chrM") or r["chrom"] == "chrX" and not any(
-                a <= r["pos"] <= b for a, b in ((10_001, 2_781_479), (155_701_383, 156_030_895))):
+        pars = ((10_001, 2_781_479), (155_701_383, 156_030_895))
+        on_x = r["chrom"] == "chrX" and not any(a <= r["pos"] <= b for a, b in pars)
+        if r["chrom"] in ("chrY", "chrM") or on_x:
             continue
         if family == "trio":
             origin = ("M" if het(g["M"]) and non_carrier(g["F"]) else

@@ -384,6 +384,12 @@ def test_db_stop_refuses_while_a_client_is_connected(make_server: Make, tmp_path
     assert not EmbeddedPostgres(data).is_running()
     again = subprocess.run(stop, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "stopped" in again.stdout  # nothing connected, or running
+    # 'db status' of a stopped server said only "not running", not where nor what to do
+    status = subprocess.run([*stop[:-1], "status"], env=env, capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert status.returncode == 3, status.stderr
+    assert status.stdout == (f"database: the private PostgreSQL in {data / 'postgres'}, stopped "
+                             "(start it: regovar db start)\n")
 
 
 def test_serve_leaves_its_private_postgresql_running_for_a_worker(

@@ -77,6 +77,11 @@ class EmbeddedPostgres:
         self._bindir: Path | None = None
 
     @property
+    def directory(self) -> Path:
+        """Where the server keeps its files."""
+        return self._state_dir
+
+    @property
     def started_here(self) -> bool:
         """Lets the process that brought the server up be the one that takes it down."""
         return self._started_here
