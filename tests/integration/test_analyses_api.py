@@ -300,7 +300,7 @@ async def test_update_status_names_and_roles(container, trio):
         await container.analyses.update(SYSTEM, UpdateAnalysis(a, status="done-ish"))
     with pytest.raises(InvalidInput, match="at most one mother"):
         await container.analyses.update(
-            SYSTEM, UpdateAnalysis(a, members=(MemberSpec(father, role="mother"),))
+            SYSTEM, UpdateAnalysis(a, members=(MemberSpec(father, role="mother", sex="female"),))
         )
     other = await container.analyses.create(
         SYSTEM, CreateAnalysis(project.id, f"v-{uuid.uuid4().hex[:6]}",
