@@ -152,14 +152,22 @@ def vcf(
     out.write('##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">\n')
     out.write('##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n')
     out.write('##FORMAT=<ID=FT,Number=1,Type=String,Description="Sample filter">\n')
+    if any(_other_allele(r.samples) for r in records):
+        out.write('##ALT=<ID=*,Description="Another ALT of the site, written on its own '
+                  'record">\n')  # fmt: skip
     out.write("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO",
                          "FORMAT", *sample_names]) + "\n")  # fmt: skip
     for r in records:
-        info = _info(r)
+        # A site of several ALTs, one record per ALT: a sample carrying another of them has it
+        # as '<*>' (another allele, as in gVCFs), so that its call stays a call (het with
+        # another ALT, or another ALT only) and reads back so; its depth is not kept ('.').
+        other = _other_allele(r.samples)
+        info = _info(r, defs if other else None)
         qual = real_text(r.qual)
         filters = ";".join(r.filters) if r.filters else "."
-        cells = [_sample(s) for s in r.samples]
-        out.write("\t".join([r.chrom, str(r.pos), ".", r.ref, r.alt, qual, filters, info,
+        cells = [_sample(s, other) for s in r.samples]
+        alt = f"{r.alt},<*>" if other else r.alt
+        out.write("\t".join([r.chrom, str(r.pos), ".", r.ref, alt, qual, filters, info,
                              "GT:DP:GQ:AD:FT", *cells]) + "\n")  # fmt: skip
     return out.getvalue().encode()
 
@@ -177,12 +185,18 @@ def _meta_value(value: str) -> str:
     return value.replace("\n", " ").replace("\r", " ")
 
 
-def _info(r: VcfRecord) -> str:
+def _info(r: VcfRecord, padded: dict[str, InfoDef] | None = None) -> str:
+    """The record's INFO; ``padded``: with '<*>' added, a value per ALT (Number=A) or per
+    allele (R) gets a missing one for it, and one per genotype (G) is left out."""
     items = []
     for key, value in (r.info or {}).items():
         if not _own_key(key) or value is None or value is False:
             continue
-        items.append(key if value is True else f"{key}={_info_value(value)}")
+        number = (padded or {}).get(key, InfoDef(".", "", "")).number if padded is not None else ""
+        if number == "G":
+            continue
+        text_ = key if value is True else f"{key}={_info_value(value)}"
+        items.append(f"{text_},." if number in ("A", "R") and value is not True else text_)
     if r.genes:
         items.append(f"REGOVAR_GENES={','.join(_info_value(g) for g in r.genes)}")
     if r.consequence:
@@ -199,25 +213,31 @@ def _info_value(value: Any) -> str:
     return re.sub(r"[\s;=,]", lambda m: f"%{ord(m.group()):02X}", text(value))
 
 
-def _sample(s: VcfSample) -> str:
+def _sample(s: VcfSample, other: bool = False) -> str:
     ad = "." if s.ad_ref is None and s.ad_alt is None else (
         f"{'.' if s.ad_ref is None else s.ad_ref},{'.' if s.ad_alt is None else s.ad_alt}"
+        + (",." if other else "")
     )  # fmt: skip
     ft = s.ft if s.ft and re.fullmatch(r"[^\s:,=]+", s.ft) else "."
     return ":".join([s.gt or "./.", _n(s.dp), _n(s.gq), ad, ft])
 
 
 def row_gt(gt: str | None, alt_index: int | None) -> str | None:
-    """A GT as written for a record of several ALTs, for the one-ALT record of its ALT number
-    ``alt_index``: that ALT is 1, REF stays 0, another ALT is unknown here ('.'): 1/2 is 1/.
-    on the row of ALT 1 and ./1 on the row of ALT 2; 0/2 is 0/. on the row of ALT 1."""
+    """A GT as written for a record of several ALTs, for the record of its ALT number
+    ``alt_index``: that ALT is 1, REF stays 0, any other ALT is 2, the record's '<*>' (another
+    allele): 1/2 is 1/2 on the row of ALT 1 and 2/1 on the row of ALT 2; 0/3 is 0/2."""
     if gt is None or alt_index is None or (alt_index == 1 and not _OTHER_ALT.search(gt)):
         return gt
     own = str(alt_index)
     return "".join(
-        a if a in ("0", ".", "/", "|") else ("1" if a == own else ".")
+        a if a in ("0", ".", "/", "|") else ("1" if a == own else "2")
         for a in _ALLELES.split(gt) if a
     )
+
+
+def _other_allele(samples: list[VcfSample]) -> bool:
+    """Whether some GT names another ALT of the site (2, as :func:`row_gt` writes it)."""
+    return any(s.gt and "2" in _ALLELES.split(s.gt) for s in samples)
 
 
 _ALLELES = re.compile(r"([/|])")

@@ -200,40 +200,59 @@ async def test_results_sort_by_every_column(container, analysis):
 async def test_a_split_multiallelic_site_exports_its_genotypes_per_alt(container, import_dir):
     # 'AT ATT,A' with 1/2, 0/2, 0/1 was exported as two records keeping those GTs: invalid
     # (allele 2 of a one-ALT record), refused on re-import, and read elsewhere as the father
-    # carrying the deletion he does not have. Now: this ALT is 1, another ALT unknown ('.').
+    # carrying the deletion he does not have. Now each record has its ALT as 1 and, where a
+    # sample carries another ALT of the site, '<*>' as 2: the calls read back the same.
     head = ("##fileformat=VCFv4.2\n##reference=GRCh37\n"
+            '##INFO=<ID=AF,Number=A,Type=Float,Description="f">\n'
             '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n'
             '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="d">\n'
             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tKID\tMUM\tDAD\n")  # fmt: skip
     source = import_dir / f"multi-{uuid.uuid4().hex[:6]}.vcf"
-    source.write_text(head + "6\t4020540\t.\tAT\tATT,A\t50\tPASS\t.\tGT:AD\t1/2:0,5,6\t0/2:7,0,5"
-                      "\t0/1:6,6,0\n1\t100\t.\tC\tT\t50\tPASS\t.\tGT:AD\t0/1:5,5\t0/0:9,0\t0/0:8,0\n")
+    source.write_text(head + "6\t4020540\t.\tAT\tATT,A\t50\tPASS\tAF=0.25,0.5\tGT:AD\t1/2:0,5,6"
+                      "\t0/2:7,0,5\t0/1:6,6,0\n"
+                      "1\t100\t.\tC\tT\t50\tPASS\tAF=0.1\tGT:AD\t0/1:5,5\t0/0:9,0\t0/0:8,0\n")
     project = await new_project(container, "multi")
     job = await import_file(container, source, project=project)
     assert job.state == "done", job.error_message
     samples = await samples_of(container, job)
-    view = await container.analyses.create(
-        SYSTEM, CreateAnalysis(project.id, "kid", (MemberSpec(samples["KID"].id),)))
-    made = await container.exports.export(SYSTEM, view.analysis.id, "vcf",
-                                          {"version": 1, "filter": None})  # fmt: skip
-    body = {(f[1], f[3], f[4]): [s.split(":")[0] for s in f[9:]]
-            for f in (line.split("\t") for line in made.data.decode().splitlines()
-                      if not line.startswith("#"))}  # fmt: skip
-    assert body == {("100", "C", "T"): ["0/1"], ("4020540", "A", "AT"): ["1/."],
-                    ("4020540", "AT", "A"): ["./1"]}  # fmt: skip
     trio = await container.analyses.create(SYSTEM, CreateAnalysis(
         project.id, "all", tuple(MemberSpec(samples[n].id, role) for n, role in
                                  (("KID", "proband"), ("MUM", "mother"), ("DAD", "father")))))
     made = await container.exports.export(SYSTEM, trio.analysis.id, "vcf",
                                           {"version": 1, "filter": None})  # fmt: skip
-    lines = [line.split("\t") for line in made.data.decode().splitlines()
-             if not line.startswith("#")]  # fmt: skip
-    gts = {(f[3], f[4]): [s.split(":")[0] for s in f[9:]] for f in lines}
-    assert gts[("A", "AT")] == ["1/.", "0/.", "0/1"]
-    assert gts[("AT", "A")] == ["./1", "0/1", "0/."]
+    text = made.data.decode()
+    assert '##ALT=<ID=*,Description="Another ALT of the site' in text
+    lines = {(f[1], f[3], f[4]): f for f in (line.split("\t") for line in text.splitlines()
+                                             if not line.startswith("#"))}  # fmt: skip
+    assert set(lines) == {("100", "C", "T"), ("4020540", "A", "AT,<*>"),
+                          ("4020540", "AT", "A,<*>")}  # fmt: skip
+    ins, dele = lines[("4020540", "A", "AT,<*>")], lines[("4020540", "AT", "A,<*>")]
+    assert [s.split(":")[0] for s in ins[9:]] == ["1/2", "0/2", "0/1"]
+    assert [s.split(":")[0] for s in dele[9:]] == ["2/1", "0/1", "0/2"]
+    assert ins[9].split(":")[3] == "0,5,." and "AF=0.25,." in ins[7]  # Number=A, R: padded
+    assert lines[("100", "C", "T")][4] == "T" and "AF=0.1" in lines[("100", "C", "T")][7]
     again = import_dir / f"again-{uuid.uuid4().hex[:6]}.vcf"
     again.write_bytes(made.data)
-    assert (await import_file(container, again)).state == "done"  # was VCF_MALFORMED
+    back = await import_file(container, again)
+    assert back.state == "done", back.error_message  # was VCF_MALFORMED
+    assert not [w for w in back.warnings if w["kind"] == "info_value"]
+    from regovar.domain import variant_filter as vf
+
+    def zygosities(rows, names):
+        return {(r.pos, r.ref, r.alt): [vf.ZYGOSITY_NAMES[r.samples[names[n]]["zyg"]]
+                                        for n in ("KID", "MUM", "DAD")] for r in rows}
+
+    before = await container.variants.query(SYSTEM, vf.VariantQuery(
+        tuple(samples[n].id for n in ("KID", "MUM", "DAD")), None, limit=10))
+    reread = await samples_of(container, back)
+    after = await container.variants.query(SYSTEM, vf.VariantQuery(
+        tuple(reread[n].id for n in ("KID", "MUM", "DAD")), None, limit=10))
+    ids = {n: samples[n].id for n in samples}
+    assert zygosities(after.items, {n: reread[n].id for n in reread}) == zygosities(
+        before.items, ids) == {
+        (100, "C", "T"): ["het", "hom_ref", "hom_ref"],
+        (4020540, "A", "AT"): ["het_alt", "other_alt", "het"],
+        (4020540, "AT", "A"): ["het_alt", "het", "other_alt"]}  # fmt: skip
 
 
 async def test_xlsx_column_names_made_of_sample_names_are_never_formulas(container, import_dir):
