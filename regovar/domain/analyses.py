@@ -416,6 +416,16 @@ async def _set_members(
     uow: UnitOfWork, analysis_id: int, specs: tuple[MemberSpec, ...]
 ) -> list[dict[str, Any]]:
     members = {m.sample_id: m for m in await uow.analyses.members(analysis_id)}
+    names = {sid: s.name for sid, s in (await uow.samples.get_many(list(members))).items()}
+    # Parents swapped in one update (S10 father, Ana mother): the one-proband/mother/father
+    # index would see two mothers for a moment; the members changing role step aside first.
+    moving = [members[s.sample_id] for s in specs
+              if s.role is not None and s.sample_id in members
+              and members[s.sample_id].role != s.role]  # fmt: skip
+    if len(moving) > 1:
+        for stepping in moving:
+            stepping.role = "other"
+        await uow.analyses.flush()
     changed = []
     for spec in specs:
         member = members.get(spec.sample_id)
@@ -429,7 +439,7 @@ async def _set_members(
             member.sex = _code(spec.sex, _SEX, "sex")
         if spec.affected is not None:
             member.affected = _code(spec.affected, _AFFECTED, "affected")
-        _parent_sex(member.role, member.sex, f"sample {member.sample_id}")
+        _parent_sex(member.role, member.sex, names.get(member.sample_id, "a sample"))
         changed.append({"sample": spec.sample_id, "role": member.role, "sex": member.sex,
                         "affected": member.affected})  # fmt: skip
     for unique in ("proband", "mother", "father"):

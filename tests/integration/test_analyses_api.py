@@ -333,7 +333,14 @@ async def test_a_parent_of_the_other_sex_is_refused(container, trio):
     made = await container.analyses.create(SYSTEM, CreateAnalysis(
         project.id, f"x-{uuid.uuid4().hex[:6]}", (MemberSpec(son),)))
     assert {m.role for m in made.members} == {"proband", "mother", "father"}
-    with pytest.raises(InvalidInput, match="cannot be the mother"):
+    with pytest.raises(InvalidInput, match=r"HG003 is male .* cannot be the mother"):
         await container.analyses.update(SYSTEM, UpdateAnalysis(
             made.analysis.id, members=(MemberSpec(father, "mother"),
                                        MemberSpec(mother, "other"))))  # fmt: skip
+    # parents swapped in one update, with their sexes: an IntegrityError (two mothers for a
+    # moment) before
+    swapped = await container.analyses.update(SYSTEM, UpdateAnalysis(
+        made.analysis.id, members=(MemberSpec(father, "mother", "female"),
+                                   MemberSpec(mother, "father", "male"))))  # fmt: skip
+    roles = {m.sample: (m.role, m.sex) for m in swapped.members}
+    assert roles["HG003"] == ("mother", "female") and roles["HG004"] == ("father", "male")
