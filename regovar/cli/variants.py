@@ -176,11 +176,8 @@ def _variant_leaves(
     for cond in info:
         m = _COMPARE.match(cond)
         if m:
-            value = _number_or_text(m[3], f"--info {cond!r}")
-            if isinstance(value, str) and value.lower() in ("true", "false"):  # a flag
-                leaves.append(vf.Info(m[1], _OPS[m[2]], value.lower() == "true"))
-            else:
-                leaves.append(vf.Info(m[1], _OPS[m[2]], value))
+            # ('DB=true': a flag's true when DB is declared a Flag; the server reads it so)
+            leaves.append(vf.Info(m[1], _OPS[m[2]], _number_or_text(m[3], f"--info {cond!r}")))
         elif cond.strip().startswith("!"):  # '!DB': not in dbSNP
             leaves.append(vf.Not(vf.Info(cond.strip()[1:].strip(), "exists")))
         else:

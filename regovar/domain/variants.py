@@ -7,6 +7,7 @@ from typing import Any
 
 from regovar.adapters.vcf.annotations import stored_key
 from regovar.adapters.vcf.consequences import similar_terms, stored_spellings
+from regovar.adapters.vcf.header import ANNOTATION_KEYS
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import readable, require_role, require_user, visible_projects
 from regovar.domain.common import Page, check_page
@@ -45,7 +46,7 @@ async def run_query(
     most frequent), in the caller's unit of work."""
     imports = sorted({p.import_id for p in placements.values()})
     query = await resolve_terms(uow, query, imports)
-    await check_info_names(uow, query, imports)
+    query = await resolve_info(uow, query, imports)
     query = await resolve_annotation_names(uow, query, imports)
     try:
         rows, total = await uow.variant_query.page(query, placements) if page else ([], 0)
@@ -103,19 +104,25 @@ def _map_leaves(node: vf.Node, change: Any) -> vf.Node:
     return change(node)
 
 
-async def check_info_names(uow: UnitOfWork, query: vf.VariantQuery, imports: list[int]) -> None:
-    """An INFO field that no file of these samples declares nor has is refused: 'dp>=10' (for
-    DP) gave an empty result that read as a real negative."""
+async def resolve_info(
+    uow: UnitOfWork, query: vf.VariantQuery, imports: list[int]
+) -> vf.VariantQuery:
+    """The query with its INFO conditions read by the fields' declared types, or refused where
+    they would match nothing, silently: a name no file of these samples declares nor has
+    ('dp' for DP); an annotation key (CSQ, ANN: not stored as INFO); a flag compared with a
+    number; true/false asked of a field that is no flag (the CLI's 'DB=true' is a flag's true
+    only on a flag); a text that is no number asked of a number field ('DP=22336' as text is
+    the number)."""
     nodes = _nodes(query.filter, vf.Info, lambda n: [n])
     names = list(dict.fromkeys(n.name for n in nodes))
-    if not names:
-        return
+    if not names or query.filter is None:
+        return query
     declared = await uow.imports.info_declared(imports)
-    for node in nodes:  # 'DB >= 1' on a flag compared a number with true: nothing, silently
-        if declared.get(node.name) == {"Flag"} and node.op != "exists" and not isinstance(
-                node.value, bool):  # fmt: skip
-            raise InvalidInput(f"INFO {node.name} is a flag: ask whether it is there (exists), "
-                               "or compare it with true or false", field="info")  # fmt: skip
+    for name in names:
+        if name in ANNOTATION_KEYS:
+            raise InvalidInput(f"INFO {name} holds annotations, stored per transcript: ask "
+                               "with gene, consequence, impact or annotation conditions",
+                               field="info")  # fmt: skip
     missing = [n for n in names if n not in declared]
     if missing:
         present = await uow.variant_query.present_info_keys(imports, missing)
@@ -130,6 +137,34 @@ async def check_info_names(uow: UnitOfWork, query: vf.VariantQuery, imports: lis
                 raise InvalidInput(f"INFO field {name!r}: no file of these samples declares it "
                                    f"nor has it (names are case-sensitive){hint}",
                                    field="info")  # fmt: skip
+
+    def typed(node: vf.Node) -> vf.Node:
+        if not isinstance(node, vf.Info) or node.op == "exists" or node.name not in declared:
+            return node
+        kinds, value = declared[node.name], node.value
+        what = f"INFO {node.name} ({'/'.join(sorted(k or '?' for k in kinds))})"
+        if kinds == {"Flag"}:
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return dataclasses.replace(node, value=value.lower() == "true")
+            if not isinstance(value, bool):  # 'DB >= 1' compared a number with true
+                raise InvalidInput(f"INFO {node.name} is a flag: ask whether it is there "
+                                   "(exists), or compare it with true or false", field="info")
+            return node
+        if isinstance(value, bool) and "Flag" not in kinds:
+            raise InvalidInput(f"{what} is no flag: true or false match nothing in it",
+                               field="info")  # fmt: skip
+        if isinstance(value, str) and kinds <= {"Integer", "Float"}:
+            try:
+                number = float(value)
+            except ValueError:
+                raise InvalidInput(f"{what} holds numbers: {value!r} is not one",
+                                   field="info") from None  # fmt: skip
+            as_number = dataclasses.replace(node, value=number)
+            vf.validate(as_number, ())  # '1e400' as text: not finite, said as such
+            return as_number
+        return node
+
+    return dataclasses.replace(query, filter=_map_leaves(query.filter, typed))
 
 
 # The keys Regovar gives every transcript annotation (the others are the file's sub-fields)

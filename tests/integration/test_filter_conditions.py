@@ -163,6 +163,17 @@ async def test_info_conditions_mean_what_a_user_means(container, tmp_path):
         await pos(vf.Info("DB", "gt", True))
     with pytest.raises(InvalidInput, match="INFO DB is a flag: ask whether it is there"):
         await pos(vf.Info("DB", "ge", 1.0))  # compared a number with true: nothing, silently
+    # the CLI's text true/false: a flag's value on a Flag only; on others, refused or text
+    assert await pos(vf.Info("DB", "eq", "true")) == [100]
+    assert await pos(vf.Info("DB", "ne", "TRUE")) == [200, 300]
+    with pytest.raises(InvalidInput, match=r"INFO DP \(Integer\) is no flag: true or false"):
+        await pos(vf.Info("DP", "eq", False))
+    assert await pos(vf.Info("DP", "eq", "12")) == [100]  # a number written as text
+    with pytest.raises(InvalidInput, match=r"INFO DP \(Integer\) holds numbers: 'x' is not"):
+        await pos(vf.Info("DP", "eq", "x"))
+    assert await pos(vf.Info("SCORE", "eq", "5")) == [100]  # text field: text or number alike
+    with pytest.raises(InvalidInput, match="INFO CSQ holds annotations, stored per transcript"):
+        await pos(vf.Info("CSQ", "exists"))
 
 
 async def test_annotation_fields_and_ids_as_a_user_writes_them(container):
