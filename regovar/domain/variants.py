@@ -196,9 +196,16 @@ async def resolve_annotation_names(
                                field="annotation")  # fmt: skip
 
     def rename(node: vf.Node) -> vf.Node:
-        if isinstance(node, vf.AnnotationField) and node.name not in TRANSCRIPT_KEYS:
-            key = stored_key(node.name)
-            return dataclasses.replace(node, name=key) if key else node
+        if not isinstance(node, vf.AnnotationField):
+            return node
+        key = node.name if node.name in TRANSCRIPT_KEYS else stored_key(node.name)
+        node = dataclasses.replace(node, name=key) if key else node
+        if node.name == "consequences" and isinstance(node.value, str):
+            # a term as the query names it ('missense', any case): what the files wrote for it
+            terms = stored_spellings(node.value) or (node.value, node.value.lower())
+            found: vf.Node = vf.Or(tuple(dataclasses.replace(node, op="eq", value=t)
+                                         for t in dict.fromkeys(terms)))  # fmt: skip
+            return vf.Not(found) if node.op == "ne" else found
         return node
 
     return dataclasses.replace(query, filter=_map_leaves(query.filter, rename))

@@ -190,9 +190,17 @@ async def test_annotation_fields_and_ids_as_a_user_writes_them(container):
     for name, value in (("IMPACT", "MODIFIER"), ("IMPACT", "modifier"), ("impact", "modifier"),
                         ("gene", "fbn1"), ("SYMBOL", "Fbn1"), ("CLIN_SIG", "benign"),
                         ("Consequence", "3_prime_UTR_variant"), ("Feature", "ENST00000316623"),
+                        ("Consequence", "3_PRIME_UTR_VARIANT"), ("consequences", "3_prime_utr"),
                         ("CLIN_SIG", "likely_benign&benign&uncertain_significance")):
         assert await count({"annotation": {"name": name, "op": "eq", "value": value}}) == 1
     assert await count({"annotation": {"name": "CLIN_SIG", "op": "eq", "value": "enign"}}) == 0
+    assert await count({"annotation": {"name": "Consequence", "op": "ne",
+                                       "value": "3_prime_utr"}}) == 0  # fmt: skip
+    from regovar.adapters.vcf.annotations import stored_key
+
+    # SnpEff's HGVS.c / HGVS.p are stored as hgvsc / hgvsp: asked by name, they matched nothing
+    assert (stored_key("HGVS.c"), stored_key("HGVS.p"), stored_key("Gene_Name")) == (
+        "hgvsc", "hgvsp", "gene")
     # SYMBOL, IMPACT, Consequence are stored under Regovar's keys: asked so, they matched nothing
     assert await count({"annotation": {"name": "Consequence", "op": "eq",
                                        "value": "missense_variant"}}) == 0  # fmt: skip

@@ -25,7 +25,7 @@ _OTHER_KEYS = {"annotation": "consequences", "annotationimpact": "impact", "gene
                "geneid": "gene_id", "featureid": "feature", "transcriptbiotype": "biotype",
                "errorswarningsinfo": "warnings", "effect": "consequences",
                "effectimpact": "impact", "transcriptid": "feature", "consequence": "consequences",
-               "transcript": "feature"}  # fmt: skip
+               "transcript": "feature", "hgvsc": "hgvsc", "hgvsp": "hgvsp"}  # fmt: skip
 
 
 def stored_key(name: str) -> str | None:
