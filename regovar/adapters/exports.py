@@ -192,7 +192,7 @@ def _info(r: VcfRecord, padded: dict[str, InfoDef] | None = None) -> str:
     for key, value in (r.info or {}).items():
         if not _own_key(key) or value is None or value is False:
             continue
-        number = (padded or {}).get(key, InfoDef(".", "", "")).number if padded is not None else ""
+        number = padded[key].number if padded and key in padded else ""
         if number == "G":
             continue
         text_ = key if value is True else f"{key}={_info_value(value)}"

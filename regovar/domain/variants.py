@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 from regovar.adapters.vcf.annotations import stored_key
-from regovar.adapters.vcf.consequences import similar_terms, stored_spellings
+from regovar.adapters.vcf.consequences import CONSEQUENCE_RANK, stored_spellings
 from regovar.adapters.vcf.header import ANNOTATION_KEYS
 from regovar.domain import variant_filter as vf
 from regovar.domain.access import readable, require_role, require_user, visible_projects
@@ -68,13 +70,12 @@ async def resolve_terms(
     unknown = [t for t in _terms(query.filter) if stored_spellings(t) is None]
     present: dict[str, list[str]] = {}  # lower-cased -> the spellings the files have
     if unknown:
-        found = await uow.variant_query.present_consequences(imports, unknown)
+        found = await uow.variant_query.present_consequences(imports)
         for stored in sorted(found):
             present.setdefault(stored.lower(), []).append(stored)
         for term in unknown:
             if term.lower() not in present:
-                similar = similar_terms(term, extra=found)
-                hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
+                hint = _did_you_mean(term, [*found, *CONSEQUENCE_RANK])
                 raise InvalidInput(
                     f"unknown consequence term {term!r}: not a Sequence Ontology term that "
                     f"Regovar knows (such as missense_variant), and no variant of these samples "
@@ -90,6 +91,13 @@ async def resolve_terms(
         return node
 
     return dataclasses.replace(query, filter=_map_leaves(query.filter, resolve))
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """'; did you mean X or Y?': the known names closest to a misspelt one, in any case."""
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(lowered[c] for c in close)}?" if close else ""
 
 
 def _map_leaves(node: vf.Node, change: Any) -> vf.Node:
@@ -128,15 +136,9 @@ async def resolve_info(
         present = await uow.variant_query.present_info_keys(imports, missing)
         for name in missing:
             if name not in present:
-                import difflib
-
-                lowered = {d.lower(): d for d in declared}
-                similar = [lowered[m] for m in difflib.get_close_matches(
-                    name.lower(), list(lowered), n=3, cutoff=0.6)]  # fmt: skip
-                hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
                 raise InvalidInput(f"INFO field {name!r}: no file of these samples declares it "
-                                   f"nor has it (names are case-sensitive){hint}",
-                                   field="info")  # fmt: skip
+                                   f"nor has it (names are case-sensitive)"
+                                   f"{_did_you_mean(name, declared)}", field="info")  # fmt: skip
 
     def typed(node: vf.Node) -> vf.Node:
         if not isinstance(node, vf.Info) or node.op == "exists" or node.name not in declared:
@@ -185,15 +187,9 @@ async def resolve_annotation_names(
     known = set(TRANSCRIPT_KEYS) | await uow.imports.annotation_fields_declared(imports)
     for name in names:
         if name not in known:
-            import difflib
-
-            lowered = {k.lower(): k for k in known}
-            similar = [lowered[m] for m in difflib.get_close_matches(
-                name.lower(), list(lowered), n=3, cutoff=0.6)]  # fmt: skip
-            hint = f"; did you mean {' or '.join(similar)}?" if similar else ""
             raise InvalidInput(f"annotation field {name!r}: none of the annotations of these "
-                               f"samples has it (names are case-sensitive){hint}",
-                               field="annotation")  # fmt: skip
+                               f"samples has it (names are case-sensitive)"
+                               f"{_did_you_mean(name, known)}", field="annotation")  # fmt: skip
 
     def rename(node: vf.Node) -> vf.Node:
         if not isinstance(node, vf.AnnotationField):

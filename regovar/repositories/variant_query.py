@@ -564,15 +564,11 @@ class VariantQueryRepository:
                 found.add(name)
         return found
 
-    async def present_consequences(self, import_ids: list[int], terms: list[str]) -> set[str]:
-        """The consequence terms of these imports' variants that are these terms in any case
-        (as the files wrote them), with those close to them, for suggestions."""
+    async def present_consequences(self, import_ids: list[int]) -> set[str]:
+        """Every consequence term of these imports' variants, as the files wrote them."""
         term = func.unnest(calls.c.consequences).label("term")
         found = select(term).where(calls.c.import_id.in_(import_ids)).subquery()
-        rows = await self.session.execute(select(found.c.term).distinct())
-        every = set(rows.scalars())
-        asked = {t.lower() for t in terms}
-        return {t for t in every if t.lower() in asked} | set(_near(every, terms))
+        return set((await self.session.execute(select(found.c.term).distinct())).scalars())
 
     async def gene_counts(
         self, query: vf.VariantQuery, placements: dict[int, Placement], limit: int
@@ -707,11 +703,3 @@ def _row(m: Any, sample_ids: Sequence[int]) -> VariantRowData:
         samples={sid: {col: m[f"s{sid}_{col}"] for col in (*SAMPLE_COLUMNS, "alt_index")}
                  for sid in sample_ids},
     )
-
-
-def _near(present: set[str], terms: list[str]) -> list[str]:
-    import difflib
-
-    lowered = {t.lower(): t for t in present}
-    near = (difflib.get_close_matches(t.lower(), list(lowered), n=3, cutoff=0.6) for t in terms)
-    return [lowered[n] for group in near for n in group]

@@ -231,13 +231,3 @@ def stored_spellings(term: str) -> tuple[str, ...] | None:
     if stored not in CONSEQUENCE_RANK:
         return (stored,)
     return (stored, *sorted(s for s, target in _SYNONYMS.items() if target == stored))
-
-
-def similar_terms(term: str, n: int = 3, extra: Iterable[str] = ()) -> list[str]:
-    """The terms closest to a misspelt one, for an error message: SO terms of the table, and
-    ``extra`` ones (those the queried files have)."""
-    import difflib
-
-    known = {t.lower(): t for t in (*extra, *CONSEQUENCE_RANK)}
-    return [known[m] for m in difflib.get_close_matches(term.lower(), list(known), n=n,
-                                                         cutoff=0.6)]  # fmt: skip
